@@ -1,0 +1,125 @@
+"""`jiyue`: serve, migrate, seed demo data, and each service's own commands."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gateway import registry
+
+console = Console()
+app = typer.Typer(help="集约化平台 Jiyue 命令行", no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+
+def _embedded(settings_url: str) -> bool:
+    return not settings_url
+
+
+@app.command()
+def migrate(
+    service: Annotated[str | None, typer.Argument(help="只迁移这个服务")] = None,
+    revision: Annotated[str, typer.Option(help="目标版本")] = "head",
+    downgrade: Annotated[bool, typer.Option("--downgrade", help="降级到 revision（默认 base）")] = False,
+) -> None:
+    """Apply (or undo) each service's alembic migrations."""
+    from gateway import migrate as m
+
+    names = [service] if service else None
+    if service:
+        registry.get(service)
+    started = time.perf_counter()
+    with console.status("迁移数据库…"):
+        if downgrade:
+            done = asyncio.run(m.downgrade(names, "base" if revision == "head" else revision))
+        else:
+            done = asyncio.run(m.migrate(names, revision))
+    console.print(f"[green]迁移完成[/green] {', '.join(done)} ({time.perf_counter() - started:.1f}s)")
+
+
+@app.command()
+def demo(
+    corpus: Annotated[str | None, typer.Option(help="额外导入的 JSONL(.gz) 语料，例如法规库")] = None,
+    corpus_limit: Annotated[int | None, typer.Option(help="语料最多导入多少篇")] = None,
+) -> None:
+    """Seed the demo city 示范市 (idempotent); optionally import a corpus."""
+    from gateway import migrate as m
+    from gateway.demo.seed import run_demo
+
+    asyncio.run(m.migrate())
+    asyncio.run(run_demo(console, corpus=corpus, corpus_limit=corpus_limit))
+
+
+@app.command()
+def serve(
+    service: Annotated[str | None, typer.Argument(help="只启动这个服务；不填则启动网关与全部服务")] = None,
+    host: Annotated[str, typer.Option(help="监听地址；:: 表示 IPv4 与 IPv6 双栈")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    with_demo: Annotated[bool, typer.Option("--demo", help="先写入演示数据")] = False,
+    workers: Annotated[bool, typer.Option(help="在本进程内运行后台任务（变更订阅等）")] = True,
+    no_migrate: Annotated[bool, typer.Option("--no-migrate", help="不自动迁移")] = False,
+    access_log: Annotated[bool, typer.Option(help="uvicorn 访问日志")] = False,
+) -> None:
+    """Serve the platform: all services in one process behind the gateway, or one service."""
+    from gateway import migrate as m
+    from gateway.server import serve as run_server
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    embedded = not settings.database_url
+    if service and service != "gateway":
+        spec = registry.get(service)
+        svc_settings = spec.app_module.settings_class()
+        if embedded and not no_migrate:
+            asyncio.run(m.migrate([service]))
+        console.print(f"[bold]jiyue {service}[/bold] on {host}:{port}")
+        run_server(
+            spec.app_module.create_app(svc_settings, run_workers=workers),
+            host,
+            port,
+            log_level=settings.log_level,
+            access_log=access_log,
+        )
+        return
+    if with_demo:
+        demo(corpus=os.environ.get("JIYUE_DEMO_CORPUS"), corpus_limit=None)
+    elif embedded and not no_migrate:
+        local = [s.name for s in registry.SERVICES if s.name not in settings.gateway_backends]
+        asyncio.run(m.migrate(local))
+    from gateway.app import create_gateway
+
+    gateway_app = create_gateway(settings)
+    console.print(
+        f"[bold]jiyue gateway[/bold] on http://{'[' + host + ']' if ':' in host else host}:{port}  "
+        f"(docs: /docs, health: /healthz)"
+    )
+    run_server(gateway_app, host, port, log_level=settings.log_level, access_log=access_log)
+
+
+def _register_service_clis() -> None:
+    for spec in registry.SERVICES:
+        try:
+            module = importlib.import_module(f"services.{spec.name}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"services.{spec.name}.cli":
+                raise
+            continue
+        app.add_typer(module.app, name=spec.name, help=spec.title)
+
+
+_register_service_clis()
+
+
+def main() -> None:
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The one list of services: the gateway, the CLI and the tests all read it.
+
+A new service (interaction, oversight, ...) joins by adding a line here and a package under
+services/ that exposes NAME, create_app, metadata, MIGRATIONS and settings_class in app.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cached_property
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    title: str
+
+    @cached_property
+    def app_module(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("identity", "services.identity.app", "统一身份认证"),
+    ServiceSpec("content", "services.content.app", "站点栏目与内容发布"),
+    ServiceSpec("resources", "services.resources.app", "信息资源库"),
+    ServiceSpec("search", "services.search.app", "站内搜索"),
+)
+
+BY_NAME = {spec.name: spec for spec in SERVICES}
+
+
+def get(name: str) -> ServiceSpec:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown service {name!r}; known: {', '.join(BY_NAME)}") from None

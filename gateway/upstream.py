@@ -1,0 +1,138 @@
+"""How the gateway reaches a service: its ASGI app in-process, or its URL over HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.kernel.app import problem_response
+from services.kernel.errors import PROBLEM_BASE, Problem
+from services.kernel.logs import request_id_var
+
+log = logging.getLogger("jiyue.gateway")
+
+_HOP_BY_HOP = {
+    b"connection",
+    b"keep-alive",
+    b"proxy-authenticate",
+    b"proxy-authorization",
+    b"te",
+    b"trailers",
+    b"transfer-encoding",
+    b"upgrade",
+    b"host",
+    b"content-length",
+}
+
+
+class Upstream:
+    name: str
+    local: bool
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover
+        raise RuntimeError("abstract")
+
+
+class LocalUpstream(Upstream):
+    local = True
+
+    def __init__(self, name: str, app: ASGIApp) -> None:
+        self.name = name
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+async def unavailable(send: Send, service: str, detail: str, path: str) -> None:
+    problem = Problem(
+        type=PROBLEM_BASE + "upstream-unavailable",
+        title="服务暂不可用",
+        status=503,
+        detail=f"服务 {service} 暂不可用: {detail}",
+        instance=path,
+        request_id=request_id_var.get(),
+    )
+    response = problem_response(problem, {"Retry-After": "5"})
+    await response({"type": "http"}, _empty_receive, send)
+
+
+async def _empty_receive() -> dict[str, Any]:
+    return {"type": "http.disconnect"}
+
+
+class RemoteUpstream(Upstream):
+    """Streams the request body up and the response body down; never buffers either whole."""
+
+    local = False
+
+    def __init__(self, name: str, url: str, *, timeout: float, connect_timeout: float) -> None:
+        self.name = name
+        self.url = url.rstrip("/")
+        self.client = httpx.AsyncClient(
+            base_url=self.url,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def body() -> Any:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
+        client = scope.get("client")
+        if client:
+            headers.append((b"x-forwarded-for", str(client[0]).encode()))
+        path = scope.get("raw_path") or scope["path"].encode()
+        if isinstance(path, bytes):
+            path = path.decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = path + (f"?{query}" if query else "")
+        method = scope["method"]
+        has_body = method not in ("GET", "HEAD", "OPTIONS", "DELETE")
+        request = self.client.build_request(
+            method, url, headers=headers, content=body() if has_body else None
+        )
+        try:
+            response = await self.client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            await unavailable(send, self.name, f"无法连接 ({type(exc).__name__})", scope["path"])
+            return
+        except httpx.TimeoutException:
+            await unavailable(send, self.name, "响应超时", scope["path"])
+            return
+        except httpx.HTTPError as exc:
+            await unavailable(send, self.name, type(exc).__name__, scope["path"])
+            return
+        try:
+            out_headers = [
+                (k.lower(), v)
+                for k, v in response.headers.raw
+                if k.lower() not in _HOP_BY_HOP or k.lower() == b"content-length"
+            ]
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": out_headers,
+                }
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()

@@ -1,0 +1,30 @@
+"""The content service's app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.content.api import router
+from services.content.models import feed_tables, metadata
+from services.content.settings import ContentSettings
+from services.kernel.app import create_service_app
+from services.kernel.client import ServiceDirectory
+from services.kernel.runtime import build_context, migrations_dir
+
+NAME = "content"
+TITLE = "content"
+MIGRATIONS = migrations_dir(__file__)
+settings_class = ContentSettings
+
+__all__ = ["MIGRATIONS", "NAME", "create_app", "metadata", "settings_class"]
+
+
+def create_app(
+    settings: ContentSettings | None = None,
+    *,
+    directory: ServiceDirectory | None = None,
+    run_workers: bool = True,
+) -> FastAPI:
+    settings = settings or ContentSettings()
+    ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
+    return create_service_app(ctx, [router], title=TITLE)

@@ -1,0 +1,75 @@
+"""What a running service holds: its settings, database, feed, peers and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.kernel.auth import TokenVerifier
+from services.kernel.client import ServiceDirectory
+from services.kernel.consumer import FeedConsumer
+from services.kernel.db import Database
+from services.kernel.feed import FeedEvent, FeedTables
+from services.kernel.settings import ServiceSettings
+
+log = logging.getLogger("jiyue.context")
+
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+Check = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class ServiceContext:
+    name: str
+    settings: ServiceSettings
+    db: Database
+    directory: ServiceDirectory
+    feed: FeedTables | None = None
+    run_workers: bool = True
+    consumers: list[FeedConsumer] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+    # name -> async check that raises when the dependency is not ready
+    readiness: dict[str, Check] = field(default_factory=dict)
+    # resources a service attaches (object store, search backend, ...)
+    extras: dict[str, Any] = field(default_factory=dict)
+    on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _verifier: TokenVerifier | None = None
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        if self._verifier is None:
+            self._verifier = TokenVerifier(
+                self._fetch_jwks,
+                issuer=self.settings.issuer,
+                audience=self.settings.token_audience,
+                cache_seconds=self.settings.jwks_cache_seconds,
+            )
+        return self._verifier
+
+    @verifier.setter
+    def verifier(self, value: TokenVerifier) -> None:
+        self._verifier = value
+
+    async def _fetch_jwks(self) -> dict[str, Any]:
+        resp = await self.directory.raw("identity").get("/.well-known/jwks.json")
+        resp.raise_for_status()
+        data: dict[str, Any] = resp.json()
+        return data
+
+    def feed_fetcher(self, source: str, topics: list[str] | None = None):  # type: ignore[no-untyped-def]
+        """A `fetch(after, limit)` reading another service's change feed over its API."""
+
+        async def fetch(after: int, limit: int) -> tuple[list[FeedEvent], int]:
+            params: dict[str, Any] = {"after": after, "limit": limit}
+            if topics:
+                params["topics"] = ",".join(topics)
+            resp = await self.directory.client(source).get(f"/api/{source}/v1/changes", params=params)
+            resp.raise_for_status()
+            body = resp.json()
+            return [FeedEvent.from_json(e) for e in body["items"]], int(body["head"])
+
+        return fetch
