@@ -23,7 +23,7 @@ from gateway.settings import GatewaySettings
 from gateway.tenancy import SiteEntry, SiteRegistry
 from gateway.upstream import LocalUpstream, RemoteUpstream, Upstream
 from services.kernel.app import RequestIdMiddleware, install_error_handlers, problem_response
-from services.kernel.deps import TENANT_HEADER
+from services.kernel.deps import CLIENT_IP_HEADER, TENANT_HEADER
 from services.kernel.errors import PROBLEM_BASE, Problem
 from services.kernel.logs import configure_logging, request_id_var
 from services.kernel.runtime import make_directory
@@ -31,6 +31,8 @@ from services.kernel.runtime import make_directory
 log = logging.getLogger("jiyue.gateway")
 
 _TENANT_HEADER_B = TENANT_HEADER.encode()
+_CLIENT_IP_HEADER_B = CLIENT_IP_HEADER.encode()
+_GATEWAY_ONLY = (_TENANT_HEADER_B, _CLIENT_IP_HEADER_B)
 DEFAULT_PLATFORM_HOSTS = ["localhost", "127.0.0.1", "::1", "testserver", "gateway"]
 
 
@@ -226,8 +228,8 @@ class Gateway:
         host = ""
         headers: list[tuple[bytes, bytes]] = []
         for key, value in scope["headers"]:
-            if key == _TENANT_HEADER_B:
-                continue  # only the gateway says which tenant a request is for
+            if key in _GATEWAY_ONLY:
+                continue  # only the gateway says which tenant and which client a request is
             if key == b"host":
                 host = value.decode("latin-1")
             headers.append((key, value))
@@ -252,6 +254,9 @@ class Gateway:
             return
         if site is not None:
             headers.append((_TENANT_HEADER_B, site.code.encode()))
+        client = scope.get("client")
+        if client:
+            headers.append((_CLIENT_IP_HEADER_B, str(client[0]).encode()))
         child = dict(scope, path=path, raw_path=path.encode(), headers=headers)
         await self.upstreams[target](child, receive, send)
 

@@ -15,6 +15,7 @@ from services.kernel.pagination import MAX_PAGE_SIZE, PageParams
 
 # Set by the gateway alone; it strips any copy a client sends.
 TENANT_HEADER = "x-jiyue-site"
+CLIENT_IP_HEADER = "x-jiyue-client-ip"
 
 
 def get_ctx(request: Request) -> ServiceContext:
@@ -62,6 +63,14 @@ async def current_principal(request: Request) -> Principal:
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address: as the gateway saw it (split mode), or the socket's peer."""
+    forwarded = request.headers.get(CLIENT_IP_HEADER)
+    if forwarded:
+        return forwarded
+    return request.client.host if request.client else "unknown"
 
 
 def current_site(request: Request) -> str | None:
