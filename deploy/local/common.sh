@@ -57,11 +57,16 @@ port_in_use() {
 # ensure_os_user NAME : create a locked system user with no login shell.
 ensure_os_user() {
   local u="$1"
-  if ! id -u "$u" >/dev/null 2>&1; then
-    log "creating OS user '$u'"
-    useradd --system --user-group --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin "$u"
-  fi
+  id -u "$u" >/dev/null 2>&1 && return 0
+  # Serialised: up.sh installs services in parallel.
+  (
+    flock -w 60 9 || die "timed out waiting for the useradd lock"
+    if ! id -u "$u" >/dev/null 2>&1; then
+      log "creating OS user '$u'"
+      useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin "$u"
+    fi
+  ) 9>/tmp/.jiyue-deploy-useradd.lock
 }
 
 # ensure_traversable PATH : servers run as non-root users need to reach PATH,
