@@ -12,7 +12,7 @@
 : "${JIYUE_DEPLOY_DIR:=$JIYUE_CACHE_DIR/run}"
 export JIYUE_CACHE_DIR JIYUE_DEPLOY_DIR
 
-JIYUE_DOWNLOAD_DIR="$JIYUE_CACHE_DIR/downloads"
+export JIYUE_DOWNLOAD_DIR="$JIYUE_CACHE_DIR/downloads"
 # Non-root OS user that runs servers refusing to run as root (Elasticsearch).
 JIYUE_OS_USER="${JIYUE_OS_USER:-jiyue}"
 

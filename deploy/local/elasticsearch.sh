@@ -176,8 +176,7 @@ do_stop() {
   local pid; pid=$(cat "$ES_PID")
   log "stopping (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done

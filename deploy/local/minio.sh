@@ -89,6 +89,7 @@ do_start() {
     log "starting as OS user '$JIYUE_OS_USER' (data $MINIO_RUN/data, log $MINIO_LOG)"
     # The inner shell records its pid, then execs (setpriv execs too), so the
     # pid file names the minio process itself.
+    # shellcheck disable=SC2016  # $$ and $1 belong to the inner shell
     (cd / && setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$MINIO_PID" \
       setpriv --reuid="$JIYUE_OS_USER" --regid="$JIYUE_OS_USER" --init-groups -- \
       env -i PATH=/usr/bin:/bin HOME="$MINIO_RUN" \
@@ -115,10 +116,10 @@ do_stop() {
     log "not running"
     return
   fi
-  local pid i; pid=$(cat "$MINIO_PID")
+  local pid; pid=$(cat "$MINIO_PID")
   log "stopping (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
