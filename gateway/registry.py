@@ -17,6 +17,7 @@ class ServiceSpec:
     name: str
     module: str
     title: str
+    port: int  # its port when it runs as its own process (split mode, compose, Kubernetes)
 
     @cached_property
     def app_module(self) -> ModuleType:
@@ -24,11 +25,13 @@ class ServiceSpec:
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("identity", "services.identity.app", "统一身份认证"),
-    ServiceSpec("content", "services.content.app", "站点栏目与内容发布"),
-    ServiceSpec("resources", "services.resources.app", "信息资源库"),
-    ServiceSpec("search", "services.search.app", "站内搜索"),
+    ServiceSpec("identity", "services.identity.app", "统一身份认证", 8101),
+    ServiceSpec("content", "services.content.app", "站点栏目与内容发布", 8102),
+    ServiceSpec("resources", "services.resources.app", "信息资源库", 8103),
+    ServiceSpec("search", "services.search.app", "站内搜索", 8104),
 )
+
+GATEWAY_PORT = 8000
 
 BY_NAME = {spec.name: spec for spec in SERVICES}
 
