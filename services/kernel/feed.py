@@ -8,7 +8,6 @@ has one writer at a time, which gives the same guarantee for free.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -111,8 +110,8 @@ async def emit(
     """Record a change in the same transaction as the change itself."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        lock_key = zlib.crc32(f"{tables.outbox.metadata.schema}.{tables.outbox.name}".encode())
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key})
+        # One lock per schema (= per service), held until this transaction ends.
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.outbox'))"))
     await session.execute(
         insert(tables.outbox).values(
             topic=topic, key=str(key), site_id=site_id, payload=payload, created_at=utcnow()

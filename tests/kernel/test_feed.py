@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.consumer import FeedConsumer
 from services.kernel.db import Database
 from services.kernel.feed import FeedEvent, define_feed_tables, emit, read_changes
+from tests.support import real
 
 
 class Boom(Exception):
     pass
 
 
-def make_db(path: Path) -> tuple[Database, MetaData, Table, object]:
+def make_db(url: str, schema: str | None = None) -> tuple[Database, MetaData, Table, object]:
     metadata = MetaData()
     tables = define_feed_tables(metadata)
     applied = Table(
@@ -27,7 +28,22 @@ def make_db(path: Path) -> tuple[Database, MetaData, Table, object]:
         Column("event_key", String(64), primary_key=True),
         Column("times", Integer, nullable=False),
     )
-    return Database(f"sqlite+aiosqlite:///{path}"), metadata, applied, tables
+    return Database(url, schema), metadata, applied, tables
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """A factory of database URLs on the backend under test (SQLite file or PostgreSQL)."""
+    if request.param == "sqlite":
+        return lambda name: (f"sqlite+aiosqlite:///{tmp_path / name}.db", None)
+    url = await real.fresh_postgres_database()
+    return lambda name: (url, name)
+
+
+async def create(db: Database, metadata: MetaData) -> None:
+    await db.ensure_schema()
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
 
 
 class Recorder(FeedConsumer):
@@ -56,15 +72,11 @@ class Recorder(FeedConsumer):
             )
 
 
-async def test_consumer_crash_mid_batch_then_restart_processes_each_event_once(
-    tmp_path: Path,
-) -> None:
-    source, src_meta, _, src_tables = make_db(tmp_path / "source.db")
-    sink, sink_meta, applied, sink_tables = make_db(tmp_path / "sink.db")
-    async with source.engine.begin() as conn:
-        await conn.run_sync(src_meta.create_all)
-    async with sink.engine.begin() as conn:
-        await conn.run_sync(sink_meta.create_all)
+async def test_consumer_crash_mid_batch_then_restart_processes_each_event_once(db_url) -> None:
+    source, src_meta, _, src_tables = make_db(*db_url("source"))
+    sink, sink_meta, applied, sink_tables = make_db(*db_url("sink"))
+    await create(source, src_meta)
+    await create(sink, sink_meta)
 
     async with source.session() as s:
         for i in range(10):
@@ -98,10 +110,9 @@ async def test_consumer_crash_mid_batch_then_restart_processes_each_event_once(
     await sink.dispose()
 
 
-async def test_events_written_in_a_rolled_back_transaction_never_appear(tmp_path: Path) -> None:
-    db, meta, _, tables = make_db(tmp_path / "s.db")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(meta.create_all)
+async def test_events_written_in_a_rolled_back_transaction_never_appear(db_url) -> None:
+    db, meta, _, tables = make_db(*db_url("s"))
+    await create(db, meta)
     with pytest.raises(Boom):
         async with db.session() as s:
             await emit(s, tables, "x", "lost", {})
@@ -115,10 +126,9 @@ async def test_events_written_in_a_rolled_back_transaction_never_appear(tmp_path
     await db.dispose()
 
 
-async def test_lost_lease_stops_a_stale_holder_from_advancing(tmp_path: Path) -> None:
-    sink, meta, applied, tables = make_db(tmp_path / "sink.db")
-    async with sink.engine.begin() as conn:
-        await conn.run_sync(meta.create_all)
+async def test_lost_lease_stops_a_stale_holder_from_advancing(db_url) -> None:
+    sink, meta, applied, tables = make_db(*db_url("sink"))
+    await create(sink, meta)
     events = [
         FeedEvent(cursor=i, topic="t", key=f"k{i}", site_id=None, payload={}, created_at="") for i in (1, 2)
     ]
@@ -135,3 +145,32 @@ async def test_lost_lease_stops_a_stale_holder_from_advancing(tmp_path: Path) ->
     assert await a.run_once() == 0
     assert await b.run_once() == 2
     await sink.dispose()
+
+
+async def test_concurrent_writers_commit_in_cursor_order(db_url) -> None:
+    """Readers following the cursor never skip an event committed late by a slow writer."""
+    db, meta, _, tables = make_db(*db_url("order"))
+    await create(db, meta)
+    seen: list[str] = []
+    cursor = 0
+
+    async def writer(i: int) -> None:
+        async with db.session() as s:
+            await emit(s, tables, "t", f"w{i}", {})
+            await asyncio.sleep(0.01 * (i % 3))
+
+    async def reader() -> None:
+        nonlocal cursor
+        async with db.session() as s:
+            events, _ = await read_changes(s, tables, cursor, 100, None)
+        for e in events:
+            seen.append(e.key)
+            cursor = e.cursor
+
+    tasks = [asyncio.create_task(writer(i)) for i in range(30)]
+    while not all(t.done() for t in tasks):
+        await reader()
+        await asyncio.sleep(0.005)
+    await reader()
+    assert sorted(seen) == sorted(f"w{i}" for i in range(30))
+    await db.dispose()
