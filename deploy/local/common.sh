@@ -49,9 +49,42 @@ is_pid_alive() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
-# port_in_use PORT : true if something listens on 127.0.0.1:PORT.
+# port_in_use PORT : true if something listens on PORT (any address).
 port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  if command -v ss >/dev/null 2>&1; then
+    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+
+# reserve_ports PORT... : our fixed ports (55432, 59xxx) lie inside Linux's
+# ephemeral range (32768-60999), so any program binding port 0 - a test
+# server, say - can be handed one of them and block our server. Adding them
+# to net.ipv4.ip_local_reserved_ports stops that. Best effort (read-only
+# /proc/sys in some containers).
+reserve_ports() {
+  [ -w /proc/sys/net/ipv4/ip_local_reserved_ports ] || return 0
+  # Serialised: up.sh starts services in parallel (read-modify-write below).
+  ( flock -w 30 9 || true; _reserve_ports "$@" ) 9>/tmp/.jiyue-deploy-ports.lock
+}
+_reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur p item found add=()
+  cur=$(tr -d ' \n' <"$f")
+  for p in "$@"; do
+    found=0
+    for item in ${cur//,/ }; do   # the kernel reports "a,b-c,..."
+      if [ "${item%-*}" -le "$p" ] && [ "$p" -le "${item#*-}" ]; then found=1; break; fi
+    done
+    [ "$found" -eq 1 ] || add+=("$p")
+  done
+  [ ${#add[@]} -gt 0 ] || return 0
+  local new; new=$(IFS=,; echo "${cur:+$cur,}${add[*]}")
+  if echo "$new" >"$f" 2>/dev/null; then
+    log "reserved port(s) ${add[*]} from the ephemeral range (net.ipv4.ip_local_reserved_ports=$(cat "$f"))"
+  else
+    warn "could not reserve ports ${add[*]} in $f"
+  fi
 }
 
 # ensure_os_user NAME : create a locked system user with no login shell.

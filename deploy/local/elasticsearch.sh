@@ -130,6 +130,7 @@ is_healthy() {
 
 do_start() {
   require_root
+  reserve_ports "$ES_HTTP_PORT" "$ES_TRANSPORT_PORT"
   if is_healthy; then
     log "already running at $ES_URL (health $(health_status))"
     return

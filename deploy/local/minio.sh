@@ -70,6 +70,7 @@ is_ready() {
 
 do_start() {
   require_root
+  reserve_ports "$MINIO_PORT" "$MINIO_CONSOLE_PORT"
   if is_ready; then
     log "already running at $MINIO_URL"
     return

@@ -131,6 +131,7 @@ do_start() {
   init_cluster
   local bindir
   bindir=$(pg_bindir)
+  reserve_ports "$PG_PORT"
   if as_pg "$bindir/pg_ctl" -D "$PG_BASE" status >/dev/null 2>&1; then
     if is_ready; then
       log "already running on 127.0.0.1:$PG_PORT"
