@@ -1,7 +1,9 @@
 """The gateway: the platform's one door and its composition root.
 
 It is a plain ASGI callable rather than a FastAPI app so that routing a request costs a
-prefix check and a dict lookup; its own few endpoints live in a small FastAPI app beside it.
+prefix check and a dict lookup; its own few endpoints live in a small FastAPI app beside it
+(gateway/endpoints.py). The order of the checks in `_http` is the policy: tenant, closed
+site, CORS preflight, token, rate limit, cache, service.
 """
 
 from __future__ import annotations
@@ -9,22 +11,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from gateway import registry
-from gateway.openapi import merge_openapi
+from gateway.accesslog import configure_access_log, write_access
+from gateway.cache import ResponseCache, cache_kind
+from gateway.delivery import CachedExchange, send_entry
+from gateway.endpoints import own_app
+from gateway.metrics import GatewayMetrics
+from gateway.ratelimit import ClientAddresses, RateLimiter
+from gateway.security import CorsPolicy, harden
 from gateway.settings import GatewaySettings
+from gateway.sitestatus import closed_site_response
 from gateway.tenancy import SiteEntry, SiteRegistry
 from gateway.upstream import LocalUpstream, RemoteUpstream, Upstream
-from services.kernel.app import RequestIdMiddleware, install_error_handlers, problem_response
+from services.kernel.app import RequestIdMiddleware, problem_response
+from services.kernel.auth import Principal, TokenVerifier
 from services.kernel.deps import CLIENT_IP_HEADER, TENANT_HEADER
-from services.kernel.errors import PROBLEM_BASE, Problem
+from services.kernel.errors import PROBLEM_BASE, Problem, TooManyRequests, Unauthorized
 from services.kernel.logs import configure_logging, request_id_var
 from services.kernel.runtime import make_directory
 
@@ -33,26 +44,29 @@ log = logging.getLogger("jiyue.gateway")
 _TENANT_HEADER_B = TENANT_HEADER.encode()
 _CLIENT_IP_HEADER_B = CLIENT_IP_HEADER.encode()
 _GATEWAY_ONLY = (_TENANT_HEADER_B, _CLIENT_IP_HEADER_B)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DEFAULT_PLATFORM_HOSTS = ["localhost", "127.0.0.1", "::1", "testserver", "gateway"]
 
 
-def _not_found(path: str, detail: str) -> Any:
-    return problem_response(
-        Problem(
-            type=PROBLEM_BASE + "not-found",
-            title="资源不存在",
-            status=404,
-            detail=detail,
-            instance=path,
-            request_id=request_id_var.get(),
-        )
+def _problem(status: int, slug: str, title: str, detail: str, path: str, **headers: str) -> Any:
+    problem = Problem(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=path,
+        request_id=request_id_var.get(),
     )
+    return problem_response(problem, {k.replace("_", "-"): v for k, v in headers.items()} or None)
 
 
 class Gateway:
     def __init__(self, settings: GatewaySettings, services: list[str] | None = None) -> None:
         self.settings = settings
         configure_logging(settings.log_level, settings.log_json)
+        if settings.gateway_access_log:
+            configure_access_log()
+        self.metrics = GatewayMetrics()
         self.directory = make_directory(settings)
         self.upstreams: dict[str, Upstream] = {}
         self.local_apps: dict[str, FastAPI] = {}
@@ -61,31 +75,40 @@ class Gateway:
                 continue
             url = settings.gateway_backends.get(spec.name)
             if url:
-                self.upstreams[spec.name] = RemoteUpstream(
-                    spec.name,
-                    url,
-                    timeout=settings.gateway_upstream_timeout,
-                    connect_timeout=settings.gateway_connect_timeout,
-                )
-                self.directory.register_url(spec.name, url)
+                self.add_remote(spec.name, url)
             else:
                 module = spec.app_module
                 service_settings = module.settings_class(**self._shared_settings())
-                app = module.create_app(service_settings, directory=self.directory)
-                self.local_apps[spec.name] = app
-                self.upstreams[spec.name] = LocalUpstream(spec.name, app)
-                self.directory.register_app(spec.name, app)
+                self.add_local(spec.name, module.create_app(service_settings, directory=self.directory))
         hosts = [*DEFAULT_PLATFORM_HOSTS, *settings.gateway_platform_hosts]
-        from urllib.parse import urlsplit
-
         public_host = urlsplit(settings.public_url).hostname
         if public_host:
             hosts.append(public_host)
         self.sites = SiteRegistry(self.directory, hosts)
-        self.own = self._own_app()
+        self.cache: ResponseCache | None = None
+        if settings.gateway_cache:
+            self.cache = ResponseCache(
+                max_entries=settings.gateway_cache_max_entries,
+                max_body=settings.gateway_cache_max_body,
+                ttl=settings.gateway_cache_ttl_seconds,
+                search_ttl=settings.gateway_cache_search_ttl_seconds,
+            )
+        self.sites.listeners.append(self._on_content_events)
+        self.limiter = RateLimiter(settings)
+        self.addresses = ClientAddresses(settings.gateway_rate_exempt, settings.gateway_trusted_proxies)
+        self.cors = CorsPolicy(self.sites, settings.gateway_cors_origins)
+        self.verifier = TokenVerifier(
+            self._fetch_jwks,
+            issuer=settings.issuer,
+            audience=settings.token_audience,
+            cache_seconds=settings.jwks_cache_seconds,
+        )
+        self.cache_control = f"public, max-age={settings.gateway_cache_max_age}".encode()
+        self.access_log = settings.gateway_access_log
+        self.own = own_app(self)
+        self.openapi_doc: dict[str, Any] | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._openapi: dict[str, Any] | None = None
 
     def _shared_settings(self) -> dict[str, Any]:
         """Values the gateway was configured with that every in-process service must share."""
@@ -95,76 +118,44 @@ class Gateway:
             if k in self.settings.model_fields_set and not k.startswith("gateway_")
         }
 
-    # -- own endpoints ----------------------------------------------------------------
+    def add_local(self, name: str, app: Any) -> None:
+        """Serve a service's ASGI app in this process (the registry's, or a test double)."""
+        self.local_apps[name] = app
+        self.upstreams[name] = LocalUpstream(name, app)
+        self.directory.register_app(name, app)
+        ctx = getattr(getattr(app, "state", None), "ctx", None)
+        if name == "content" and ctx is not None:
+            # Content may call this after a commit so that caches drop at once, not at the next poll.
+            ctx.extras["gateway.wake"] = lambda: self.sites.wake()
 
-    def _own_app(self) -> FastAPI:
-        app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-        install_error_handlers(app)
-        gateway = self
-
-        @app.get("/healthz")
-        async def healthz() -> dict[str, str]:
-            return {"status": "ok"}
-
-        @app.get("/readyz")
-        async def readyz() -> JSONResponse:
-            return await gateway.readiness()
-
-        @app.get("/openapi.json")
-        async def openapi() -> JSONResponse:
-            return JSONResponse(await gateway.openapi())
-
-        @app.get("/docs")
-        async def docs() -> HTMLResponse:
-            return get_swagger_ui_html(openapi_url="/openapi.json", title="集约化平台 API")
-
-        return app
-
-    async def readiness(self) -> JSONResponse:
-        results: dict[str, Any] = {}
-
-        async def probe(name: str, upstream: Upstream) -> None:
-            try:
-                client = self.directory.raw(name)
-                resp = await asyncio.wait_for(client.get("/readyz"), timeout=2.0)
-                body = resp.json()
-                results[name] = {
-                    "status": "ready" if resp.status_code == 200 else "not-ready",
-                    **body,
-                }
-            except Exception as exc:
-                results[name] = {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:200]}
-
-        await asyncio.gather(*(probe(n, u) for n, u in self.upstreams.items()))
-        results["gateway"] = {
-            "status": "ready" if self.sites.loaded or "content" not in self.upstreams else "not-ready",
-            "sites": len(self.sites.by_code),
-            "registry_error": self.sites.last_error,
-        }
-        ok = all(r.get("status") == "ready" for r in results.values())
-        return JSONResponse(
-            {"status": "ready" if ok else "not-ready", "services": results},
-            status_code=200 if ok else 503,
+    def add_remote(self, name: str, url: str) -> None:
+        self.upstreams[name] = RemoteUpstream(
+            name,
+            url,
+            timeout=self.settings.gateway_upstream_timeout,
+            connect_timeout=self.settings.gateway_connect_timeout,
+            breaker_seconds=self.settings.gateway_breaker_seconds,
+            on_error=lambda service, kind: self.metrics.upstream_errors.labels(service, kind).inc(),
         )
+        self.directory.register_url(name, url)
 
-    async def openapi(self) -> dict[str, Any]:
-        if self._openapi is not None:
-            return self._openapi
-        docs: dict[str, dict[str, Any]] = {}
-        for name in self.upstreams:
-            if name in self.local_apps:
-                docs[name] = self.local_apps[name].openapi()
-            else:
-                try:
-                    resp = await self.directory.raw(name).get("/openapi.json")
-                    docs[name] = resp.json()
-                except Exception as exc:
-                    log.warning("no OpenAPI from %s: %s", name, exc)
-                    continue
-        merged = merge_openapi(docs, title="集约化平台 Jiyue", version="1.0.0")
-        if len(docs) == len(self.upstreams):
-            self._openapi = merged
-        return merged
+    async def _fetch_jwks(self) -> dict[str, Any]:
+        resp = await self.directory.raw("identity").get("/.well-known/jwks.json")
+        resp.raise_for_status()
+        data: dict[str, Any] = resp.json()
+        return data
+
+    def _on_content_events(self, events: list[dict[str, Any]]) -> None:
+        if self.cache is None:
+            return
+        for event in events:
+            topic = str(event.get("topic", ""))
+            site = event.get("site_id")
+            if topic.startswith("site."):
+                site = site or event.get("key")
+            elif not topic.startswith(("publication.", "column.")):
+                continue
+            self.cache.invalidate_site(site)
 
     # -- lifespan ---------------------------------------------------------------------
 
@@ -176,7 +167,8 @@ class Gateway:
             with contextlib.suppress(Exception):
                 await self.sites.load()
             self._stop.clear()
-            self._tasks = [asyncio.create_task(self.sites.follow(self._stop))]
+            interval = self.settings.gateway_feed_poll_seconds
+            self._tasks = [asyncio.create_task(self.sites.follow(self._stop, interval))]
             try:
                 yield
             finally:
@@ -211,7 +203,7 @@ class Gateway:
             name = path[5:end] if end != -1 else path[5:]
             return name if name in self.upstreams else None
         if path.startswith("/.well-known/"):
-            return "identity"
+            return "identity" if "identity" in self.upstreams else None
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -224,41 +216,224 @@ class Gateway:
         await self._http(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        method: str = scope["method"]
         path: str = scope["path"]
-        host = ""
+        raw_path: bytes = scope.get("raw_path") or path.encode()
+        host = authorization = origin = if_none_match = forwarded = None
+        accept_encoding = b""
+        preflight = False
         headers: list[tuple[bytes, bytes]] = []
         for key, value in scope["headers"]:
             if key in _GATEWAY_ONLY:
                 continue  # only the gateway says which tenant and which client a request is
             if key == b"host":
-                host = value.decode("latin-1")
+                host = value
+            elif key == b"authorization":
+                authorization = value
+            elif key == b"origin":
+                origin = value
+            elif key == b"if-none-match":
+                if_none_match = value
+            elif key == b"accept-encoding":
+                accept_encoding = value
+            elif key == b"access-control-request-method":
+                preflight = method == "OPTIONS"
+            elif key == b"x-forwarded-for":
+                forwarded = value
             headers.append((key, value))
 
+        peer = scope.get("client")
+        address, limit_key, exempt, trusted = self.addresses.describe(str(peer[0]) if peer else "unknown")
+        if trusted and forwarded:
+            address, limit_key, exempt, _ = self.addresses.describe(
+                forwarded.decode("latin-1").rsplit(",", 1)[-1].strip()
+            )
+
+        outcome = _Outcome()
+        https = scope.get("scheme") == "https"
+
+        async def send_out(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome.status = message["status"]
+                out = list(message.get("headers", ()))
+                harden(out, https)
+                message = {**message, "headers": out}
+            else:
+                outcome.size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._dispatch(
+                scope, receive, send_out, outcome, method, path, raw_path, host, authorization,
+                origin, if_none_match, accept_encoding, preflight, headers, address, limit_key, exempt,
+            )  # fmt: skip
+        finally:
+            seconds = time.perf_counter() - started
+            site_label = outcome.site or "-"
+            self.metrics.observe(
+                outcome.path or path,
+                site_label,
+                method if method in _METHODS else "OTHER",
+                outcome.status,
+                seconds,
+            )
+            if self.access_log:
+                write_access(
+                    request_id=request_id_var.get(),
+                    client=address,
+                    method=method,
+                    path=path,
+                    status=outcome.status,
+                    ms=seconds * 1000,
+                    site=outcome.site,
+                    service=outcome.service,
+                    size=outcome.size,
+                )
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, outcome: _Outcome, method: str,
+                        path: str, raw_path: bytes, host: bytes | None, authorization: bytes | None,
+                        origin: bytes | None, if_none_match: bytes | None, accept_encoding: bytes,
+                        preflight: bool, headers: list[tuple[bytes, bytes]], address: str, limit_key: str,
+                        exempt: bool) -> None:  # fmt: skip
         site: SiteEntry | None = None
         if path.startswith("/sites/"):
             code, _, rest = path[7:].partition("/")
             site = self.sites.by_code.get(code)
             if site is None:
-                await _not_found(path, f"站点 {code} 不存在")(scope, receive, send)
+                await _problem(404, "not-found", "资源不存在", f"站点 {code} 不存在", path)(
+                    scope, receive, send
+                )
                 return
             path = "/" + rest
-        elif host and not self.sites.is_platform_host(host):
-            site = self.sites.resolve_host(host)
-            if site is None:
-                await _not_found(path, f"未知站点域名 {host}")(scope, receive, send)
-                return
+            raw_path = raw_path[7 + len(code.encode()) :] or b"/"
+        elif host:
+            hostname = self.sites.host_of(host)
+            if hostname not in self.sites.platform_hosts:
+                site = self.sites.by_host.get(hostname)
+                if site is None:
+                    detail = f"未知站点域名 {hostname}"
+                    await _problem(404, "unknown-site", "站点不存在", detail, path)(scope, receive, send)
+                    return
+        outcome.path = path
+        if site is not None:
+            outcome.site = site.code
 
         target = self.route(path)
+        outcome.service = target or "gateway"
         if target is None:
-            await self.own(dict(scope, path=path, raw_path=path.encode()), receive, send)
+            await self.own(dict(scope, path=path, raw_path=raw_path), receive, send)
             return
+        query = scope.get("query_string", b"")
+        if site is not None and site.status in ("suspended", "offline"):
+            scheme = scope.get("scheme", "http")
+            closed = closed_site_response(site, self.sites, method, path, query.decode("latin-1"), scheme)
+            if closed is not None:
+                await closed(scope, receive, send)
+                return
+
+        if origin is not None:
+            if not self.cors.allows(origin, site):
+                if preflight:
+                    detail = f"来源 {origin.decode('latin-1')} 不得跨域访问本站接口"
+                    await _problem(403, "cors-refused", "跨域请求被拒绝", detail, path)(scope, receive, send)
+                    return
+            elif preflight:
+                requested = next((v for k, v in headers if k == b"access-control-request-headers"), b"")
+                allowed = self.cors.preflight_headers(origin, requested)
+                if allowed is None:
+                    detail = "预检请求包含不允许的请求头"
+                    await _problem(403, "cors-refused", "跨域请求被拒绝", detail, path)(scope, receive, send)
+                    return
+                await send({"type": "http.response.start", "status": 204, "headers": allowed})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            else:
+                send = _with_headers(send, self.cors.actual_headers(origin))
+
+        principal: Principal | None = None
+        if authorization is not None and authorization[:7].lower() == b"bearer ":
+            try:
+                principal = await self.verifier.verify(authorization[7:].strip().decode("latin-1"))
+            except Unauthorized as exc:
+                self.metrics.rejected_tokens.inc()
+                # A forged token still costs its sender from the address bucket.
+                if self.limiter.enabled and not exempt and self.limiter.address.take(limit_key):
+                    await self._too_many(scope, receive, send, path, "address", 1.0)
+                    return
+                problem = exc.to_problem(instance=path, request_id=request_id_var.get())
+                await problem_response(problem, exc.headers)(scope, receive, send)
+                return
+
+        if self.limiter.enabled and not exempt and not (principal is not None and principal.is_internal):
+            subject = f"{principal.kind}:{principal.sub}" if principal is not None else None
+            refused = self.limiter.check(method, path, limit_key, subject)
+            if refused is not None:
+                await self._too_many(scope, receive, send, path, *refused)
+                return
+
         if site is not None:
             headers.append((_TENANT_HEADER_B, site.code.encode()))
-        client = scope.get("client")
-        if client:
-            headers.append((_CLIENT_IP_HEADER_B, str(client[0]).encode()))
-        child = dict(scope, path=path, raw_path=path.encode(), headers=headers)
-        await self.upstreams[target](child, receive, send)
+        headers.append((_CLIENT_IP_HEADER_B, address.encode()))
+        child = dict(scope, path=path, raw_path=raw_path, headers=headers)
+        upstream = self.upstreams[target]
+
+        kind = cache_kind(path) if method == "GET" else None
+        if kind is None:
+            await upstream(child, receive, send)
+            return
+        anonymous = authorization is None
+        cache = self.cache if anonymous else None
+        key = (site.code if site is not None else "", path, query, accept_encoding)
+        if cache is not None:
+            entry = cache.get(key)
+            if entry is not None:
+                self.metrics.cache_hit.inc()
+                await send_entry(send, entry, if_none_match, self.metrics)
+                return
+            self.metrics.cache_miss.inc()
+        exchange = CachedExchange(
+            send,
+            cache=cache,
+            key=key,
+            kind=kind,
+            generation=cache.generation(key[0]) if cache is not None else 0,
+            cache_control=self.cache_control if anonymous else b"private, no-cache",
+            if_none_match=if_none_match,
+            max_body=self.settings.gateway_cache_max_body,
+            metrics=self.metrics,
+        )
+        await upstream(child, receive, exchange.send)
+        await exchange.finish()
+
+    async def _too_many(
+        self, scope: Scope, receive: Receive, send: Send, path: str, bucket: str, wait: float
+    ) -> None:
+        self.metrics.rate_limited.labels(bucket).inc()
+        seconds = max(1, math.ceil(wait))
+        error = TooManyRequests(f"请求过于频繁（{bucket}），请 {seconds} 秒后再试")
+        problem = error.to_problem(instance=path, request_id=request_id_var.get())
+        await problem_response(problem, {"Retry-After": str(seconds)})(scope, receive, send)
+
+
+class _Outcome:
+    __slots__ = ("path", "service", "site", "size", "status")
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.size = 0
+        self.site: str | None = None
+        self.service: str | None = None
+        self.path: str | None = None
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return sender
 
 
 def create_gateway(settings: GatewaySettings | None = None, services: list[str] | None = None) -> Any:

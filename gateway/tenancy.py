@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,10 @@ class SiteEntry:
         )
 
 
+ChangeListener = Callable[[list[dict[str, Any]]], None]
+_HOST_MEMO_MAX = 10_000
+
+
 class SiteRegistry:
     def __init__(self, directory: ServiceDirectory | None, platform_hosts: list[str]) -> None:
         self.directory = directory
@@ -67,19 +72,42 @@ class SiteRegistry:
         self.by_code: dict[str, SiteEntry] = {}
         self.by_host: dict[str, SiteEntry] = {}
         self.cursor = 0
+        self.head = 0
         self.loaded = False
         self.last_error: str | None = None
+        # Called with every batch of content events (cache invalidation listens here).
+        self.listeners: list[ChangeListener] = []
+        self._wake = asyncio.Event()
+        # raw Host header -> normalised host; a request pays for idna/lower-casing once per host.
+        self._hosts: dict[bytes, str] = {}
 
     def replace(self, entries: list[SiteEntry]) -> None:
         by_code = {e.code: e for e in entries}
         by_host = {d: e for e in entries for d in e.domains}
         self.by_code, self.by_host = by_code, by_host
 
+    def host_of(self, raw: bytes) -> str:
+        host = self._hosts.get(raw)
+        if host is None:
+            try:
+                text = raw.decode("utf-8")  # some clients send Unicode hosts raw
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
+            host = normalise_host(text)
+            if len(self._hosts) >= _HOST_MEMO_MAX:
+                self._hosts.clear()
+            self._hosts[raw] = host
+        return host
+
     def resolve_host(self, host: str) -> SiteEntry | None:
         return self.by_host.get(normalise_host(host))
 
     def is_platform_host(self, host: str) -> bool:
         return normalise_host(host) in self.platform_hosts
+
+    def wake(self) -> None:
+        """Read the feed now (an in-process content service may call this after a commit)."""
+        self._wake.set()
 
     async def load(self) -> None:
         if self.directory is None or not self.directory.knows("content"):
@@ -89,41 +117,52 @@ class SiteRegistry:
         body = resp.json()
         self.replace([SiteEntry.from_json(item) for item in body["items"]])
         self.cursor = max(self.cursor, int(body.get("cursor", 0)))
+        self.head = max(self.head, self.cursor)
         self.loaded = True
         self.last_error = None
 
-    async def _changed_since_cursor(self) -> bool:
+    async def _read_feed(self) -> bool:
+        """Apply content's new events; True when there may be more to read at once."""
         assert self.directory is not None
         resp = await self.directory.client("content").get(
-            "/api/content/v1/changes",
-            params={
-                "after": self.cursor,
-                "limit": 200,
-                "topics": "site.created,site.updated,site.status",
-            },
+            "/api/content/v1/changes", params={"after": self.cursor, "limit": 500}
         )
         resp.raise_for_status()
         body = resp.json()
-        if body["items"]:
-            self.cursor = int(body["items"][-1]["cursor"])
-            return True
-        return False
+        events: list[dict[str, Any]] = body["items"]
+        self.head = int(body.get("head", self.head))
+        if not events:
+            return False
+        if any(str(e.get("topic", "")).startswith("site.") for e in events):
+            await self.load()
+        self.cursor = max(self.cursor, int(events[-1]["cursor"]))
+        for listener in self.listeners:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("site registry listener failed")
+        return bool(body.get("has_more"))
 
-    async def follow(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+    async def follow(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Keep the registry current; survives the content service being down."""
         backoff = interval
         while not stop.is_set():
+            more = False
             try:
                 if not self.loaded:
                     await self.load()
-                elif await self._changed_since_cursor():
-                    await self.load()
+                if self.loaded:
+                    more = await self._read_feed()
                 backoff = interval
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("site registry refresh failed: %s", self.last_error)
                 backoff = min(backoff * 2, 30.0)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
+            if more:
+                continue
+            self._wake.clear()
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()

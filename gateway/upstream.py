@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,6 +28,9 @@ _HOP_BY_HOP = {
     b"host",
     b"content-length",
 }
+
+
+ErrorHook = Callable[[str, str], None]
 
 
 class Upstream:
@@ -69,9 +74,23 @@ class RemoteUpstream(Upstream):
 
     local = False
 
-    def __init__(self, name: str, url: str, *, timeout: float, connect_timeout: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        breaker_seconds: float = 2.0,
+        on_error: ErrorHook | None = None,
+    ) -> None:
         self.name = name
         self.url = url.rstrip("/")
+        self.breaker_seconds = breaker_seconds
+        self.on_error = on_error
+        # While the service is known to be down its routes fail fast instead of each caller
+        # waiting out the same connect or response timeout.
+        self.open_until = 0.0
         self.client = httpx.AsyncClient(
             base_url=self.url,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -80,6 +99,11 @@ class RemoteUpstream(Upstream):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def _fail(self, send: Send, scope: Scope, kind: str, detail: str) -> None:
+        if self.on_error is not None:
+            self.on_error(self.name, kind)
+        await unavailable(send, self.name, detail, scope["path"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def body() -> Any:
@@ -93,10 +117,10 @@ class RemoteUpstream(Upstream):
                 if not message.get("more_body", False):
                     return
 
+        if self.open_until and time.monotonic() < self.open_until:
+            await self._fail(send, scope, "circuit-open", "刚刚连接失败，稍后重试")
+            return
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
-        client = scope.get("client")
-        if client:
-            headers.append((b"x-forwarded-for", str(client[0]).encode()))
         path = scope.get("raw_path") or scope["path"].encode()
         if isinstance(path, bytes):
             path = path.decode("latin-1")
@@ -110,14 +134,17 @@ class RemoteUpstream(Upstream):
         try:
             response = await self.client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            await unavailable(send, self.name, f"无法连接 ({type(exc).__name__})", scope["path"])
+            self.open_until = time.monotonic() + self.breaker_seconds
+            await self._fail(send, scope, "connect", f"无法连接 ({type(exc).__name__})")
             return
         except httpx.TimeoutException:
-            await unavailable(send, self.name, "响应超时", scope["path"])
+            self.open_until = time.monotonic() + self.breaker_seconds
+            await self._fail(send, scope, "timeout", "响应超时")
             return
         except httpx.HTTPError as exc:
-            await unavailable(send, self.name, type(exc).__name__, scope["path"])
+            await self._fail(send, scope, "protocol", type(exc).__name__)
             return
+        self.open_until = 0.0
         try:
             out_headers = [
                 (k.lower(), v)

@@ -1,0 +1,57 @@
+"""The access log: one JSON object per request on logger `jiyue.access`.
+
+The line is the message itself (not wrapped in another log format) so that a collector (or the
+statistics of oversight) can parse it without knowing the platform's log settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+import orjson
+
+access_log = logging.getLogger("jiyue.access")
+
+
+def configure_access_log() -> None:
+    """Give the access log its own plain handler once; a host application may replace it."""
+    if access_log.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
+
+
+def write_access(
+    *,
+    request_id: str | None,
+    client: str,
+    method: str,
+    path: str,
+    status: int,
+    ms: float,
+    site: str | None,
+    service: str | None,
+    size: int,
+) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    line = orjson.dumps(
+        {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "request_id": request_id,
+            "client": client,
+            "method": method,
+            "path": path,
+            "status": status,
+            "ms": round(ms, 2),
+            "site": site,
+            "service": service,
+            "bytes": size,
+        }
+    ).decode()
+    access_log.info(line)
