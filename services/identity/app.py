@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
-from services.identity.api import router
+from services.identity.api import root_routers, routers
 from services.identity.models import feed_tables, metadata
+from services.identity.service import keys
+from services.identity.service.bootstrap import bootstrap
+from services.identity.service.common import IdentityRuntime
 from services.identity.settings import IdentitySettings
 from services.kernel.app import create_service_app
+from services.kernel.auth import TokenVerifier
 from services.kernel.client import ServiceDirectory
 from services.kernel.runtime import build_context, migrations_dir
 
 NAME = "identity"
-TITLE = "identity"
+TITLE = "统一身份认证"
 MIGRATIONS = migrations_dir(__file__)
 settings_class = IdentitySettings
 
@@ -27,4 +33,30 @@ def create_app(
 ) -> FastAPI:
     settings = settings or IdentitySettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
-    return create_service_app(ctx, [router], title=TITLE)
+    runtime = IdentityRuntime(settings)
+    ctx.extras["identity"] = runtime
+
+    async def local_jwks() -> dict[str, Any]:
+        # Identity verifies its own tokens from its own table, never over HTTP to itself.
+        async with ctx.db.session() as session:
+            return await keys.jwks(session)
+
+    ctx.verifier = TokenVerifier(
+        local_jwks,
+        issuer=settings.issuer,
+        audience=settings.token_audience,
+        cache_seconds=settings.jwks_cache_seconds,
+        refetch_interval=1.0,
+    )
+
+    async def startup() -> None:
+        await bootstrap(ctx.db, runtime)
+
+    ctx.on_startup.append(startup)
+    return create_service_app(
+        ctx,
+        routers,
+        title=TITLE,
+        description="账号、机构、按站点授权的角色、令牌与单点登录（OAuth 2 / OIDC）、审计日志",
+        root_routers=root_routers,
+    )

@@ -7,3 +7,28 @@ from services.kernel.settings import ServiceSettings
 
 class IdentitySettings(ServiceSettings):
     service_name: str = "identity"
+    # Access tokens cannot be recalled once issued (services verify them offline), so this is
+    # also the longest time a revoked or disabled account keeps working at other services.
+    access_token_ttl_seconds: int = 600
+    refresh_token_ttl_seconds: int = 8 * 3600
+    id_token_ttl_seconds: int = 600
+    authorization_code_ttl_seconds: int = 60
+    sso_session_ttl_seconds: int = 8 * 3600
+    # 等保三级: lock an account after repeated failures within a window.
+    lockout_max_failures: int = 5
+    lockout_window_seconds: int = 15 * 60
+    lockout_seconds: int = 15 * 60
+    # Per client address: failures beyond this many in the window make the address wait,
+    # doubling each time, up to address_backoff_max_seconds.
+    address_failure_threshold: int = 20
+    address_backoff_max_seconds: int = 15 * 60
+    # argon2id (RFC 9106 second recommended option); tests lower these for speed.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 64 * 1024  # KiB
+    argon2_parallelism: int = 4
+    # Key-encryption key for the signing keys at rest (JIYUE_IDENTITY_KEY_ENCRYPTION_KEY);
+    # empty: a secret file in the data folder.
+    identity_key_encryption_key: str = ""
+    # Password of the bootstrap system administrator `admin` (JIYUE_ADMIN_PASSWORD); empty:
+    # generated once and printed to stderr.
+    admin_password: str = ""

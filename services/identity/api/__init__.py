@@ -1,0 +1,8 @@
+"""Routers of the identity service: thin, the rules live in services.identity.service."""
+
+from __future__ import annotations
+
+from services.identity.api import accounts, oauth, security, signin, wellknown
+
+routers = [oauth.router, signin.router, accounts.router, security.router]
+root_routers = [wellknown.router]

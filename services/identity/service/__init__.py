@@ -1,0 +1,1 @@
+"""Domain logic of the identity service: plain async functions over an AsyncSession."""

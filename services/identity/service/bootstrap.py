@@ -1,0 +1,131 @@
+"""What identity makes sure of at every start (idempotent, safe for several replicas)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.models import OAuthClient, RoleBindingRow, User
+from services.identity.service import audit, keys
+from services.identity.service.accounts import user_by_username
+from services.identity.service.clients import get_client, hash_secret, secret_matches
+from services.identity.service.common import IdentityRuntime, now
+from services.identity.service.passwords import check_policy, generate_password
+from services.kernel.client import INTERNAL_CLIENT_ID, INTERNAL_SCOPES
+from services.kernel.db import Database
+from services.kernel.runtime import internal_secret
+
+log = logging.getLogger("jiyue.identity")
+
+CONSOLE_CLIENT_ID = "jiyue-console"
+SYSTEM = "system"
+
+
+def _announce_admin_password(password: str) -> None:
+    lines = [
+        "系统管理员账号 admin 已创建（仅显示这一次，请立即保存并修改）",
+        "The system administrator `admin` was created; its password is shown only once:",
+        "",
+        "    用户名 username: admin",
+        f"    密码   password: {password}",
+        "",
+        "设置 JIYUE_ADMIN_PASSWORD 可指定该密码。",
+    ]
+    width = max(len(line) for line in lines) + 12
+    bar = "═" * width
+    out = [f"╔{bar}╗", *(f"║  {line.ljust(width - 2)}║" for line in lines), f"╚{bar}╝"]
+    print("\n".join(out), file=sys.stderr, flush=True)
+
+
+async def ensure_admin(session: AsyncSession, rt: IdentityRuntime) -> None:
+    if await user_by_username(session, "admin") is not None:
+        return
+    password = rt.settings.admin_password
+    generated = not password
+    if generated:
+        password = generate_password(20)
+    else:
+        check_policy(password, field="JIYUE_ADMIN_PASSWORD")
+    at = now()
+    user = User(
+        username="admin",
+        display_name="系统管理员",
+        password_hash=await rt.passwords.hash(password),
+        kind="staff",
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(user)
+    await session.flush()
+    session.add(
+        RoleBindingRow(
+            user_id=user.id or 0, role="platform_admin", site=None, created_at=at, created_by=SYSTEM
+        )
+    )
+    await audit.record(session, SYSTEM, "user.created", "admin", {"kind": "staff", "role": "platform_admin"})
+    if generated:
+        _announce_admin_password(password)
+
+
+async def ensure_clients(session: AsyncSession, rt: IdentityRuntime) -> None:
+    secret = internal_secret(rt.settings)
+    at = now()
+    internal = await get_client(session, INTERNAL_CLIENT_ID)
+    if internal is None:
+        session.add(
+            OAuthClient(
+                client_id=INTERNAL_CLIENT_ID,
+                name="平台内部服务",
+                kind="confidential",
+                secret_hash=hash_secret(secret),
+                redirect_uris=[],
+                grants=["client_credentials"],
+                scopes=INTERNAL_SCOPES,
+                first_party=True,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        await audit.record(
+            session, SYSTEM, "client.created", INTERNAL_CLIENT_ID, {"grants": ["client_credentials"]}
+        )
+    elif not secret_matches(internal, secret):
+        internal.secret_hash = hash_secret(secret)
+        internal.updated_at = at
+        await audit.record(session, SYSTEM, "client.updated", INTERNAL_CLIENT_ID, {"secret": "rotated"})
+    if await get_client(session, CONSOLE_CLIENT_ID) is None:
+        session.add(
+            OAuthClient(
+                client_id=CONSOLE_CLIENT_ID,
+                name="平台管理控制台",
+                kind="public",
+                redirect_uris=[],
+                grants=["password", "refresh_token"],
+                scopes="openid profile",
+                first_party=True,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        await audit.record(
+            session, SYSTEM, "client.created", CONSOLE_CLIENT_ID, {"grants": ["password", "refresh_token"]}
+        )
+
+
+async def bootstrap(db: Database, rt: IdentityRuntime) -> None:
+    for attempt in range(3):
+        try:
+            async with db.session() as session:
+                await keys.ensure_key(session, rt.keys)
+                await keys.prune(session)
+                await ensure_admin(session, rt)
+                await ensure_clients(session, rt)
+            return
+        except IntegrityError:
+            # Another replica bootstrapped at the same moment; its rows are there now.
+            if attempt == 2:
+                raise
+            log.info("identity bootstrap raced another instance; retrying")
