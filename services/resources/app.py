@@ -1,4 +1,4 @@
-"""The resources service's app."""
+"""The resources service's app: 信息资源库."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ from fastapi import FastAPI
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.runtime import build_context, migrations_dir
-from services.resources.api import router
+from services.resources.api import routers
 from services.resources.models import feed_tables, metadata
+from services.resources.review import default_reviewer
+from services.resources.service.vocab import load_vocabularies
 from services.resources.settings import ResourcesSettings
+from services.resources.storage import make_store
+from services.resources.workers import PUBLICATION_TOPICS, UsageConsumer
 
 NAME = "resources"
-TITLE = "resources"
+TITLE = "信息资源库"
+DESCRIPTION = "统一元数据、先入库后使用、对象存储、机器审查、共享与使用监管"
 MIGRATIONS = migrations_dir(__file__)
 settings_class = ResourcesSettings
 
@@ -27,4 +32,19 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ResourcesSettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
-    return create_service_app(ctx, [router], title=TITLE)
+    store = make_store(settings)
+    ctx.extras["store"] = store
+    ctx.extras["reviewer"] = default_reviewer(settings.resources_lexicon_dir)
+    ctx.extras["vocab"] = load_vocabularies(settings.resources_lexicon_dir)
+    ctx.on_startup.append(store.start)
+    ctx.readiness["objects"] = store.ping
+    ctx.consumers.append(
+        UsageConsumer(
+            ctx.db,
+            feed_tables,
+            ctx.feed_fetcher("content", topics=PUBLICATION_TOPICS),
+            poll_seconds=settings.feed_poll_seconds,
+            lease_seconds=settings.feed_lease_seconds,
+        )
+    )
+    return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)

@@ -1,8 +1,9 @@
+# mypy: ignore-errors
 """initial
 
 Revision ID: resources_0001
 Revises: 
-Create Date: 2026-11-27 01:56:35.037478
+Create Date: 2026-11-27 02:06:02.686580
 """
 
 from collections.abc import Sequence
@@ -30,6 +31,12 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_feed_cursor'))
     )
+    op.create_table('index_counter',
+    sa.Column('org_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_serial', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('org_code', 'year', name=op.f('pk_index_counter'))
+    )
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('topic', sa.String(length=64), nullable=False),
@@ -42,14 +49,133 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_topic'), ['topic'], unique=False)
 
+    op.create_table('resource',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_site', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('owner_org', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('latest_version', sa.Integer(), nullable=False),
+    sa.Column('stored_version', sa.Integer(), nullable=True),
+    sa.Column('index_no', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.Column('retired_at', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_resource')),
+    sa.UniqueConstraint('index_no', name=op.f('uq_resource_index_no'))
+    )
+    with op.batch_alter_table('resource', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resource_owner_org'), ['owner_org'], unique=False)
+        batch_op.create_index(batch_op.f('ix_resource_owner_site'), ['owner_site'], unique=False)
+
+    op.create_table('resource_usage',
+    sa.Column('publication_id', sa.Integer(), nullable=False),
+    sa.Column('resource_id', sa.Integer(), nullable=False),
+    sa.Column('resource_version', sa.Integer(), nullable=False),
+    sa.Column('site', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('column_id', sa.Integer(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('event_cursor', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('publication_id', name=op.f('pk_resource_usage'))
+    )
+    with op.batch_alter_table('resource_usage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resource_usage_resource_id'), ['resource_id'], unique=False)
+
+    op.create_table('retire_audit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('resource_id', sa.Integer(), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('actor_name', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('forced', sa.Boolean(), nullable=False),
+    sa.Column('withdrawn', sa.JSON(), nullable=False),
+    sa.Column('at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_retire_audit'))
+    )
+    with op.batch_alter_table('retire_audit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_retire_audit_resource_id'), ['resource_id'], unique=False)
+
+    op.create_table('stored_object',
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_stored_object'))
+    )
+    op.create_table('attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('resource_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], name=op.f('fk_attachment_resource_id_resource')),
+    sa.ForeignKeyConstraint(['sha256'], ['stored_object.sha256'], name=op.f('fk_attachment_sha256_stored_object')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment'))
+    )
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachment_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachment_sha256'), ['sha256'], unique=False)
+
+    op.create_table('resource_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('resource_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('schema_version', sa.Integer(), nullable=False),
+    sa.Column('metadata', sa.JSON(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('findings', sa.JSON(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('stored_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('stored_at', sa.Float(), nullable=True),
+    sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], name=op.f('fk_resource_version_resource_id_resource')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_resource_version')),
+    sa.UniqueConstraint('resource_id', 'version', name=op.f('uq_resource_version_resource_id_version'))
+    )
+    with op.batch_alter_table('resource_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resource_version_resource_id'), ['resource_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('resource_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resource_version_resource_id'))
+
+    op.drop_table('resource_version')
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachment_sha256'))
+        batch_op.drop_index(batch_op.f('ix_attachment_resource_id'))
+
+    op.drop_table('attachment')
+    op.drop_table('stored_object')
+    with op.batch_alter_table('retire_audit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_retire_audit_resource_id'))
+
+    op.drop_table('retire_audit')
+    with op.batch_alter_table('resource_usage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resource_usage_resource_id'))
+
+    op.drop_table('resource_usage')
+    with op.batch_alter_table('resource', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resource_owner_site'))
+        batch_op.drop_index(batch_op.f('ix_resource_owner_org'))
+
+    op.drop_table('resource')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_topic'))
 
     op.drop_table('outbox')
+    op.drop_table('index_counter')
     op.drop_table('feed_cursor')
     # ### end Alembic commands ###

@@ -1,0 +1,73 @@
+"""Machine review over the legal-text corpus: throughput, and every text it blocks with why.
+
+.venv/bin/python -m bench.review [--quick]
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.common import Row, peak_rss_mb, print_table
+from services.resources.review import default_reviewer
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
+TARGET_DOCS_PER_S = 200.0
+
+
+def load_corpus(limit: int | None = None) -> list[dict[str, str]]:
+    docs = []
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            docs.append(json.loads(line))
+            if limit and len(docs) >= limit:
+                break
+    return docs
+
+
+def run(quick: bool = False) -> list[Row]:
+    command = ".venv/bin/python -m bench.review" + (" --quick" if quick else "")
+    if not CORPUS.exists():
+        return [{"name": "review corpus", "n": 0, "note": f"corpus absent at {CORPUS}", "command": command}]
+    docs = load_corpus(500 if quick else None)
+    reviewer = default_reviewer()
+    for doc in docs[:50]:  # warm-up: regex compilation, caches
+        reviewer.review(text=doc["body"])
+    blocked: list[str] = []
+    warned = 0
+    chars = 0
+    started = time.perf_counter()
+    for doc in docs:
+        review = reviewer.review(text=doc["body"])
+        chars += len(doc["body"])
+        if review.findings:
+            warned += 1
+        if review.blocking:
+            first = review.blocking[0]
+            blocked.append(f"{doc['id']} {doc['title']}: {first.rule} «{first.excerpt}»")
+    elapsed = time.perf_counter() - started
+    rate = len(docs) / elapsed
+    note = f"{chars / elapsed / 1e6:.2f} M chars/s; {warned} texts with warnings; blocked {len(blocked)}"
+    if blocked:
+        note += ": " + " | ".join(blocked)
+    return [
+        {
+            "name": "review corpus texts",
+            "n": len(docs),
+            "median_ms": round(elapsed / len(docs) * 1000, 3),
+            "throughput": round(rate, 1),
+            "unit": "docs/s",
+            "peak_rss_mb": peak_rss_mb(),
+            "target": f"≥ {TARGET_DOCS_PER_S:.0f} docs/s, 0 blocked",
+            "met": rate >= TARGET_DOCS_PER_S and not blocked,
+            "note": note,
+            "command": command,
+        }
+    ]
+
+
+if __name__ == "__main__":
+    print_table(run(quick="--quick" in sys.argv))

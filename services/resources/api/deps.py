@@ -1,0 +1,40 @@
+"""What the routers take from the service context."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from services.kernel.deps import CtxDep
+from services.resources.review import Reviewer
+from services.resources.service.vocab import Vocabularies
+from services.resources.settings import ResourcesSettings
+from services.resources.storage import ObjectStore
+
+
+def _store(ctx: CtxDep) -> ObjectStore:
+    store: ObjectStore = ctx.extras["store"]
+    return store
+
+
+def _reviewer(ctx: CtxDep) -> Reviewer:
+    reviewer: Reviewer = ctx.extras["reviewer"]
+    return reviewer
+
+
+def _vocab(ctx: CtxDep) -> Vocabularies:
+    vocab: Vocabularies = ctx.extras["vocab"]
+    return vocab
+
+
+def _settings(ctx: CtxDep) -> ResourcesSettings:
+    settings = ctx.settings
+    assert isinstance(settings, ResourcesSettings)
+    return settings
+
+
+StoreDep = Annotated[ObjectStore, Depends(_store)]
+ReviewerDep = Annotated[Reviewer, Depends(_reviewer)]
+VocabDep = Annotated[Vocabularies, Depends(_vocab)]
+SettingsDep = Annotated[ResourcesSettings, Depends(_settings)]

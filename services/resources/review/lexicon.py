@@ -1,0 +1,112 @@
+"""Lexicons as data files: the shipped ones plus an operator folder that extends them.
+
+Terms are matched with one trie-shaped regex per lexicon set, so scanning cost grows with
+the text and barely with the number of terms (an alternation of 200 literals would try each
+of them at every position).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data"
+LEXICON_FILES = (
+    "gambling",
+    "porn",
+    "illegal_ad",
+    "casino_brands",
+    "promo",
+    "legal_context",
+    "domains_allow",
+    "domains_block",
+)
+# The lexicons whose terms count as a subject an attacker advertises.
+SUBJECT_CATEGORIES = ("gambling", "porn", "illegal_ad")
+
+
+def read_terms(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        term = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        if term:
+            out.append(term)
+    return out
+
+
+def trie_pattern(terms: list[str]) -> str:
+    """A regex equivalent to `term1|term2|...` that prefers the longest term at a position."""
+    trie: dict[str, dict] = {}
+    for term in terms:
+        node = trie
+        for ch in term.lower():
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def render(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return f"(?:{body})?"
+        return body
+
+    return render(trie)
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    terms: dict[str, tuple[str, ...]]
+    category_of: dict[str, str]
+    matcher: re.Pattern[str] | None
+
+    @classmethod
+    def load(cls, extra_dir: Path | None = None) -> Lexicons:
+        terms: dict[str, list[str]] = {}
+        for name in LEXICON_FILES:
+            found = read_terms(SHIPPED_DIR / "lexicons" / f"{name}.txt")
+            if extra_dir is not None:
+                found += read_terms(Path(extra_dir) / f"{name}.txt")
+            terms[name] = list(dict.fromkeys(found))
+        category_of: dict[str, str] = {}
+        # Later categories win on a clash; brands first so a brand stays a brand.
+        for name in ("legal_context", "promo", *SUBJECT_CATEGORIES, "casino_brands"):
+            for term in terms[name]:
+                category_of[term.lower()] = name
+        words = sorted(category_of)
+        matcher = re.compile(trie_pattern(words), re.IGNORECASE) if words else None
+        return cls(
+            terms={k: tuple(v) for k, v in terms.items()},
+            category_of=category_of,
+            matcher=matcher,
+        )
+
+    def scan(self, text: str) -> list[tuple[int, str, str]]:
+        """(offset, matched text, category) for every lexicon term in the text."""
+        if self.matcher is None:
+            return []
+        out = []
+        for m in self.matcher.finditer(text):
+            if m.end() == m.start():
+                continue
+            out.append((m.start(), m.group(0), self.category_of[m.group(0).lower()]))
+        return out
+
+    def domain_allowed(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        return any(host == d or host.endswith("." + d) for d in self.terms["domains_allow"])
+
+    def domain_blocked(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        for pattern in self.terms["domains_block"]:
+            if pattern.startswith("."):
+                if host.endswith(pattern):
+                    return True
+            elif pattern in host:
+                return True
+        return False

@@ -1,0 +1,172 @@
+"""Request and response models; the unified metadata schema (统一元数据) lives here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.kernel.chinese import nfc, normalize_doc_no
+
+Scope = Literal["own_site", "platform", "public"]
+
+
+class IssuerOrg(BaseModel):
+    code: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,32}$", description="发文机关代码（用于索引号）", examples=["DDSZF"]
+    )
+    name: str = Field(min_length=1, max_length=100, description="发文机关名称", examples=["丹东市人民政府"])
+
+
+class Relation(BaseModel):
+    type: Literal["interpretation-of", "replaces", "attachment-of"] = Field(
+        description="关系类型：interpretation-of 解读、replaces 替代、attachment-of 附件"
+    )
+    resource_id: int = Field(gt=0, description="关联的资源编号")
+
+
+class ResourceMetadata(BaseModel):
+    """统一元数据（第 1 版）。政策文件须有文号和成文日期；政策解读须有 interpretation-of 关系。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = Field(1, description="元数据规范版本")
+    title: str = Field(min_length=1, max_length=300, description="标题")
+    issuer_org: IssuerOrg = Field(description="发文机关")
+    written_at: date | None = Field(None, description="成文日期（ISO 8601 日期）")
+    published_at: date | None = Field(None, description="发布日期（ISO 8601 日期）")
+    doc_no: str | None = Field(None, max_length=64, description="文号，入库时统一为 〔年份〕 格式")
+    topic: str | None = Field(None, description="主题分类代码，取值见 GET /vocabularies")
+    genre: str = Field(description="体裁分类代码，取值见 GET /vocabularies")
+    keywords: list[str] = Field(default_factory=list, max_length=20, description="关键词")
+    abstract: str | None = Field(None, max_length=2000, description="摘要")
+    validity: Literal["有效", "失效", "废止"] = Field("有效", description="有效性")
+    source: str | None = Field(None, max_length=200, description="来源")
+    language: str = Field("zh-CN", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="语种")
+    relations: list[Relation] = Field(default_factory=list, description="与其他资源的关系")
+
+    @field_validator("title", "abstract", "source")
+    @classmethod
+    def _nfc(cls, value: str | None) -> str | None:
+        return nfc(value).strip() if value is not None else None
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(nfc(k).strip() for k in value if k.strip()))
+
+    @field_validator("doc_no")
+    @classmethod
+    def _doc_no(cls, value: str | None) -> str | None:
+        return normalize_doc_no(value) if value and value.strip() else None
+
+
+class ResourceCreate(BaseModel):
+    metadata: ResourceMetadata
+    body_html: str = Field("", max_length=5_000_000, description="正文 HTML（入库时净化）")
+    scope: Scope = Field("own_site", description="共享范围：own_site 本站、platform 全平台、public 公开")
+    owner_site: str | None = Field(None, description="所属站点；仅平台管理员可指定，否则取当前站点")
+    owner_org: str | None = Field(None, description="所属机构代码；默认取发文机关")
+
+
+class ResourcePatch(BaseModel):
+    metadata: ResourceMetadata | None = None
+    body_html: str | None = Field(None, max_length=5_000_000)
+    scope: Scope | None = None
+
+
+class FindingOut(BaseModel):
+    kind: str = Field(
+        description="privacy 隐私 / spam 垃圾与篡改 / hidden 隐藏标记 / link 外链 / reference 引用"
+    )
+    severity: Literal["block", "warn"]
+    excerpt: str
+    offset: int = Field(description="在纯文本中的字符位置")
+    rule: str
+    detail: str = ""
+
+
+class AttachmentOut(BaseModel):
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+    url: str
+
+
+class VersionOut(BaseModel):
+    resource_id: int
+    version: int
+    status: str
+    metadata: dict[str, Any]
+    body_html: str
+    body_text: str
+    index_no: str | None
+    findings: list[FindingOut]
+    attachments: list[AttachmentOut]
+    owner_site: str
+    owner_org: str
+    scope: str
+    created_at: str
+    stored_at: str | None
+
+
+class VersionSummary(BaseModel):
+    version: int
+    status: str
+    title: str
+    created_by: str
+    created_at: str
+    stored_at: str | None
+
+
+class ResourceOut(BaseModel):
+    id: int
+    status: str
+    owner_site: str
+    owner_org: str
+    scope: str
+    index_no: str | None
+    latest_version: int
+    stored_version: int | None
+    current: VersionOut = Field(description="调用者可见的最新版本")
+
+
+class UploadOut(BaseModel):
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    duplicate: bool = Field(description="相同内容此前已存储，本次未重复保存")
+    url: str
+
+
+class CheckRequest(BaseModel):
+    text: str | None = Field(None, max_length=5_000_000)
+    html: str | None = Field(None, max_length=5_000_000)
+
+
+class CheckResult(BaseModel):
+    blocking: bool
+    findings: list[FindingOut]
+
+
+class RetireRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="废止原因")
+
+
+class UsageOut(BaseModel):
+    publication_id: int
+    site: str
+    column_id: int | None
+    status: str
+    resource_version: int
+    title: str
+    updated_at: str
+
+
+class RetireOut(BaseModel):
+    id: int
+    status: str
+    withdrawn: list[int]

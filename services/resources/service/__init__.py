@@ -1,0 +1,1 @@
+"""Domain logic of the resource library: plain async functions over an AsyncSession."""
