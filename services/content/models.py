@@ -1,10 +1,231 @@
-"""Tables of the content service; its own metadata, its own database or schema."""
+"""Tables of the content service; its own metadata, its own database or schema.
+
+A publication snapshots the stored resource version it places (title, body, metadata,
+attachments): stored versions never change, so delivery needs no call to resources.
+"""
 
 from __future__ import annotations
 
-from services.kernel.db import service_base
-from services.kernel.feed import define_feed_tables
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-Base = service_base("content")
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from services.kernel.db import service_base
+from services.kernel.feed import define_feed_tables, utcnow
+
+if TYPE_CHECKING:  # mypy sees an ordinary SQLModel base; at runtime it has its own metadata
+    Base = SQLModel
+else:
+    Base = service_base("content")
 metadata = Base.metadata
 feed_tables = define_feed_tables(metadata)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Site(Base, table=True):
+    __tablename__ = "site"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)  # portal | department
+    parent_code: str | None = Field(default=None, max_length=64)
+    host_org: str = Field(default="", max_length=200)
+    operator_org: str = Field(default="", max_length=200)
+    domains: list[str] = _json(list)
+    id_code: str = Field(max_length=16)
+    icp_no: str = Field(default="", max_length=64)
+    psb_no: str = Field(default="", max_length=64)
+    responsible_person: str = Field(default="", max_length=100)
+    status: str = Field(default="applying", max_length=16)
+    notice: str | None = Field(default=None, max_length=1000)
+    resume_at: datetime | None = _ts()
+    # The site whose path now serves this site's content (set when it goes offline).
+    moved_to: str | None = Field(default=None, max_length=64)
+    require_interpretation: bool = Field(default=False)
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class SiteDomain(Base, table=True):
+    """One row per domain, so the database itself refuses a domain used by two sites."""
+
+    __tablename__ = "site_domain"
+
+    domain: str = Field(primary_key=True, max_length=253)
+    site_code: str = Field(max_length=64, index=True)
+
+
+class SiteHistory(Base, table=True):
+    __tablename__ = "site_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_code: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=128)
+    detail: dict[str, Any] = _json(dict)
+    at: datetime | None = _ts(nullable=False)
+
+
+class SiteColumn(Base, table=True):
+    __tablename__ = "site_column"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(max_length=64, index=True)
+    parent_id: int | None = Field(default=None)
+    name: str = Field(max_length=200)
+    code: str = Field(default="", max_length=64)
+    kind: str = Field(default="list", max_length=16)  # list | single | link
+    description: str = Field(default="", max_length=1000)
+    keywords: list[str] = _json(list)
+    link_url: str | None = Field(default=None, max_length=1000)
+    responsible_editor: str | None = Field(default=None, max_length=128)
+    update_interval_days: int | None = Field(default=None)
+    review_chain: list[str] = _json(list)
+    sort_order: int = Field(default=0)
+    deleted: bool = Field(default=False)
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class Publication(Base, table=True):
+    __tablename__ = "publication"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(max_length=64, index=True)
+    column_id: int = Field(index=True)
+    # Null only for notices the platform writes itself (e.g. a site's offline notice).
+    resource_id: int | None = Field(default=None, index=True)
+    resource_version: int | None = Field(default=None)
+    status: str = Field(default="draft", max_length=16, index=True)
+    title: str = Field(max_length=500)
+    body_html: str = Field(default="")
+    body_text: str = Field(default="")
+    meta: dict[str, Any] = _json(dict)
+    index_no: str | None = Field(default=None, max_length=64)
+    attachments: list[dict[str, Any]] = _json(list)
+    # The policy resource this one interprets (政策解读), from the snapshot's relations.
+    interprets_resource_id: int | None = Field(default=None, index=True)
+    important: bool = Field(default=False)
+    publish_at: datetime | None = _ts(index=True)
+    expire_at: datetime | None = _ts(index=True)
+    published_at: datetime | None = _ts(index=True)
+    withdrawn_at: datetime | None = _ts()
+    archived_at: datetime | None = _ts()
+    # Review: which round and step is pending, and the role that step needs.
+    review_round: int = Field(default=0)
+    review_step: int = Field(default=0)
+    pending_role: str | None = Field(default=None, max_length=32, index=True)
+    review_chain: list[str] = _json(list)
+    created_by: str = Field(max_length=128)
+    submitted_by: str | None = Field(default=None, max_length=128)
+    source_publication_id: int | None = Field(default=None, index=True)
+    moved_from_site: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class ReviewRecord(Base, table=True):
+    __tablename__ = "review_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(index=True)
+    review_round: int
+    step: int | None = Field(default=None)
+    role: str | None = Field(default=None, max_length=32)
+    action: str = Field(max_length=16)
+    actor: str = Field(max_length=128)
+    actor_name: str = Field(default="", max_length=200)
+    opinion: str = Field(default="", max_length=2000)
+    confidentiality_passed: bool | None = Field(default=None)
+    confidentiality_note: str = Field(default="", max_length=1000)
+    at: datetime | None = _ts(nullable=False)
+
+
+class Subscription(Base, table=True):
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("subscriber_column_id", "source_column_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_site: str = Field(max_length=64, index=True)
+    subscriber_column_id: int
+    source_site: str = Field(max_length=64)
+    source_column_id: int = Field(index=True)
+    auto_publish: bool = Field(default=False)
+    created_by: str = Field(max_length=128)
+    created_at: datetime | None = _ts()
+
+
+class SyndicationTask(Base, table=True):
+    __tablename__ = "syndication_task"
+    __table_args__ = (UniqueConstraint("source_publication_id", "subscription_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_publication_id: int = Field(index=True)
+    subscription_id: int
+    subscriber_site: str = Field(max_length=64, index=True)
+    subscriber_column_id: int
+    auto_publish: bool = Field(default=False)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending|drafted|done|cancelled
+    due_at: datetime | None = _ts(nullable=False)
+    target_publication_id: int | None = Field(default=None)
+    created_at: datetime | None = _ts()
+    completed_at: datetime | None = _ts()
+
+
+class Channel(Base, table=True):
+    """A new-media channel (政务新媒体) that receives a site's publications by webhook."""
+
+    __tablename__ = "channel"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(max_length=64, index=True)
+    name: str = Field(max_length=200)
+    url: str = Field(max_length=1000)
+    secret: str = Field(max_length=200)
+    active: bool = Field(default=True)
+    created_at: datetime | None = _ts()
+
+
+class PushDelivery(Base, table=True):
+    __tablename__ = "push_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(index=True)
+    site_id: str = Field(max_length=64, index=True)
+    publication_id: int
+    event: str = Field(max_length=32)
+    payload: dict[str, Any] = _json(dict)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending|delivered|failed
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = _ts(nullable=False, index=True)
+    log: list[dict[str, Any]] = _json(list)
+    created_at: datetime | None = _ts()
+    delivered_at: datetime | None = _ts()
+
+
+__all__ = [
+    "Base",
+    "Channel",
+    "Publication",
+    "PushDelivery",
+    "ReviewRecord",
+    "Site",
+    "SiteColumn",
+    "SiteDomain",
+    "SiteHistory",
+    "Subscription",
+    "SyndicationTask",
+    "feed_tables",
+    "metadata",
+    "utcnow",
+]

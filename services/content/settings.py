@@ -7,3 +7,20 @@ from services.kernel.settings import ServiceSettings
 
 class ContentSettings(ServiceSettings):
     service_name: str = "content"
+    # The portal that receives the content of a department site taken offline when the site
+    # names no parent portal.
+    content_portal_site: str = "sfs"
+    # How long the offline notice stays on the portal (article 23: at least 30 days).
+    content_offline_notice_days: int = 30
+    # Delivery answers carry Cache-Control: public, max-age=this.
+    content_delivery_max_age: int = 60
+    # Entries kept in the in-process delivery cache before the oldest are dropped.
+    content_delivery_cache_entries: int = 20_000
+    # Re-publication deadline after the source goes live (article 42: 12 hours).
+    content_syndication_hours: int = 12
+    # Scheduler tick for scheduled publish / expiry / resume.
+    content_scheduler_seconds: float = 5.0
+    # Webhook retries: attempts and the first backoff (doubles each time).
+    content_push_max_attempts: int = 6
+    content_push_backoff_seconds: float = 5.0
+    content_push_timeout_seconds: float = 10.0

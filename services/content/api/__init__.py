@@ -1,0 +1,9 @@
+"""Routers of the content service: thin, the rules live in service modules."""
+
+from __future__ import annotations
+
+from services.content.api import admin, delivery, internal, publishing
+
+routers = [admin.router, publishing.router, delivery.router, internal.router]
+
+__all__ = ["routers"]

@@ -1,0 +1,1 @@
+"""Domain logic of the content service: plain async functions over an AsyncSession."""

@@ -1,0 +1,197 @@
+"""New-media push (article 42): signed webhooks to a site's channels, retried, logged.
+
+The receiver checks `X-Jiyue-Signature: sha256=<hex>` = HMAC-SHA256(secret, "<timestamp>." +
+body) with the timestamp from `X-Jiyue-Timestamp`, and rejects stale timestamps, so a captured
+request cannot be replayed later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.content.models import Channel, Publication, PushDelivery
+from services.content.service.common import iso, now, wake
+from services.content.service.publications import names_of
+from services.kernel.errors import NotFound, ValidationFailed
+
+WORKER = "push"
+SIGNATURE_HEADER = "X-Jiyue-Signature"
+TIMESTAMP_HEADER = "X-Jiyue-Timestamp"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def channel_json(channel: Channel, *, with_secret: bool = False) -> dict[str, Any]:
+    out = {
+        "id": channel.id,
+        "site": channel.site_id,
+        "name": channel.name,
+        "url": channel.url,
+        "active": channel.active,
+        "created_at": iso(channel.created_at),
+    }
+    if with_secret:
+        out["secret"] = channel.secret
+    return out
+
+
+def delivery_json(d: PushDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "channel_id": d.channel_id,
+        "publication_id": d.publication_id,
+        "event": d.event,
+        "status": d.status,
+        "attempts": d.attempts,
+        "next_attempt_at": iso(d.next_attempt_at),
+        "delivered_at": iso(d.delivered_at),
+        "log": d.log,
+    }
+
+
+async def create_channel(
+    session: AsyncSession, site: str, name: str, url: str, secret: str | None
+) -> Channel:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationFailed.field("url", "推送地址须为 http(s) URL")
+    channel = Channel(
+        site_id=site,
+        name=name,
+        url=url,
+        secret=secret or secrets.token_urlsafe(32),
+        active=True,
+        created_at=now(),
+    )
+    session.add(channel)
+    await session.flush()
+    return channel
+
+
+async def list_channels(session: AsyncSession, site: str) -> list[Channel]:
+    return list(
+        (
+            await session.execute(
+                select(Channel).where(col(Channel.site_id) == site).order_by(col(Channel.id))
+            )
+        ).scalars()
+    )
+
+
+async def deactivate_channel(session: AsyncSession, site: str, channel_id: int) -> None:
+    channel = await session.get(Channel, channel_id)
+    if channel is None or channel.site_id != site:
+        raise NotFound(f"推送渠道 {channel_id} 不存在")
+    channel.active = False
+
+
+async def list_deliveries(session: AsyncSession, site: str, limit: int = 100) -> list[PushDelivery]:
+    stmt = (
+        select(PushDelivery)
+        .where(col(PushDelivery.site_id) == site)
+        .order_by(col(PushDelivery.id).desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def enqueue(session: AsyncSession, publication: Publication, event: str) -> int:
+    channels = (
+        await session.execute(
+            select(Channel).where(col(Channel.site_id) == publication.site_id, col(Channel.active).is_(True))
+        )
+    ).scalars()
+    site_name, column_name = await names_of(session, publication)
+    payload = {
+        "event": event,
+        "publication_id": publication.id,
+        "site": publication.site_id,
+        "site_name": site_name,
+        "column": column_name,
+        "title": publication.title,
+        "summary": publication.body_text[:200],
+        "published_at": iso(publication.published_at),
+        "url": f"/api/content/v1/items/{publication.id}",
+    }
+    count = 0
+    for channel in channels:
+        session.add(
+            PushDelivery(
+                channel_id=channel.id or 0,
+                site_id=publication.site_id,
+                publication_id=publication.id or 0,
+                event=event,
+                payload=payload,
+                next_attempt_at=now(),
+                created_at=now(),
+            )
+        )
+        count += 1
+    if count:
+        wake(session, WORKER)
+    return count
+
+
+async def due_ids(session: AsyncSession, limit: int = 20) -> list[int]:
+    stmt = (
+        select(col(PushDelivery.id))
+        .where(col(PushDelivery.status) == "pending", col(PushDelivery.next_attempt_at) <= now())
+        .order_by(col(PushDelivery.id))
+        .limit(limit)
+    )
+    return [i for i in (await session.execute(stmt)).scalars() if i is not None]
+
+
+async def attempt(
+    session: AsyncSession, delivery_id: int, client: httpx.AsyncClient, *, max_attempts: int, backoff: float
+) -> str:
+    """One try at one delivery; the outcome goes to its log. Returns the new status."""
+    delivery = await session.get(PushDelivery, delivery_id)
+    if delivery is None or delivery.status != "pending":
+        return "skipped"
+    channel = await session.get(Channel, delivery.channel_id)
+    if channel is None or not channel.active:
+        delivery.status = "failed"
+        delivery.log = [*delivery.log, {"at": iso(now()), "error": "渠道已停用"}]
+        return delivery.status
+    body = orjson.dumps(delivery.payload)
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(channel.secret, timestamp, body),
+        "X-Jiyue-Delivery": str(delivery.id),
+    }
+    entry: dict[str, Any] = {"at": iso(now()), "attempt": delivery.attempts + 1}
+    try:
+        resp = await client.post(channel.url, content=body, headers=headers)
+        entry["status"] = resp.status_code
+        ok = 200 <= resp.status_code < 300
+    except httpx.HTTPError as exc:
+        entry["error"] = f"{type(exc).__name__}: {exc}"[:300]
+        ok = False
+    delivery.attempts += 1
+    delivery.log = [*delivery.log, entry]
+    if ok:
+        delivery.status = "delivered"
+        delivery.delivered_at = now()
+    elif delivery.attempts >= max_attempts:
+        delivery.status = "failed"
+    else:
+        delivery.next_attempt_at = now() + timedelta(seconds=backoff * 2 ** (delivery.attempts - 1))
+    return delivery.status

@@ -1,0 +1,250 @@
+"""Re-publication within 12 hours (article 42): subscriptions, tasks and the copies they make.
+
+A subordinate site subscribes one of its columns to a column of a superior site. Publishing an
+item marked important there creates one task per subscriber, due 12 hours after it went live;
+the worker turns each task into a draft on the subscriber (or publishes it directly when the
+subscriber chose auto-publish), pinning the same stored resource version. Only subscriptions
+create tasks, so nobody can push into a site that has not subscribed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.content.models import Publication, Site, Subscription, SyndicationTask
+from services.content.service.columns import get_column
+from services.content.service.common import aware, iso, now, wake
+from services.content.service.publications import emit_state
+from services.kernel.errors import Conflict, NotFound, ValidationFailed
+
+WORKER = "syndication"
+DEADLINE_HOURS = 12
+
+
+async def _ancestors(session: AsyncSession, site_code: str) -> list[str]:
+    chain: list[str] = []
+    current = site_code
+    while True:
+        parent = (
+            await session.execute(select(col(Site.parent_code)).where(col(Site.code) == current))
+        ).scalar_one_or_none()
+        if not parent or parent in chain:
+            return chain
+        chain.append(parent)
+        current = parent
+
+
+async def subscribe(
+    session: AsyncSession, site: str, column_id: int, source_column_id: int, auto_publish: bool, actor: str
+) -> Subscription:
+    column = await get_column(session, site, column_id)
+    from services.content.models import SiteColumn
+
+    source = await session.get(SiteColumn, source_column_id)
+    if source is None or source.deleted:
+        raise NotFound(f"来源栏目 {source_column_id} 不存在")
+    if source.site_id not in await _ancestors(session, site):
+        raise ValidationFailed.field("source_column_id", "只能订阅上级网站的栏目")
+    existing = await session.execute(
+        select(col(Subscription.id)).where(
+            col(Subscription.subscriber_column_id) == column.id,
+            col(Subscription.source_column_id) == source_column_id,
+        )
+    )
+    if existing.first():
+        raise Conflict("该栏目已订阅此来源栏目")
+    subscription = Subscription(
+        subscriber_site=site,
+        subscriber_column_id=column.id or 0,
+        source_site=source.site_id,
+        source_column_id=source_column_id,
+        auto_publish=auto_publish,
+        created_by=actor,
+        created_at=now(),
+    )
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def list_subscriptions(session: AsyncSession, site: str) -> list[Subscription]:
+    stmt = (
+        select(Subscription).where(col(Subscription.subscriber_site) == site).order_by(col(Subscription.id))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def unsubscribe(session: AsyncSession, site: str, subscription_id: int) -> None:
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.subscriber_site != site:
+        raise NotFound(f"订阅 {subscription_id} 不存在")
+    await session.delete(subscription)
+
+
+def subscription_json(s: Subscription) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "site": s.subscriber_site,
+        "column_id": s.subscriber_column_id,
+        "source_site": s.source_site,
+        "source_column_id": s.source_column_id,
+        "auto_publish": s.auto_publish,
+        "created_at": iso(s.created_at),
+    }
+
+
+async def create_tasks(session: AsyncSession, source: Publication, went_live: Any) -> int:
+    subscriptions = (
+        await session.execute(
+            select(Subscription).where(col(Subscription.source_column_id) == source.column_id)
+        )
+    ).scalars()
+    count = 0
+    for s in subscriptions:
+        exists = await session.execute(
+            select(col(SyndicationTask.id)).where(
+                col(SyndicationTask.source_publication_id) == source.id,
+                col(SyndicationTask.subscription_id) == s.id,
+            )
+        )
+        if exists.first():
+            continue
+        session.add(
+            SyndicationTask(
+                source_publication_id=source.id or 0,
+                subscription_id=s.id or 0,
+                subscriber_site=s.subscriber_site,
+                subscriber_column_id=s.subscriber_column_id,
+                auto_publish=s.auto_publish,
+                due_at=went_live + timedelta(hours=DEADLINE_HOURS),
+                created_at=now(),
+            )
+        )
+        count += 1
+    if count:
+        wake(session, WORKER)
+    return count
+
+
+async def pending_task_ids(session: AsyncSession, limit: int = 50) -> list[int]:
+    stmt = (
+        select(col(SyndicationTask.id))
+        .where(col(SyndicationTask.status) == "pending")
+        .order_by(col(SyndicationTask.id))
+        .limit(limit)
+    )
+    return [i for i in (await session.execute(stmt)).scalars() if i is not None]
+
+
+async def run_task(session: AsyncSession, task_id: int) -> None:
+    """Make the subscriber's copy; idempotent (a done task is left alone)."""
+    from services.content.service.review import go_live
+
+    task = await session.get(SyndicationTask, task_id)
+    if task is None or task.status != "pending":
+        return
+    source = await session.get(Publication, task.source_publication_id)
+    if source is None or source.status not in ("published", "archived"):
+        task.status = "cancelled"
+        task.completed_at = now()
+        return
+    column = await get_column(session, task.subscriber_site, task.subscriber_column_id)
+    copy = Publication(
+        site_id=task.subscriber_site,
+        column_id=column.id or 0,
+        resource_id=source.resource_id,
+        resource_version=source.resource_version,
+        title=source.title,
+        body_html=source.body_html,
+        body_text=source.body_text,
+        meta=dict(source.meta),
+        index_no=source.index_no,
+        attachments=list(source.attachments),
+        interprets_resource_id=source.interprets_resource_id,
+        review_chain=list(column.review_chain),
+        created_by="syndication",
+        source_publication_id=source.id,
+        created_at=now(),
+        updated_at=now(),
+    )
+    session.add(copy)
+    await emit_state(session, copy, "created")
+    if task.auto_publish:
+        copy.status = "approved"
+        await go_live(session, copy, None, {"opinion": f"自动转载自信息 {source.id}"})
+    # The task is met when the copy is live; a draft still awaits the subscriber's review.
+    task.target_publication_id = copy.id
+    task.status = "done" if copy.status == "published" else "drafted"
+    task.completed_at = now() if task.status == "done" else None
+
+
+async def copy_went_live(session: AsyncSession, copy: Publication) -> None:
+    stmt = select(SyndicationTask).where(col(SyndicationTask.target_publication_id) == copy.id)
+    for task in (await session.execute(stmt)).scalars():
+        if task.status == "drafted":
+            task.status = "done"
+            task.completed_at = now()
+
+
+async def withdraw_copies(session: AsyncSession, source: Publication) -> None:
+    from services.content.service.review import take_down
+
+    tasks = (
+        await session.execute(
+            select(SyndicationTask).where(
+                col(SyndicationTask.source_publication_id) == source.id,
+                col(SyndicationTask.status).in_(("pending", "drafted")),
+            )
+        )
+    ).scalars()
+    for task in tasks:
+        task.status = "cancelled"
+        task.completed_at = now()
+    copies = (
+        await session.execute(
+            select(Publication).where(
+                col(Publication.source_publication_id) == source.id,
+                col(Publication.status).in_(("draft", "in_review", "approved", "published")),
+            )
+        )
+    ).scalars()
+    for copy in list(copies):
+        await take_down(session, copy, None, {"opinion": f"来源信息 {source.id} 已撤回，转载随之撤回"})
+
+
+async def list_tasks(
+    session: AsyncSession, sites: set[str | None], overdue: bool, status: str | None
+) -> list[dict[str, Any]]:
+    stmt = select(SyndicationTask).order_by(col(SyndicationTask.due_at), col(SyndicationTask.id))
+    if None not in sites:
+        stmt = stmt.where(col(SyndicationTask.subscriber_site).in_([s for s in sites if s]))
+    if status:
+        stmt = stmt.where(col(SyndicationTask.status) == status)
+    moment = now()
+    out = []
+    for t in (await session.execute(stmt.limit(500))).scalars():
+        late = t.status in ("pending", "drafted") and (aware(t.due_at) or moment) < moment
+        if overdue and not late:
+            continue
+        out.append(
+            {
+                "id": t.id,
+                "source_publication_id": t.source_publication_id,
+                "subscription_id": t.subscription_id,
+                "site": t.subscriber_site,
+                "column_id": t.subscriber_column_id,
+                "auto_publish": t.auto_publish,
+                "status": t.status,
+                "due_at": iso(t.due_at),
+                "overdue": late,
+                "target_publication_id": t.target_publication_id,
+                "created_at": iso(t.created_at),
+                "completed_at": iso(t.completed_at),
+            }
+        )
+    return out
