@@ -169,10 +169,14 @@ async def rig(
     content: ContentState | None = None,
     *,
     search: bool = True,
+    remote: dict[str, str] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Rig]:
+    """The gateway with fake identity, content and search in-process, and `remote` services
+    (registry names) reached over HTTP, as JIYUE_GATEWAY_BACKENDS configures them."""
     state = content or ContentState()
-    gateway = Gateway(settings(tmp_path, **overrides), services=[])
+    remote = remote or {}
+    gateway = Gateway(settings(tmp_path, gateway_backends=remote, **overrides), services=list(remote))
     gateway.add_local("identity", fake_identity(issuer))
     gateway.add_local("content", fake_content(state))
     if search:

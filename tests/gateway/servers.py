@@ -1,0 +1,56 @@
+"""Real uvicorn servers on loopback ports, in a thread, for tests that need sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import uvicorn
+
+from gateway.server import bind_socket
+
+
+@contextlib.contextmanager
+def serving(
+    app: Any, host: str = "127.0.0.1", *, lifespan: Literal["auto", "on", "off"] = "on"
+) -> Iterator[int]:
+    """Serve `app` on a free port of `host` (`::` is dual-stack) until the block ends."""
+    sock = bind_socket(host, 0)
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def hanging_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        sock.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
