@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
-from services.kernel.runtime import build_context, migrations_dir
-from services.search.api import router
+from services.kernel.runtime import build_context, migrations_dir, read_or_create_secret
+from services.search.analysis import get_analyzer
+from services.search.api import root_router, router
+from services.search.backends import make_backend
 from services.search.models import feed_tables, metadata
+from services.search.querying import Vocabulary
 from services.search.settings import SearchSettings
+from services.search.state import SearchState
+from services.search.workers import PublicationIndexer
 
 NAME = "search"
 TITLE = "search"
@@ -27,4 +34,35 @@ def create_app(
 ) -> FastAPI:
     settings = settings or SearchSettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
-    return create_service_app(ctx, [router], title=TITLE)
+    analyzer = get_analyzer(settings.analysis_cache_dir, settings.search_dict_dir)
+    backend = make_backend(settings, analyzer)
+    state = SearchState(
+        analyzer=analyzer,
+        backend=backend,
+        vocabulary=Vocabulary(analyzer, ctx.db),
+        log_salt=read_or_create_secret(settings, "search-log-salt"),
+    )
+    ctx.extras["search"] = state
+    source = settings.search_source
+    ctx.consumers.append(
+        PublicationIndexer(
+            ctx.db,
+            feed_tables,
+            # All topics: a new publication.* state content adds later must not be missed.
+            ctx.feed_fetcher(source),
+            backend=backend,
+            flush_batch=settings.search_flush_batch,
+            poll_seconds=settings.feed_poll_seconds,
+            lease_seconds=settings.feed_lease_seconds,
+        )
+    )
+
+    async def start() -> None:
+        await backend.open()
+        # Load the dictionary off the event loop so the first query does not pay for it.
+        await asyncio.to_thread(analyzer.cut, "预热")
+
+    ctx.on_startup.append(start)
+    ctx.on_shutdown.append(backend.close)
+    ctx.readiness["search-engine"] = backend.ping
+    return create_service_app(ctx, [router], title=TITLE, root_routers=[root_router])

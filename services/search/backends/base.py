@@ -1,0 +1,182 @@
+"""The interface every search engine implements, and what both engines index.
+
+The engines never see user text: the service parses a query into tokens with the one
+analyzer, and each backend builds its engine's query objects from those tokens
+programmatically (no query-string parser), so syntax characters are just characters.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from services.search.analysis import Analyzer, ParsedQuery, normalize
+
+ArchivedMode = Literal["exclude", "include", "only"]
+SortMode = Literal["relevance", "date"]
+
+# How much a match in the title outweighs one in the body, and a phrase a scatter of words.
+TITLE_BOOST = 3.0
+SUB_WORD_WEIGHT = 0.6
+TITLE_PHRASE_BOOST = 6.0
+BODY_PHRASE_BOOST = 2.0
+DOC_NO_BOOST = 20.0
+
+
+@dataclass
+class IndexDoc:
+    """One publication as the engines store it (the stored part is what a hit shows)."""
+
+    id: int
+    resource_id: int
+    site: str
+    title: str
+    body: str
+    url: str
+    sites: list[str] = field(default_factory=list)
+    # every live placement of the resource: {"site", "site_name", "publication_id", "url"}
+    placements: list[dict[str, Any]] = field(default_factory=list)
+    site_name: str = ""
+    column_id: int | None = None
+    column_name: str = ""
+    summary: str = ""
+    doc_no: str | None = None
+    index_no: str | None = None
+    org: str | None = None
+    genre: str | None = None
+    topic: str | None = None
+    published_at: datetime | None = None
+    archived_at: datetime | None = None
+    archived: bool = False
+    # the one publication that stands for its resource in platform scope
+    canonical: bool = True
+
+    def stored(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("published_at", "archived_at"):
+            value = data[key]
+            data[key] = value.isoformat() if value else None
+        return data
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> IndexDoc:
+        values = dict(data)
+        for key in ("published_at", "archived_at"):
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @property
+    def published_ts(self) -> int:
+        return int(self.published_at.timestamp()) if self.published_at else 0
+
+
+@dataclass
+class TokenFields:
+    title: str
+    title_sub: str
+    body: str
+    body_sub: str
+    title_exact: str
+
+
+def token_fields(doc: IndexDoc, analyzer: Analyzer) -> TokenFields:
+    """The pre-analysed text both engines index with a plain whitespace tokenizer."""
+    title = analyzer.analyze(doc.title)
+    body = analyzer.analyze(f"{doc.summary}\n{doc.body}" if doc.summary else doc.body)
+    return TokenFields(
+        title=" ".join(title.precise),
+        title_sub=" ".join(title.sub),
+        body=" ".join(body.precise),
+        body_sub=" ".join(body.sub),
+        title_exact=normalize(doc.title).strip(),
+    )
+
+
+@dataclass
+class SearchRequest:
+    query: ParsedQuery
+    site: str | None = None
+    platform: bool = False
+    column_id: int | None = None
+    genre: str | None = None
+    topic: str | None = None
+    org: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    archived: ArchivedMode = "exclude"
+    sort: SortMode = "relevance"
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass
+class Hit:
+    doc: IndexDoc
+    score: float
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+
+
+class Rebuild(abc.ABC):
+    """A fresh index filled beside the live one, then swapped in at once."""
+
+    @abc.abstractmethod
+    async def add(self, docs: list[IndexDoc]) -> None: ...
+
+    @abc.abstractmethod
+    async def finish(self) -> None:
+        """Make the new index the live one and drop the old one."""
+
+    @abc.abstractmethod
+    async def abort(self) -> None: ...
+
+
+class SearchBackend(abc.ABC):
+    name: str = "backend"
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def ping(self) -> dict[str, Any]:
+        """Raise when the engine cannot answer; return details for /readyz."""
+
+    @abc.abstractmethod
+    async def upsert(self, docs: list[IndexDoc]) -> None:
+        """Insert or replace by id; becomes searchable after `commit`."""
+
+    @abc.abstractmethod
+    async def delete(self, ids: list[int]) -> None: ...
+
+    @abc.abstractmethod
+    async def commit(self) -> None:
+        """Make every write so far durable and visible to searches."""
+
+    @abc.abstractmethod
+    async def generation(self) -> str:
+        """Which physical index is live; it changes when a rebuild swaps one in."""
+
+    @abc.abstractmethod
+    async def search(self, request: SearchRequest) -> SearchResult: ...
+
+    @abc.abstractmethod
+    async def suggest(self, text: str, tokens: list[str], site: str | None, limit: int) -> list[str]:
+        """Titles that start with `text`, then titles whose words begin with `tokens`."""
+
+    @abc.abstractmethod
+    async def ids(self) -> set[int]:
+        """Every indexed publication id (for audits and tests; not for hot paths)."""
+
+    @abc.abstractmethod
+    async def start_rebuild(self) -> Rebuild: ...

@@ -1,0 +1,283 @@
+"""Answering a search: parse, ask the engine, build snippets, suggest on zero results, log."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.kernel.db import Database
+from services.search.analysis import Analyzer, ParsedQuery, normalize
+from services.search.backends.base import ArchivedMode, IndexDoc, SearchBackend, SearchRequest, SortMode
+from services.search.models import QueryLog, SearchDocument
+
+SNIPPET_CHARS = 120
+_VOCAB_TTL = 600.0
+_VOCAB_TITLES = 20_000
+
+
+@dataclass
+class SearchParams:
+    q: str
+    site: str | None
+    platform: bool
+    column_id: int | None = None
+    genre: str | None = None
+    topic: str | None = None
+    org: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    archived: ArchivedMode = "exclude"
+    sort: SortMode = "relevance"
+    page: int = 1
+    size: int = 20
+
+
+@dataclass
+class SearchOutcome:
+    total: int
+    items: list[dict[str, Any]]
+    suggestion: str | None = None
+    took_ms: float = 0.0
+    query_words: list[str] = field(default_factory=list)
+
+
+def highlight_terms(parsed: ParsedQuery) -> list[str]:
+    terms: set[str] = set()
+    for clause in parsed.words:
+        for alternative in clause.alternatives:
+            terms.add("".join(alternative))
+            terms.update(alternative)
+    if parsed.doc_no:
+        terms.add(parsed.doc_no.lower())
+    return sorted((t for t in terms if t), key=len, reverse=True)
+
+
+def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
+    """A window of the text around the first match of the longest term, matches in <em>."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    lowered = flat.lower()
+    start = 0
+    for term in terms:
+        pos = lowered.find(term)
+        if pos >= 0:
+            start = max(0, pos - width // 4)
+            break
+    window = flat[start : start + width]
+    if not terms:
+        return html.escape(window)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    out: list[str] = []
+    last = 0
+    for m in pattern.finditer(window):
+        out.append(html.escape(window[last : m.start()]))
+        out.append(f"<em>{html.escape(m.group(0))}</em>")
+        last = m.end()
+    out.append(html.escape(window[last:]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(flat) else ""
+    return prefix + "".join(out) + suffix
+
+
+def item_from_doc(doc: IndexDoc, terms: list[str], platform: bool) -> dict[str, Any]:
+    snippet_source = doc.summary if doc.summary and not doc.body else doc.body
+    item: dict[str, Any] = {
+        "id": doc.id,
+        "resource_id": doc.resource_id,
+        "title": doc.title,
+        "site": doc.site,
+        "site_name": doc.site_name,
+        "column": doc.column_name,
+        "column_id": doc.column_id,
+        "published_at": doc.published_at.isoformat() if doc.published_at else None,
+        "archived": doc.archived,
+        "archived_at": doc.archived_at.isoformat() if doc.archived_at else None,
+        "doc_no": doc.doc_no,
+        "index_no": doc.index_no,
+        "org": doc.org,
+        "genre": doc.genre,
+        "topic": doc.topic,
+        "snippet": make_snippet(snippet_source, terms),
+        "url": doc.url,
+    }
+    if platform:
+        item["sites"] = doc.placements or [
+            {"site": doc.site, "site_name": doc.site_name, "publication_id": doc.id, "url": doc.url}
+        ]
+    return item
+
+
+def _request(parsed: ParsedQuery, params: SearchParams) -> SearchRequest:
+    return SearchRequest(
+        query=parsed,
+        site=params.site,
+        platform=params.platform,
+        column_id=params.column_id,
+        genre=params.genre,
+        topic=params.topic,
+        org=params.org,
+        date_from=params.date_from,
+        date_to=params.date_to,
+        archived=params.archived,
+        sort=params.sort,
+        offset=(params.page - 1) * params.size,
+        limit=params.size,
+    )
+
+
+async def run_search(
+    backend: SearchBackend, analyzer: Analyzer, vocabulary: Vocabulary, params: SearchParams
+) -> SearchOutcome:
+    started = time.perf_counter()
+    parsed = analyzer.parse_query(params.q)
+    if parsed.empty:
+        return SearchOutcome(total=0, items=[], took_ms=(time.perf_counter() - started) * 1000)
+    result = await backend.search(_request(parsed, params))
+    terms = highlight_terms(parsed)
+    items = [item_from_doc(hit.doc, terms, params.platform) for hit in result.hits]
+    suggestion = None
+    if result.total == 0 and parsed.words:
+        suggestion = await suggest_correction(backend, analyzer, vocabulary, parsed, params)
+    return SearchOutcome(
+        total=result.total,
+        items=items,
+        suggestion=suggestion,
+        took_ms=(time.perf_counter() - started) * 1000,
+        query_words=[c.word for c in parsed.words],
+    )
+
+
+async def run_suggest(
+    backend: SearchBackend, analyzer: Analyzer, text: str, site: str | None, limit: int
+) -> list[str]:
+    text = text.strip()
+    if not text:
+        return []
+    tokens = analyzer.cut(text)[:8]
+    return await backend.suggest(text[:100], tokens, site, limit)
+
+
+# -- zero-result suggestions -----------------------------------------------------------
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(long_)):
+        if long_[:i] + long_[i + 1 :] == short:
+            return True
+    return False
+
+
+class Vocabulary:
+    """Words a misspelt query word may have meant: the dictionaries plus words of titles."""
+
+    def __init__(self, analyzer: Analyzer, db: Database) -> None:
+        self.analyzer = analyzer
+        self.db = db
+        self._words: dict[str, int] = {}
+        self._loaded_at = 0.0
+
+    async def words(self) -> dict[str, int]:
+        if self._words and time.monotonic() - self._loaded_at < _VOCAB_TTL:
+            return self._words
+        counts: dict[str, int] = {w: 1000 for w in self.analyzer.vocabulary() if len(w) >= 2}
+        async with self.db.session() as session:
+            titles = await _recent_titles(session)
+        for title in titles:
+            for word in self.analyzer.cut(title):
+                if len(word) >= 2:
+                    counts[word] = counts.get(word, 0) + 1
+        self._words = counts
+        self._loaded_at = time.monotonic()
+        return counts
+
+
+async def _recent_titles(session: AsyncSession) -> list[str]:
+    rows = await session.execute(
+        select(col(SearchDocument.payload))
+        .where(col(SearchDocument.status) == "published")
+        .order_by(col(SearchDocument.publication_id).desc())
+        .limit(_VOCAB_TITLES)
+    )
+    return [str(p.get("title") or "") for p in rows.scalars()]
+
+
+async def suggest_correction(
+    backend: SearchBackend,
+    analyzer: Analyzer,
+    vocabulary: Vocabulary,
+    parsed: ParsedQuery,
+    params: SearchParams,
+) -> str | None:
+    """A query that finds something: a word swapped for a synonym or a near dictionary word."""
+    words = await vocabulary.words()
+    if not words:
+        return None
+    query_words = [c.word for c in parsed.words]
+    candidates: list[str] = []
+    # A bigram split of a misspelt word (营商坏境 → 营商/坏/境) is retried as one word.
+    joined = "".join(query_words)
+    for i, word in enumerate([joined, *query_words]):
+        if len(word) < 2 or (word in words and i > 0):
+            continue
+        near = sorted(
+            (w for w in words if _within_one_edit(word, w)),
+            key=lambda w: (-words[w], w),
+        )[:3]
+        for replacement in near:
+            candidates.append(replacement if i == 0 else joined.replace(word, replacement, 1))
+        for synonym in analyzer.synonyms_of(word):
+            candidates.append(joined.replace(word, synonym, 1))
+    tried: set[str] = set()
+    for candidate in candidates:
+        if candidate in tried or candidate == joined:
+            continue
+        tried.add(candidate)
+        probe = analyzer.parse_query(candidate)
+        request = _request(probe, params)
+        request.offset, request.limit = 0, 1
+        if (await backend.search(request)).total > 0:
+            return candidate
+        if len(tried) >= 5:
+            break
+    return None
+
+
+def client_hash(salt: str, address: str) -> str:
+    return hashlib.sha256(f"{salt}|{address}".encode()).hexdigest()[:32]
+
+
+async def log_query(
+    session: AsyncSession,
+    *,
+    salt: str,
+    address: str,
+    query: str,
+    scope: str,
+    site: str | None,
+    total: int,
+    took_ms: float,
+) -> None:
+    session.add(
+        QueryLog(
+            at=datetime.now(UTC),
+            client_hash=client_hash(salt, address),
+            query=normalize(query).strip()[:200],
+            scope=scope,
+            site=site,
+            total=total,
+            took_ms=round(took_ms, 2),
+        )
+    )

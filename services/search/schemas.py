@@ -1,0 +1,42 @@
+"""Request and response models of the search API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class SearchItem(BaseModel):
+    id: int = Field(description="发布 id")
+    resource_id: int
+    title: str
+    site: str
+    site_name: str = ""
+    column: str = ""
+    column_id: int | None = None
+    published_at: str | None = None
+    archived: bool = False
+    archived_at: str | None = None
+    doc_no: str | None = None
+    index_no: str | None = None
+    org: str | None = None
+    genre: str | None = None
+    topic: str | None = None
+    snippet: str = Field(description="摘要，命中词以 <em> 标记")
+    url: str
+    sites: list[dict[str, Any]] | None = Field(default=None, description="全平台范围：同一资源所在的全部站点")
+
+
+class SearchResponse(BaseModel):
+    total: int
+    page: int
+    size: int
+    scope: str
+    items: list[SearchItem]
+    suggestion: str | None = Field(default=None, description="无结果时的纠错或同义词建议")
+
+
+class SuggestResponse(BaseModel):
+    q: str
+    items: list[str]

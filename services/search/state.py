@@ -1,0 +1,23 @@
+"""What the search service keeps beside the kernel context: analyzer, engine, vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.kernel.context import ServiceContext
+from services.search.analysis import Analyzer
+from services.search.backends.base import SearchBackend
+from services.search.querying import Vocabulary
+
+
+@dataclass
+class SearchState:
+    analyzer: Analyzer
+    backend: SearchBackend
+    vocabulary: Vocabulary
+    log_salt: str
+
+
+def search_state(ctx: ServiceContext) -> SearchState:
+    state: SearchState = ctx.extras["search"]
+    return state
