@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import unicodedata
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,11 @@ CONSOLE_CLIENT_ID = "jiyue-console"
 SYSTEM = "system"
 
 
+def _display_width(text: str) -> int:
+    """Columns a terminal uses: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
 def _announce_admin_password(password: str) -> None:
     lines = [
         "系统管理员账号 admin 已创建（仅显示这一次，请立即保存并修改）",
@@ -34,9 +40,10 @@ def _announce_admin_password(password: str) -> None:
         "",
         "设置 JIYUE_ADMIN_PASSWORD 可指定该密码。",
     ]
-    width = max(len(line) for line in lines) + 12
+    width = max(_display_width(line) for line in lines) + 4
     bar = "═" * width
-    out = [f"╔{bar}╗", *(f"║  {line.ljust(width - 2)}║" for line in lines), f"╚{bar}╝"]
+    body = [f"║  {line}{' ' * (width - 2 - _display_width(line))}║" for line in lines]
+    out = [f"╔{bar}╗", *body, f"╚{bar}╝"]
     print("\n".join(out), file=sys.stderr, flush=True)
 
 

@@ -44,7 +44,7 @@ async def _address_failed(
         row.window_start = at
     row.failures += 1
     excess = row.failures - settings.address_failure_threshold
-    if excess > 0:
+    if excess >= 0:  # 1 s at the threshold, doubling with every further failure
         row.blocked_until = at + min(2 ** min(excess, 20), settings.address_backoff_max_seconds)
 
 
