@@ -49,7 +49,7 @@ _ID_REGIONS = {
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![0-9A-Za-z])")
-CARD = re.compile(r"(?<![0-9A-Za-z])\d{4}(?:[ -]?\d{4}){2}[ -]?\d{4,7}(?![0-9A-Za-z])")
+CARD = re.compile(r"(?<![0-9A-Za-z])\d{4}(?:[ -]?\d{3,4}){3,4}(?![0-9A-Za-z])")
 # 路/街/巷 + 号 + (楼/栋/单元) + 室: the shape of a flat, not of an office building.
 ADDRESS = re.compile(
     r"(?:路|街|巷|道|弄|胡同|村|小区|花园|家园|公寓)\s*[0-9０-９一二三四五六七八九十百零]+号"
