@@ -18,12 +18,15 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "content_source"),
     "summary": ("abstract", "summary", "description"),
 }
-POLICY_GENRES = ("政策文件", "规范性文件")
+# The library's genre codes (vocabularies.json) and the names older producers send.
+POLICY_GENRES = ("zhengce", "政策文件", "规范性文件")
 
 
 def meta_value(meta: dict[str, Any], name: str) -> Any:
     for key in _ALIASES.get(name, (name,)):
         value = meta.get(key)
+        if isinstance(value, dict):  # the library's issuer_org is {"code", "name"}
+            value = value.get("name") or value.get("code")
         if value not in (None, ""):
             return value
     return None
