@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -47,11 +48,13 @@ class SearchHarness:
 
     async def catch_up(self) -> None:
         for _ in range(1000):
-            await self.consumer.run_once()
+            applied = await self.consumer.run_once()
             status = await self.consumer.status()
             if status["lag"] == 0 and status["position"] == len(self.content.events):
                 await self.consumer.run_once()  # a last flush of anything still dirty
                 return
+            if not applied:  # another (killed) holder's lease has to expire first
+                await asyncio.sleep(0.05)
         raise AssertionError("consumer did not catch up")
 
     async def search(self, q: str, site: str | None = None, **params: Any) -> httpx.Response:
@@ -61,10 +64,10 @@ class SearchHarness:
 
 @contextlib.asynccontextmanager
 async def search_harness(
-    data_dir: Path, issuer: TestIssuer, backend: str, content: FakeContent | None = None
+    data_dir: Path, issuer: TestIssuer, backend: str, content: FakeContent | None = None, **overrides: Any
 ) -> AsyncIterator[SearchHarness]:
     content = content or FakeContent()
-    settings = backend_settings(backend)
+    settings = {**backend_settings(backend), **overrides}
     async with running_service("search", data_dir, issuer, run_workers=False, **settings) as (app, client):
         app.state.ctx.directory.register_app("content", content.app)
         app.state.ctx.directory.register_app("identity", content.app)

@@ -242,7 +242,7 @@ class ElasticBackend(SearchBackend):
             "from": request.offset,
             "size": request.limit,
             "track_total_hits": True,
-            "source": ["stored"],
+            "source_includes": ["stored"],
         }
         if request.sort == "date":
             body["sort"] = [{"published": "desc"}, {"id": "desc"}]
@@ -269,7 +269,7 @@ class ElasticBackend(SearchBackend):
                 index=self.alias,
                 query={"bool": {"must": [candidate], "filter": scope}},
                 size=limit * 3,
-                source=["stored.title"],
+                source_includes=["stored.title"],
             )
             for hit in response["hits"]["hits"]:
                 title = str(hit["_source"]["stored"]["title"])
