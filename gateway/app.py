@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,6 +24,7 @@ from gateway.accesslog import configure_access_log, write_access
 from gateway.cache import ResponseCache, cache_kind
 from gateway.delivery import CachedExchange, send_entry
 from gateway.endpoints import own_app
+from gateway.guard import Guard, problem, with_headers
 from gateway.metrics import GatewayMetrics
 from gateway.ratelimit import ClientAddresses, RateLimiter
 from gateway.security import CorsPolicy, harden
@@ -32,10 +32,9 @@ from gateway.settings import GatewaySettings
 from gateway.sitestatus import closed_site_response
 from gateway.tenancy import SiteEntry, SiteRegistry
 from gateway.upstream import LocalUpstream, RemoteUpstream, Upstream
-from services.kernel.app import RequestIdMiddleware, problem_response
-from services.kernel.auth import Principal, TokenVerifier
+from services.kernel.app import RequestIdMiddleware
+from services.kernel.auth import TokenVerifier
 from services.kernel.deps import CLIENT_IP_HEADER, TENANT_HEADER
-from services.kernel.errors import PROBLEM_BASE, Problem, TooManyRequests, Unauthorized
 from services.kernel.logs import configure_logging, request_id_var
 from services.kernel.runtime import make_directory
 
@@ -46,18 +45,6 @@ _CLIENT_IP_HEADER_B = CLIENT_IP_HEADER.encode()
 _GATEWAY_ONLY = (_TENANT_HEADER_B, _CLIENT_IP_HEADER_B)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DEFAULT_PLATFORM_HOSTS = ["localhost", "127.0.0.1", "::1", "testserver", "gateway"]
-
-
-def _problem(status: int, slug: str, title: str, detail: str, path: str, **headers: str) -> Any:
-    problem = Problem(
-        type=PROBLEM_BASE + slug,
-        title=title,
-        status=status,
-        detail=detail,
-        instance=path,
-        request_id=request_id_var.get(),
-    )
-    return problem_response(problem, {k.replace("_", "-"): v for k, v in headers.items()} or None)
 
 
 class Gateway:
@@ -103,6 +90,7 @@ class Gateway:
             audience=settings.token_audience,
             cache_seconds=settings.jwks_cache_seconds,
         )
+        self.guard = Guard(self.cors, self.verifier, self.limiter, self.metrics)
         self.cache_control = f"public, max-age={settings.gateway_cache_max_age}".encode()
         self.access_log = settings.gateway_access_log
         self.own = own_app(self)
@@ -301,7 +289,7 @@ class Gateway:
             code, _, rest = path[7:].partition("/")
             site = self.sites.by_code.get(code)
             if site is None:
-                await _problem(404, "not-found", "资源不存在", f"站点 {code} 不存在", path)(
+                await problem(404, "not-found", "资源不存在", f"站点 {code} 不存在", path)(
                     scope, receive, send
                 )
                 return
@@ -313,7 +301,7 @@ class Gateway:
                 site = self.sites.by_host.get(hostname)
                 if site is None:
                     detail = f"未知站点域名 {hostname}"
-                    await _problem(404, "unknown-site", "站点不存在", detail, path)(scope, receive, send)
+                    await problem(404, "unknown-site", "站点不存在", detail, path)(scope, receive, send)
                     return
         outcome.path = path
         if site is not None:
@@ -333,44 +321,17 @@ class Gateway:
                 return
 
         if origin is not None:
-            if not self.cors.allows(origin, site):
-                if preflight:
-                    detail = f"来源 {origin.decode('latin-1')} 不得跨域访问本站接口"
-                    await _problem(403, "cors-refused", "跨域请求被拒绝", detail, path)(scope, receive, send)
-                    return
-            elif preflight:
-                requested = next((v for k, v in headers if k == b"access-control-request-headers"), b"")
-                allowed = self.cors.preflight_headers(origin, requested)
-                if allowed is None:
-                    detail = "预检请求包含不允许的请求头"
-                    await _problem(403, "cors-refused", "跨域请求被拒绝", detail, path)(scope, receive, send)
-                    return
-                await send({"type": "http.response.start", "status": 204, "headers": allowed})
-                await send({"type": "http.response.body", "body": b""})
+            requested = next((v for k, v in headers if k == b"access-control-request-headers"), b"")
+            refusal, extra = self.guard.cors(origin, site, preflight, requested, path)
+            if refusal is not None:
+                await refusal(scope, receive, send)
                 return
-            else:
-                send = _with_headers(send, self.cors.actual_headers(origin))
-
-        principal: Principal | None = None
-        if authorization is not None and authorization[:7].lower() == b"bearer ":
-            try:
-                principal = await self.verifier.verify(authorization[7:].strip().decode("latin-1"))
-            except Unauthorized as exc:
-                self.metrics.rejected_tokens.inc()
-                # A forged token still costs its sender from the address bucket.
-                if self.limiter.enabled and not exempt and self.limiter.address.take(limit_key):
-                    await self._too_many(scope, receive, send, path, "address", 1.0)
-                    return
-                problem = exc.to_problem(instance=path, request_id=request_id_var.get())
-                await problem_response(problem, exc.headers)(scope, receive, send)
-                return
-
-        if self.limiter.enabled and not exempt and not (principal is not None and principal.is_internal):
-            subject = f"{principal.kind}:{principal.sub}" if principal is not None else None
-            refused = self.limiter.check(method, path, limit_key, subject)
-            if refused is not None:
-                await self._too_many(scope, receive, send, path, *refused)
-                return
+            if extra:
+                send = with_headers(send, extra)
+        refusal = await self.guard.admit(method, path, authorization, limit_key, exempt)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
 
         if site is not None:
             headers.append((_TENANT_HEADER_B, site.code.encode()))
@@ -406,15 +367,6 @@ class Gateway:
         await upstream(child, receive, exchange.send)
         await exchange.finish()
 
-    async def _too_many(
-        self, scope: Scope, receive: Receive, send: Send, path: str, bucket: str, wait: float
-    ) -> None:
-        self.metrics.rate_limited.labels(bucket).inc()
-        seconds = max(1, math.ceil(wait))
-        error = TooManyRequests(f"请求过于频繁（{bucket}），请 {seconds} 秒后再试")
-        problem = error.to_problem(instance=path, request_id=request_id_var.get())
-        await problem_response(problem, {"Retry-After": str(seconds)})(scope, receive, send)
-
 
 class _Outcome:
     __slots__ = ("path", "service", "site", "size", "status")
@@ -425,15 +377,6 @@ class _Outcome:
         self.site: str | None = None
         self.service: str | None = None
         self.path: str | None = None
-
-
-def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
-    async def sender(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), *extra]}
-        await send(message)
-
-    return sender
 
 
 def create_gateway(settings: GatewaySettings | None = None, services: list[str] | None = None) -> Any:
