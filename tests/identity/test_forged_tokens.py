@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -105,11 +106,26 @@ async def test_every_service_rejects_forged_tokens_and_accepts_a_real_one(platfo
     control = jwt.encode(_claims(platform), private, algorithm="ES256", headers={"kid": kid})
     assert (await platform.client.get(CHANGE_FEEDS[0], headers=bearer(control))).status_code == 200
 
-    for name, forged in _forgeries(platform, kid, private, public_jwk).items():
+    forgeries = _forgeries(platform, kid, private, public_jwk)
+    for name, forged in forgeries.items():
         for path in CHANGE_FEEDS:
             resp = await platform.client.get(path, headers=bearer(forged))
-            assert resp.status_code == 401, f"{path} accepted a {name} token: {resp.status_code}"
+            assert resp.status_code == 401, (
+                f"gateway let a {name} token through to {path}: {resp.status_code}"
+            )
             assert resp.headers["content-type"].startswith("application/problem+json")
+
+    # The gateway checks tokens too; each service must also refuse them on its own, as it
+    # does when reached directly (split deployment, or a hole in the gateway).
+    for service, app in platform.gateway.local_apps.items():
+        path = f"/api/{service}/v1/changes"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as direct:
+            assert (await direct.get(path, headers=bearer(good))).status_code == 200, service
+            for name, forged in forgeries.items():
+                resp = await direct.get(path, headers=bearer(forged))
+                assert resp.status_code == 401, (
+                    f"{service} accepted a {name} token directly: {resp.status_code}"
+                )
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Basic abc", "Bearer not.a.jwt"])
