@@ -33,7 +33,9 @@ def s3_store(staging: Path, **overrides: str) -> ObjectStore:
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.integration)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
-    made = LocalObjectStore(tmp_path / "objects") if request.param == "local" else s3_store(tmp_path / "staging")
+    made = (
+        LocalObjectStore(tmp_path / "objects") if request.param == "local" else s3_store(tmp_path / "staging")
+    )
     await made.start()
     yield made
 
