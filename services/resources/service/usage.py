@@ -65,9 +65,12 @@ async def list_usages(
 
 
 async def _withdraw(content: httpx.AsyncClient, publication_id: int, reason: str) -> None:
-    resp = await content.post(
-        f"/api/content/v1/publications/{publication_id}/withdraw", json={"reason": f"资源废止: {reason}"}
-    )
+    try:
+        resp = await content.post(
+            f"/api/content/v1/publications/{publication_id}/withdraw", json={"reason": f"资源废止: {reason}"}
+        )
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(f"撤回发布 {publication_id} 失败: {type(exc).__name__}") from exc
     # 409: already withdrawn or archived, which is what we want.
     if resp.status_code >= 400 and resp.status_code != 409:
         raise ServiceUnavailable(f"撤回发布 {publication_id} 失败: 内容服务返回 {resp.status_code}")
