@@ -67,7 +67,8 @@ class Demo:
 
 
 async def run_demo(console: Console, *, corpus: str | None = None, corpus_limit: int | None = None) -> Demo:
-    settings = GatewaySettings()
+    # Seeding is the operator loading data in-process, not a client: no rate limits apply.
+    settings = GatewaySettings(gateway_rate_limits=False)
     asgi = create_gateway(settings)
     gateway = asgi.gateway
     async with gateway.lifespan():
