@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ async def crash_in_store(client: Any, headers: dict[str, str], rid: int, marker:
     async def emit_then_hang(*args: Any, **kwargs: Any) -> None:
         await original(*args, **kwargs)  # the event, the version and the 索引号 are written...
         reached(marker)
-        time.sleep(HANG_SECONDS)  # ...but not committed: the process dies here
+        await asyncio.sleep(HANG_SECONDS)  # ...but not committed: the process dies here
 
     store_module.emit = emit_then_hang  # type: ignore[assignment]
     await client.post(f"/api/resources/v1/resources/{rid}/store", headers=headers)

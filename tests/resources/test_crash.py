@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.resources.models import Attachment, IndexCounter, Resource, ResourceVersion, StoredObject, feed_tables
+from services.resources.models import (
+    Attachment,
+    IndexCounter,
+    Resource,
+    ResourceVersion,
+    StoredObject,
+    feed_tables,
+)
 from services.resources.storage.local import LocalObjectStore
 from tests.support.services import service_settings
 
@@ -68,7 +75,9 @@ async def counts(data_dir: Path) -> dict[str, int]:
                 out[name] = (await session.execute(stmt)).scalar_one()
             ob = feed_tables.outbox
             out["stored_events"] = (
-                await session.execute(select(func.count()).select_from(ob).where(ob.c.topic == "resource.stored"))
+                await session.execute(
+                    select(func.count()).select_from(ob).where(ob.c.topic == "resource.stored")
+                )
             ).scalar_one()
             status = (await session.execute(select(Resource.status))).scalars().all()  # type: ignore[call-overload]
             out["drafts"] = sum(1 for s in status if s == "draft")

@@ -199,3 +199,21 @@ async def test_openapi_documents_metadata_in_chinese(client: httpx.AsyncClient) 
     schema = (await client.get("/openapi.json")).json()["components"]["schemas"]["ResourceMetadata"]
     assert schema["properties"]["doc_no"]["description"].startswith("文号")
     assert "schema_version" in schema["properties"]
+
+
+@pytest.mark.integration
+async def test_store_and_index_numbers_on_postgres(tmp_path, issuer) -> None:  # type: ignore[no-untyped-def]
+    from tests.resources.conftest import Actors
+    from tests.support import real
+    from tests.support.services import running_service
+
+    url = await real.fresh_postgres_database()
+    actors = Actors(issuer)
+    async with running_service("resources", tmp_path / "pg", issuer, database_url=url) as (_app, pg_client):
+        ids = [(await create_draft(pg_client, actors.editor))["id"] for _ in range(3)]
+        numbers = [(await store(pg_client, rid, actors.editor)).json()["index_no"] for rid in ids]
+        assert numbers == ["DDSZF/2019-00001", "DDSZF/2019-00002", "DDSZF/2019-00003"]
+        blocked = await create_draft(pg_client, actors.editor, body_html="<p>卡号 6222021234567890128</p>")
+        assert (await store(pg_client, blocked["id"], actors.editor)).status_code == 422
+        fresh = await create_draft(pg_client, actors.editor)
+        assert (await store(pg_client, fresh["id"], actors.editor)).json()["index_no"] == "DDSZF/2019-00004"

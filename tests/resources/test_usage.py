@@ -39,7 +39,9 @@ async def feed(app: Any, events: list[FeedEvent]) -> None:
 
 async def stored_resource(client: httpx.AsyncClient, actors: Actors) -> int:
     draft = await create_draft(client, actors.editor)
-    assert (await client.post(f"{API}/resources/{draft['id']}/store", headers=actors.editor)).status_code == 200
+    assert (
+        await client.post(f"{API}/resources/{draft['id']}/store", headers=actors.editor)
+    ).status_code == 200
     return int(draft["id"])
 
 
@@ -66,18 +68,26 @@ async def test_retire_refused_while_published_then_allowed_after_withdrawal(
     app, client = service
     rid = await stored_resource(client, actors)
     await feed(app, [publication_event(1, 21, rid, "published")])
-    refused = await client.post(f"{API}/resources/{rid}/retire", json={"reason": "已被新文件替代"}, headers=actors.editor)
+    refused = await client.post(
+        f"{API}/resources/{rid}/retire", json={"reason": "已被新文件替代"}, headers=actors.editor
+    )
     assert refused.status_code == 409 and refused.json()["extra"]["publications"] == [21]
     not_admin = await client.post(
         f"{API}/resources/{rid}/retire", params={"force": "true"}, json={"reason": "x"}, headers=actors.editor
     )
     assert not_admin.status_code == 403
     await feed(app, [publication_event(2, 21, rid, "withdrawn")])
-    ok = await client.post(f"{API}/resources/{rid}/retire", json={"reason": "已被新文件替代"}, headers=actors.editor)
+    ok = await client.post(
+        f"{API}/resources/{rid}/retire", json={"reason": "已被新文件替代"}, headers=actors.editor
+    )
     assert ok.status_code == 200 and ok.json() == {"id": rid, "status": "retired", "withdrawn": []}
-    use = await client.get(f"{API}/resources/{rid}/versions/1", params={"for_site": "jtj"}, headers=actors.internal)
+    use = await client.get(
+        f"{API}/resources/{rid}/versions/1", params={"for_site": "jtj"}, headers=actors.internal
+    )
     assert use.status_code == 409  # a retired resource can no longer be placed
-    events = (await client.get(f"{API}/changes", params={"topics": "resource.retired"}, headers=actors.internal)).json()
+    events = (
+        await client.get(f"{API}/changes", params={"topics": "resource.retired"}, headers=actors.internal)
+    ).json()
     assert [e["payload"]["status"] for e in events["items"]] == ["retired"]
 
 
@@ -102,11 +112,17 @@ async def test_forced_retire_withdraws_through_content_and_is_audited(
     await feed(app, [publication_event(1, 31, rid, "published"), publication_event(2, 32, rid, "published"),
                      publication_event(3, 33, rid, "archived")])  # fmt: skip
     resp = await client.post(
-        f"{API}/resources/{rid}/retire", params={"force": "true"}, json={"reason": "内容违规"}, headers=actors.admin
+        f"{API}/resources/{rid}/retire",
+        params={"force": "true"},
+        json={"reason": "内容违规"},
+        headers=actors.admin,
     )
     assert resp.status_code == 200, resp.text
     assert resp.json()["withdrawn"] == [31, 32]
-    assert [(p, b["reason"]) for p, b, _ in withdrawn] == [(31, "资源废止: 内容违规"), (32, "资源废止: 内容违规")]
+    assert [(p, b["reason"]) for p, b, _ in withdrawn] == [
+        (31, "资源废止: 内容违规"),
+        (32, "资源废止: 内容违规"),
+    ]
     assert all(auth == "Bearer internal-test-token" for _, _, auth in withdrawn)
     audit = (await client.get(f"{API}/resources/{rid}/retirements", headers=actors.admin)).json()
     assert len(audit) == 1
