@@ -5,9 +5,12 @@ runs 32 connections. Rows: the ceiling (a bare FastAPI endpoint returning the sa
 from memory), then an item, a column list and a search through the gateway, with its cache on
 and off, and with ETag revalidation (If-None-Match → 304).
 
-The services behind the gateway are stand-ins built with the kernel's service factory that
-answer prepared documents (bench/gateway.py), so these rows measure the door, not the
-database or the search engine. Rate limits stay on but sized so one flooding client passes.
+Two sets of rows. "stand-in": the services behind the gateway are built with the kernel's
+service factory and answer prepared documents (bench/gateway.py), so they measure the door
+alone. "platform": `jiyue serve` (all services in one process, SQLite, tantivy) on a data
+folder seeded by `jiyue demo`, with a real published item, column list and search; full mode
+only, since seeding takes about a minute and a half (or set JIYUE_BENCH_DEMO_DIR to a folder
+already seeded). Rate limits stay on but sized so one flooding client passes.
 
 wrk is the Debian package `wrk`; when it is missing the benchmark tries `apt-get install -y
 wrk` (as root) and otherwise reports a skipped row saying so.
@@ -176,8 +179,8 @@ def wrk(binary: str, url: str, seconds: int, headers: dict[str, str]) -> dict[st
     return result
 
 
-def warm_up(base: str, paths: list[str], rounds: int = 200) -> None:
-    with httpx.Client(base_url=base, headers={"Host": HOST}) as client:
+def warm_up(base: str, paths: list[str], host: str = HOST, rounds: int = 200) -> None:
+    with httpx.Client(base_url=base, headers={"Host": host}) as client:
         for _ in range(rounds):
             for path in paths:
                 client.get(path).raise_for_status()
@@ -198,6 +201,101 @@ def row(name: str, measured: dict[str, float], command: str, *, target: bool, no
         out["target"] = f"≥ {TARGET_RPS:.0f} req/s"
         out["met"] = measured["rps"] >= TARGET_RPS and not measured["non_2xx"]
     return out
+
+
+JIYUE = str(Path(sys.executable).parent / "jiyue")
+PORTAL_HOST = "www.sfs.gov.cn"
+
+
+def platform_env(data_dir: Path, cache: bool) -> dict[str, str]:
+    return {
+        **os.environ,
+        "JIYUE_DATA_DIR": str(data_dir),
+        "JIYUE_GATEWAY_CACHE": "true" if cache else "false",
+        "JIYUE_GATEWAY_RATE_ADDRESS_PER_SECOND": "1e9",
+        "JIYUE_GATEWAY_RATE_ADDRESS_BURST": "1e9",
+        "JIYUE_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextlib.contextmanager
+def platform_server(data_dir: Path, cache: bool) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [JIYUE, "serve", "--port", str(port), "--no-migrate"],
+        cwd=ROOT,
+        env=platform_env(data_dir, cache),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("jiyue serve did not become ready")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def discover(base: str) -> tuple[str, str, str]:
+    """A published item, a column list with items, and a search with hits on the demo portal."""
+    with httpx.Client(base_url=base, headers={"Host": PORTAL_HOST}, timeout=10) as client:
+        for column in client.get("/api/content/v1/columns").raise_for_status().json()["items"]:
+            listing = f"/api/content/v1/columns/{column['id']}/items"
+            page = client.get(listing).json()
+            if page.get("total"):
+                item = f"/api/content/v1/items/{page['items'][0]['id']}"
+                break
+        else:
+            raise RuntimeError("the demo portal has no published item")
+        search = "/api/search/v1/search?q=%E6%94%BF%E5%BA%9C"  # 政府
+        deadline = time.monotonic() + 30
+        while not client.get(search).json().get("total"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("search has no hits for 政府 on the demo portal")
+            time.sleep(0.5)
+    return item, listing, search
+
+
+def platform_rows(binary: str, seconds: int, command: str) -> list[Row]:
+    rows: list[Row] = []
+    with contextlib.ExitStack() as stack:
+        given = os.environ.get("JIYUE_BENCH_DEMO_DIR")
+        if given:
+            data_dir = Path(given)
+        else:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-delivery-demo-")))
+            env = platform_env(data_dir, True)
+            subprocess.run([JIYUE, "demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        host = {"Host": PORTAL_HOST}
+        note = f"jiyue serve on the demo data (SQLite, tantivy), {CONNECTIONS} connections, wrk -t2, loopback"
+        for cache, label in ((True, "cache on"), (False, "cache off")):
+            with platform_server(data_dir, cache) as base:
+                item, listing, search = discover(base)
+                etag = httpx.get(base + item, headers=host).headers["etag"]
+                warm_up(base, [item, listing, search], host=PORTAL_HOST, rounds=50)
+                cases = [
+                    ("item", item, {}),
+                    ("item, If-None-Match → 304", item, {"If-None-Match": etag}),
+                    ("column list", listing, {}),
+                    ("search 政府", search, {}),
+                ]
+                for what, path, extra in cases:
+                    measured = wrk(binary, base + path, seconds, {**host, **extra})
+                    rows.append(row(f"platform ({label}): {what}", measured, command, target=True, note=note))
+    return rows
 
 
 def run(quick: bool = False) -> list[Row]:
