@@ -84,19 +84,28 @@ class Gateway:
         self.limiter = RateLimiter(settings)
         self.addresses = ClientAddresses(settings.gateway_rate_exempt, settings.gateway_trusted_proxies)
         self.cors = CorsPolicy(self.sites, settings.gateway_cors_origins)
-        self.verifier = TokenVerifier(
+        verifier = TokenVerifier(
             self._fetch_jwks,
             issuer=settings.issuer,
             audience=settings.token_audience,
             cache_seconds=settings.jwks_cache_seconds,
         )
-        self.guard = Guard(self.cors, self.verifier, self.limiter, self.metrics)
+        self.guard = Guard(self.cors, verifier, self.limiter, self.metrics)
         self.cache_control = f"public, max-age={settings.gateway_cache_max_age}".encode()
         self.access_log = settings.gateway_access_log
         self.own = own_app(self)
         self.openapi_doc: dict[str, Any] | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        """The same verification as the services (identity's JWKS, cached)."""
+        return self.guard.verifier
+
+    @verifier.setter
+    def verifier(self, value: TokenVerifier) -> None:
+        self.guard.verifier = value
 
     def _shared_settings(self) -> dict[str, Any]:
         """Values the gateway was configured with that every in-process service must share."""

@@ -76,6 +76,10 @@ async def test_real_registry_hosts_and_new_domains_without_restart(tmp_path: Pat
         assert spoofed.text == wjw.text
         unknown = await c.get("/api/content/v1/site", headers={"Host": "nosuch.sfs.gov.cn"})
         assert unknown.status_code == 404
+        metrics = (await c.get("/metrics")).text
+        # each in-process service's feed consumers report their lag
+        assert 'jiyue_feed_lag_events{consumer="search-publications",service="search"}' in metrics
+        assert 'route="/api/content/v1/site",site="wjw"' in metrics
 
 
 async def test_sign_in_flood_with_real_identity(tmp_path: Path) -> None:
