@@ -103,6 +103,12 @@ async def test_authorization_code_pkce_with_authlib_then_sso_on_a_second_site(pl
     # A browser without the session sees the form again.
     fresh = browser(platform)
     assert (await fresh.get(url_b)).status_code == 200
+    # Signing out ends the session for every site: the form comes back in the same browser.
+    out = await page.post(f"{API}/logout")
+    assert out.status_code == 204
+    page.cookies.clear()
+    page.cookies.set("jiyue_sso", sso_cookie.split(";")[0].split("=", 1)[1])  # a copied cookie is dead too
+    assert (await page.get(url_b)).status_code == 200
 
 
 async def test_code_is_single_use_and_bound_to_the_verifier(platform: Platform) -> None:

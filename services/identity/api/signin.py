@@ -22,6 +22,7 @@ from services.identity.service.authorize import (
     SSO_COOKIE,
     AuthRequest,
     RedirectError,
+    end_sso,
     issue_code,
     sso_user,
     start_sso,
@@ -155,4 +156,14 @@ async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep
         path="/",
         max_age=rt.settings.sso_session_ttl_seconds,
     )
+    return response
+
+
+@router.post("/logout", status_code=204, summary="退出统一登录（结束单点登录会话）")
+async def logout(request: Request, session: SessionDep) -> Response:
+    user = await end_sso(session, request.cookies.get(SSO_COOKIE))
+    if user is not None:
+        await audit.record(session, Actor(user.username, client_ip(request)), "signout", user.username, {})
+    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    response.delete_cookie(SSO_COOKIE, path="/", httponly=True, samesite="lax")
     return response

@@ -115,10 +115,13 @@ async def start_sso(session: AsyncSession, rt: IdentityRuntime, user: User) -> t
     return value, row
 
 
-async def end_sso(session: AsyncSession, cookie: str | None) -> None:
+async def end_sso(session: AsyncSession, cookie: str | None) -> User | None:
+    """Sign out everywhere at once: the next hosted site's /authorize shows the form again."""
     found = await sso_user(session, cookie)
-    if found is not None:
-        found[0].revoked_at = now()
+    if found is None:
+        return None
+    found[0].revoked_at = now()
+    return found[1]
 
 
 async def issue_code(

@@ -6,10 +6,20 @@ import logging
 import sys
 import unicodedata
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from services.identity.models import OAuthClient, RoleBindingRow, User
+from services.identity.models import (
+    AddressThrottle,
+    AuthorizationCode,
+    OAuthClient,
+    RefreshToken,
+    RoleBindingRow,
+    SsoSession,
+    User,
+)
 from services.identity.service import audit, keys
 from services.identity.service.accounts import user_by_username
 from services.identity.service.clients import get_client, hash_secret, secret_matches
@@ -122,12 +132,23 @@ async def ensure_clients(session: AsyncSession, rt: IdentityRuntime) -> None:
         )
 
 
+async def purge_expired(session: AsyncSession, keep_seconds: float = 86400) -> None:
+    """Drop spent codes, sessions, refresh tokens and address counters a day after they end
+    (long enough for a reuse to still be recognised as reuse)."""
+    cutoff = now() - keep_seconds
+    await session.execute(delete(AuthorizationCode).where(col(AuthorizationCode.expires_at) < cutoff))
+    await session.execute(delete(SsoSession).where(col(SsoSession.expires_at) < cutoff))
+    await session.execute(delete(RefreshToken).where(col(RefreshToken.expires_at) < cutoff))
+    await session.execute(delete(AddressThrottle).where(col(AddressThrottle.window_start) < cutoff))
+
+
 async def bootstrap(db: Database, rt: IdentityRuntime) -> None:
     for attempt in range(3):
         try:
             async with db.session() as session:
                 await keys.ensure_key(session, rt.keys)
                 await keys.prune(session)
+                await purge_expired(session)
                 await ensure_admin(session, rt)
                 await ensure_clients(session, rt)
             return
