@@ -36,7 +36,8 @@ def _configure(connection: Connection, metadata: MetaData, schema: str | None, *
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        version_table_schema=schema,
+        # search_path already points at the service's schema, so the version table lands
+        # there unqualified; naming the schema here would make autogenerate see it as foreign.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         **kw,
@@ -81,7 +82,7 @@ async def current_revision(metadata: MetaData, settings: ServiceSettings, servic
         async with db.engine.connect() as conn:
 
             def read(sync_conn: Connection) -> str | None:
-                ctx = MigrationContext.configure(sync_conn, opts={"version_table_schema": db.schema})
+                ctx = MigrationContext.configure(sync_conn)
                 return ctx.get_current_revision()
 
             return await conn.run_sync(read)
@@ -102,7 +103,6 @@ async def schema_drift(metadata: MetaData, settings: ServiceSettings, service: s
                     sync_conn,
                     opts={
                         "compare_type": True,
-                        "version_table_schema": db.schema,
                         "target_metadata": metadata,
                     },
                 )
