@@ -7,7 +7,11 @@ whether an account exists.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.identity.models import AddressThrottle, User
 from services.identity.service import audit
@@ -35,10 +39,25 @@ async def _address_failed(
     session: AsyncSession, rt: IdentityRuntime, address: str, at: float, window: int
 ) -> None:
     settings = rt.settings
-    row = await session.get(AddressThrottle, address)
-    if row is None:
-        row = AddressThrottle(address=address, failures=0, window_start=at)
-        session.add(row)
+    # Insert-if-absent then lock: concurrent failures from a new address must not collide.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(AddressThrottle)
+        .values(address=address, failures=0, window_start=at)
+        .on_conflict_do_nothing(index_elements=["address"])
+    )
+    row = (
+        (
+            await session.execute(
+                select(AddressThrottle)
+                .where(col(AddressThrottle.address) == address)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+        .scalars()
+        .one()
+    )
     if at - row.window_start > window:
         row.failures = 0
         row.window_start = at
@@ -46,6 +65,16 @@ async def _address_failed(
     excess = row.failures - settings.address_failure_threshold
     if excess >= 0:  # 1 s at the threshold, doubling with every further failure
         row.blocked_until = at + min(2 ** min(excess, 20), settings.address_backoff_max_seconds)
+
+
+async def _lock_row(session: AsyncSession, user: User) -> None:
+    """Re-read the account under a row lock so concurrent failures all count."""
+    await session.execute(
+        select(User)
+        .where(col(User.id) == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def authenticate(
@@ -75,6 +104,7 @@ async def authenticate(
         await _address_failed(session, rt, address, at, policy.lockout_window_seconds)
         reason = "locked" if locked else ("bad-password" if not matches else "disabled")
         if not matches and not locked:
+            await _lock_row(session, user)
             if user.first_failed_at is None or at - user.first_failed_at > policy.lockout_window_seconds:
                 user.failed_count = 0
                 user.first_failed_at = at
