@@ -217,3 +217,22 @@ async def test_store_and_index_numbers_on_postgres(tmp_path, issuer) -> None:  #
         assert (await store(pg_client, blocked["id"], actors.editor)).status_code == 422
         fresh = await create_draft(pg_client, actors.editor)
         assert (await store(pg_client, fresh["id"], actors.editor)).json()["index_no"] == "DDSZF/2019-00004"
+
+
+async def test_operator_folder_extends_vocabularies(tmp_path, issuer) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.resources.conftest import Actors
+    from tests.support.services import running_service
+
+    extra = tmp_path / "lexicons"
+    extra.mkdir()
+    (extra / "vocabularies.json").write_text(
+        json.dumps({"genres": [{"code": "huiyi", "name": "会议纪要"}]}, ensure_ascii=False), encoding="utf-8"
+    )
+    actors = Actors(issuer)
+    async with running_service("resources", tmp_path / "var", issuer, resources_lexicon_dir=extra) as (_a, c):
+        genres = {g["code"] for g in (await c.get(f"{API}/vocabularies")).json()["genres"]}
+        assert {"huiyi", "zhengce"} <= genres
+        made = await create_draft(c, actors.editor, genre="huiyi", doc_no=None)
+        assert (await store(c, made["id"], actors.editor)).status_code == 200

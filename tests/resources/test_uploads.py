@@ -221,3 +221,38 @@ async def test_upload_needs_write_access(
         f"{API}/resources/{draft['id']}/attachments", json={}, headers=actors.editor
     )
     assert not_multipart.status_code == 400
+
+
+@pytest.mark.integration
+async def test_upload_and_download_through_the_api_on_minio(tmp_path: Path, issuer: Any) -> None:
+    import uuid
+
+    from tests.resources.conftest import Actors
+    from tests.support import real
+    from tests.support.services import running_service
+
+    cfg = real.s3_settings()
+    actors = Actors(issuer)
+    overrides = {
+        "object_store": "s3",
+        "s3_endpoint": cfg["endpoint"],
+        "s3_access_key": cfg["access_key"],
+        "s3_secret_key": cfg["secret_key"],
+        "s3_bucket": f"api-{uuid.uuid4().hex[:12]}",
+    }
+    async with running_service("resources", tmp_path / "var", issuer, **overrides) as (_app, client):
+        draft = await create_draft(client, actors.editor)
+        first = await upload(client, draft["id"], actors.editor, "通知.pdf", PDF)
+        assert first.status_code == 201 and first.json()["duplicate"] is False
+        second = await upload(client, draft["id"], actors.editor, "通知副本.pdf", PDF)
+        assert second.json()["duplicate"] is True
+        bad = await upload(client, draft["id"], actors.editor, "x.pdf", EXE)
+        assert bad.status_code == 415
+        url = first.json()["url"]
+        part = await client.get(url, headers={"Range": "bytes=0-7"})
+        assert part.status_code == 206 and part.content == PDF[:8]
+        link = (await client.get(f"{url}/link")).json()
+        async with httpx.AsyncClient() as http:
+            direct = await http.get(link["url"])
+        assert direct.status_code == 200 and direct.content == PDF
+        assert list((tmp_path / "var" / "objects" / ".staging").glob("*")) == []

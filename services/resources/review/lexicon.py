@@ -37,6 +37,15 @@ def read_terms(path: Path) -> list[str]:
     return out
 
 
+def _char(ch: str) -> str:
+    # ASCII letters match either case through a class rather than re.IGNORECASE: with the flag
+    # the regex engine can no longer skip ahead by the set of first characters, which makes a
+    # scan several times slower.
+    if ch.isascii() and ch.isalpha():
+        return f"[{ch.lower()}{ch.upper()}]"
+    return re.escape(ch)
+
+
 def trie_pattern(terms: list[str]) -> str:
     """A regex equivalent to `term1|term2|...` that prefers the longest term at a position."""
     trie: dict[str, dict] = {}
@@ -48,7 +57,7 @@ def trie_pattern(terms: list[str]) -> str:
 
     def render(node: dict[str, dict]) -> str:
         ends = "" in node
-        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        branches = [_char(ch) + render(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -59,11 +68,22 @@ def trie_pattern(terms: list[str]) -> str:
     return render(trie)
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _compile(words: list[str]) -> re.Pattern[str] | None:
+    return re.compile(trie_pattern(words)) if words else None
+
+
 @dataclass(frozen=True)
 class Lexicons:
     terms: dict[str, tuple[str, ...]]
     category_of: dict[str, str]
+    # Terms starting with a CJK character: every branch starts with a literal, so the regex
+    # engine skips straight to candidate characters. Terms starting with an ASCII letter or
+    # digit are tried only where an ASCII word starts.
     matcher: re.Pattern[str] | None
+    ascii_matcher: re.Pattern[str] | None
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> Lexicons:
@@ -79,22 +99,27 @@ class Lexicons:
             for term in terms[name]:
                 category_of[term.lower()] = name
         words = sorted(category_of)
-        matcher = re.compile(trie_pattern(words), re.IGNORECASE) if words else None
+        ascii_first = [w for w in words if w[0].isascii() and w[0].isalnum()]
         return cls(
             terms={k: tuple(v) for k, v in terms.items()},
             category_of=category_of,
-            matcher=matcher,
+            matcher=_compile([w for w in words if w not in set(ascii_first)]),
+            ascii_matcher=_compile(ascii_first),
         )
 
     def scan(self, text: str) -> list[tuple[int, str, str]]:
         """(offset, matched text, category) for every lexicon term in the text."""
-        if self.matcher is None:
-            return []
         out = []
-        for m in self.matcher.finditer(text):
-            if m.end() == m.start():
-                continue
-            out.append((m.start(), m.group(0), self.category_of[m.group(0).lower()]))
+        if self.matcher is not None:
+            for m in self.matcher.finditer(text):
+                if m.end() > m.start():
+                    out.append((m.start(), m.group(0), self.category_of[m.group(0).lower()]))
+        if self.ascii_matcher is not None:
+            for word in _ASCII_WORD.finditer(text):
+                m = self.ascii_matcher.match(text, word.start())
+                if m and m.end() > m.start():
+                    out.append((m.start(), m.group(0), self.category_of[m.group(0).lower()]))
+            out.sort()
         return out
 
     def domain_allowed(self, host: str) -> bool:
