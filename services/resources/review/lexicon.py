@@ -116,9 +116,9 @@ class Lexicons:
                     out.append((m.start(), m.group(0), self.category_of[m.group(0).lower()]))
         if self.ascii_matcher is not None:
             for word in _ASCII_WORD.finditer(text):
-                m = self.ascii_matcher.match(text, word.start())
-                if m and m.end() > m.start():
-                    out.append((m.start(), m.group(0), self.category_of[m.group(0).lower()]))
+                hit = self.ascii_matcher.match(text, word.start())
+                if hit and hit.end() > hit.start():
+                    out.append((hit.start(), hit.group(0), self.category_of[hit.group(0).lower()]))
             out.sort()
         return out
 
