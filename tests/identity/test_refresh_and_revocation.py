@@ -102,6 +102,15 @@ async def test_client_credentials_needs_the_secret_and_stays_within_scopes(platf
     )
     assert created.status_code == 201, created.text
     secret = created.json()["client_secret"]
+    # Nobody can register or upgrade a client to the platform's all-powerful `internal` scope.
+    upgrade = await platform.client.patch(
+        f"{API}/clients/dept-backend", json={"scopes": "changes:read internal"}, headers=bearer(admin)
+    )
+    assert upgrade.status_code == 422 and upgrade.json()["errors"][0]["field"] == "scopes"
+    hijack = await platform.client.patch(
+        f"{API}/clients/jiyue-internal", json={"rotate_secret": True}, headers=bearer(admin)
+    )
+    assert hijack.status_code == 409
     wider = await platform.client.post(
         f"{API}/token",
         data={"grant_type": "client_credentials", "scope": "changes:read internal"},

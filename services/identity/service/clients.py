@@ -56,6 +56,13 @@ def _check_redirects(uris: list[str]) -> None:
             raise ValidationFailed.field(f"redirect_uris.{i}", "回调地址不能包含 #片段")
 
 
+def _check_scopes(scopes: str) -> None:
+    # `internal` makes Principal.is_internal true (may do everything): the platform's own
+    # machine client holds it, and no registered client may ever be given it.
+    if "internal" in scopes.split():
+        raise ValidationFailed.field("scopes", "internal 权限范围只属于平台内部客户端，不能授予其他客户端")
+
+
 def _check_grants(kind: str, grants: list[str], first_party: bool, uris: list[str]) -> None:
     if "client_credentials" in grants and kind != "confidential":
         raise ValidationFailed.field("grants", "client_credentials 只适用于机密客户端")
@@ -81,6 +88,7 @@ async def create_client(
     session: AsyncSession, data: ClientIn, actor: Actor
 ) -> tuple[OAuthClient, str | None]:
     _check_redirects(data.redirect_uris)
+    _check_scopes(data.scopes)
     _check_grants(data.kind, list(data.grants), data.first_party, data.redirect_uris)
     if await get_client(session, data.client_id) is not None:
         raise Conflict(f"客户端 {data.client_id} 已存在")
@@ -110,9 +118,13 @@ async def update_client(
     session: AsyncSession, client_id: str, data: ClientPatch, actor: Actor
 ) -> tuple[OAuthClient, str | None]:
     client = await require_client(session, client_id)
+    if client.client_id in ("jiyue-internal", "jiyue-console"):
+        raise Conflict("平台自有客户端由身份服务自行维护，不能修改")
     changes = data.model_dump(exclude_none=True, exclude={"rotate_secret"})
     if data.redirect_uris is not None:
         _check_redirects(data.redirect_uris)
+    if data.scopes is not None:
+        _check_scopes(data.scopes)
     grants: list[str] = list(data.grants) if data.grants is not None else list(client.grants)
     _check_grants(client.kind, grants, client.first_party, data.redirect_uris or client.redirect_uris)
     for key, value in changes.items():
