@@ -117,12 +117,12 @@ async def scheduler_pass(ctx: ServiceContext) -> int:
         resumes = await sites.due_resumes(session)
 
     async def publish(session: AsyncSession, pid: int) -> None:
-        publication = await session.get(Publication, pid)
+        publication = await session.get(Publication, pid, with_for_update=True)
         if publication is not None and publication.status == "approved":
             await review.go_live(session, publication, None, {"opinion": "定时发布"})
 
     async def expire(session: AsyncSession, pid: int) -> None:
-        publication = await session.get(Publication, pid)
+        publication = await session.get(Publication, pid, with_for_update=True)
         if publication is not None and publication.status == "published":
             await review.take_down(session, publication, None, {"opinion": "到期自动下线"})
 

@@ -161,7 +161,7 @@ async def attempt(
     session: AsyncSession, delivery_id: int, client: httpx.AsyncClient, *, max_attempts: int, backoff: float
 ) -> str:
     """One try at one delivery; the outcome goes to its log. Returns the new status."""
-    delivery = await session.get(PushDelivery, delivery_id)
+    delivery = await session.get(PushDelivery, delivery_id, with_for_update=True)
     if delivery is None or delivery.status != "pending":
         return "skipped"
     channel = await session.get(Channel, delivery.channel_id)

@@ -145,7 +145,8 @@ async def run_task(session: AsyncSession, task_id: int) -> None:
     """Make the subscriber's copy; idempotent (a done task is left alone)."""
     from services.content.service.review import go_live
 
-    task = await session.get(SyndicationTask, task_id)
+    # Row lock: two replicas woken for the same task must not both make a copy (PostgreSQL).
+    task = await session.get(SyndicationTask, task_id, with_for_update=True)
     if task is None or task.status != "pending":
         return
     source = await session.get(Publication, task.source_publication_id)
