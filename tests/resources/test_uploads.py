@@ -256,3 +256,24 @@ async def test_upload_and_download_through_the_api_on_minio(tmp_path: Path, issu
             direct = await http.get(link["url"])
         assert direct.status_code == 200 and direct.content == PDF
         assert list((tmp_path / "var" / "objects" / ".staging").glob("*")) == []
+
+
+async def test_rfc5987_file_name_is_decoded(
+    client: httpx.AsyncClient, actors: Actors, draft: dict[str, Any]
+) -> None:
+    boundary = "b5987"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="fallback.pdf"; '
+            f"filename*=UTF-8''{quote('政策解读.pdf')}\r\n\r\n"
+        ).encode()
+        + PDF
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    resp = await client.post(
+        f"{API}/resources/{draft['id']}/attachments",
+        content=body,
+        headers={**actors.editor, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["filename"] == "政策解读.pdf"

@@ -7,6 +7,7 @@ on every chunk, so a 2 GB upload is refused after the first ~limit bytes, not af
 from __future__ import annotations
 
 import asyncio
+import re
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,7 +28,10 @@ from services.resources.service.resources import draft_version, writable_resourc
 from services.resources.storage import ObjectStore, Staged, StagingWriter
 from services.resources.storage.sniff import sniff
 
-FORM_OVERHEAD = 64 * 1024  # boundaries, part headers and small fields around the file
+FORM_OVERHEAD = 64 * 1024
+_FILENAME_STAR = re.compile(
+    rb"filename\*\s*=\s*[Uu][Tt][Ff]-8'[^']*'([^;\s]+)"
+)  # boundaries, part headers and small fields around the file
 
 
 def check_filename(raw: str) -> str:
@@ -96,12 +100,19 @@ class _FileReceiver:
         self._header_value = b""
 
     def on_headers_finished(self) -> None:
-        _, params = parse_options_header(self.part.headers.get(b"content-disposition", b""))
+        raw = self.part.headers.get(b"content-disposition", b"")
+        _, params = parse_options_header(raw)
         self.part.field_name = params.get(b"name", b"").decode("utf-8", "replace")
-        star = params.get(b"filename*")
-        if star:  # RFC 5987: UTF-8''%E6%96%87...
-            _, _, encoded = star.decode("latin-1").partition("''")
-            self.part.filename = unquote(encoded, encoding="utf-8", errors="strict")
+        # RFC 5987 filename*=UTF-8''%E6%96%87... wins over the plain fallback; python-multipart
+        # keeps only the fallback, so it is read from the raw header.
+        star = _FILENAME_STAR.search(raw)
+        if star:
+            try:
+                self.part.filename = unquote(
+                    star.group(1).decode("latin-1"), encoding="utf-8", errors="strict"
+                )
+            except UnicodeDecodeError as exc:
+                raise BadRequest("filename* 不是有效的 UTF-8 编码") from exc
         elif b"filename" in params:
             self.part.filename = params[b"filename"].decode("utf-8", "replace")
         if self.part.field_name == "file" and self.part.filename is not None:
