@@ -329,6 +329,10 @@ def run(quick: bool = False) -> list[Row]:
                     rows.append(
                         row(f"gateway ({label}): {what}", measured, command, target=True, note=base_note)
                     )
+    if quick:
+        rows.append({"name": "platform (demo data)", "note": "SKIPPED in quick mode (seeding takes ~90 s)"})
+    else:
+        rows += platform_rows(binary, seconds, command)
     return rows
 
 

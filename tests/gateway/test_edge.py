@@ -112,3 +112,14 @@ async def test_access_log_is_one_json_line_per_request(
     assert record["method"] == "GET" and record["path"] == "/api/content/v1/items/5"
     assert record["status"] == 200 and record["site"] == "jtj" and record["service"] == "content"
     assert record["bytes"] == len(resp.content) and record["ms"] >= 0 and record["ts"]
+
+
+async def test_forwarded_for_is_believed_only_from_trusted_proxies(tmp_path, issuer) -> None:
+    forwarded = {"X-Forwarded-For": "10.9.9.9, 203.0.113.77"}
+    async with rig(tmp_path, issuer, one_site(), gateway_trusted_proxies=["198.51.100.0/24"]) as r:
+        async with r.client(address="198.51.100.7") as via_proxy:
+            seen = (await via_proxy.get("/api/content/v1/echo", headers=forwarded)).json()
+            assert seen["headers"]["x-jiyue-client-ip"] == "203.0.113.77"
+        async with r.client(address="192.0.2.99") as direct:
+            seen = (await direct.get("/api/content/v1/echo", headers=forwarded)).json()
+            assert seen["headers"]["x-jiyue-client-ip"] == "192.0.2.99"
