@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -47,7 +47,12 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     who = actor if isinstance(actor, Actor) else Actor(actor)
-    # Locking the head row serialises appenders (PostgreSQL FOR UPDATE; SQLite has one writer).
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE and reads outside a write transaction, so two sign-ins
+        # could both read seq=n. A no-op write first takes the database's write lock (waiting
+        # for any other writer), so the head we read next is the one we will replace.
+        await session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq))
+    # Locking the head row serialises appenders on PostgreSQL.
     head = (
         (await session.execute(select(AuditHead).where(col(AuditHead.id) == 1).with_for_update()))
         .scalars()
