@@ -39,6 +39,7 @@ from services.kernel.logs import configure_logging, request_id_var
 from services.kernel.runtime import make_directory
 
 log = logging.getLogger("jiyue.gateway")
+TRUSTED_SCOPE_KEY = "jiyue.trusted"
 
 _TENANT_HEADER_B = TENANT_HEADER.encode()
 _CLIENT_IP_HEADER_B = CLIENT_IP_HEADER.encode()
@@ -203,6 +204,14 @@ class Gateway:
             return "identity" if "identity" in self.upstreams else None
         return None
 
+    async def trusted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The gateway for in-process operator tooling: no rate limits, no access log.
+
+        Only code in this process can reach it; nothing arriving over the network can set the
+        scope key, so a client cannot claim to be trusted.
+        """
+        await self(dict(scope, **{TRUSTED_SCOPE_KEY: True}), receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
@@ -247,6 +256,10 @@ class Gateway:
                 forwarded.decode("latin-1").rsplit(",", 1)[-1].strip()
             )
 
+        # In-process operator tooling (demo seeding, imports) is not a client to be limited.
+        trusted_caller = scope.get(TRUSTED_SCOPE_KEY, False)
+        if trusted_caller:
+            exempt = True
         outcome = _Outcome()
         https = scope.get("scheme") == "https"
 
@@ -275,7 +288,7 @@ class Gateway:
                 outcome.status,
                 seconds,
             )
-            if self.access_log:
+            if self.access_log and not trusted_caller:
                 write_access(
                     request_id=request_id_var.get(),
                     client=address,

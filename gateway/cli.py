@@ -61,7 +61,7 @@ def serve(
     service: Annotated[str | None, typer.Argument(help="只启动这个服务；不填则启动网关与全部服务")] = None,
     host: Annotated[str, typer.Option(help="监听地址；:: 表示 IPv4 与 IPv6 双栈")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
-    with_demo: Annotated[bool, typer.Option("--demo", help="先写入演示数据")] = False,
+    with_demo: Annotated[bool, typer.Option("--demo", help="启动后在后台写入演示数据（幂等）")] = False,
     workers: Annotated[bool, typer.Option(help="在本进程内运行后台任务（变更订阅等）")] = True,
     no_migrate: Annotated[bool, typer.Option("--no-migrate", help="不自动迁移")] = False,
     access_log: Annotated[bool, typer.Option(help="uvicorn 访问日志")] = False,
@@ -87,14 +87,16 @@ def serve(
             access_log=access_log,
         )
         return
-    if with_demo:
-        demo(corpus=os.environ.get("JIYUE_DEMO_CORPUS"), corpus_limit=None)
-    elif embedded and not no_migrate:
+    if (embedded and not no_migrate) or with_demo:
         local = [s.name for s in registry.SERVICES if s.name not in settings.gateway_backends]
         asyncio.run(m.migrate(local))
     from gateway.app import create_gateway
 
     gateway_app = create_gateway(settings)
+    if with_demo:
+        from gateway.demo.seed import SeedAfterStartup
+
+        gateway_app = SeedAfterStartup(gateway_app, settings, console, os.environ.get("JIYUE_DEMO_CORPUS"))
     console.print(
         f"[bold]jiyue gateway[/bold] on http://{'[' + host + ']' if ':' in host else host}:{port}  "
         f"(docs: /docs, health: /healthz)"
