@@ -16,7 +16,6 @@ from rich.progress import Progress
 
 from gateway.demo.city import SITES, DemoSite
 from gateway.demo.prose import Article, articles_for
-from gateway.demo.sites import internal_headers
 
 API = "/api/content/v1"
 CHECK = {
@@ -42,7 +41,7 @@ async def _people(demo: Any, site: DemoSite) -> dict[str, dict[str, str]] | None
         username = f"{site.code}_{suffix}"
         account = known.get(username)
         if account is None:
-            admin = await internal_headers(demo)
+            admin = await demo.internal_headers()
             password = "Demo-" + secrets.token_urlsafe(10)
             made = await demo.client.post(
                 "/api/identity/v1/users",
@@ -148,7 +147,7 @@ async def _seed_site(
     if people is None:
         progress.advance(task, len(articles))
         return 0
-    admin = await internal_headers(demo)
+    admin = await demo.internal_headers()
     columns = demo.state.get("columns", {}).get(site.code)
     if columns is None:
         listed = _check(await demo.client.get(f"{API}/sites/{site.code}/columns", headers=admin), 200)

@@ -21,7 +21,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from gateway.demo.articles import CHECK, _check, _existing_titles, _sign_in
 from gateway.demo.city import PORTAL
-from gateway.demo.sites import internal_headers
 
 API = "/api/content/v1"
 COLUMN = "法律法规"
@@ -121,7 +120,7 @@ async def seed(demo: Any) -> None:
     path = Path(demo.corpus)
     if not await asyncio.to_thread(path.exists):
         raise FileNotFoundError(f"语料文件不存在: {path}")
-    admin = await internal_headers(demo)
+    admin = await demo.internal_headers()
     column = await _column(demo, admin)
     known = {a["username"]: a for a in demo.accounts}
     people = {}

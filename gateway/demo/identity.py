@@ -14,7 +14,6 @@ from typing import Any
 from gateway.demo.city import DISTRICTS, PORTAL, SITES
 from gateway.demo.seed import Demo
 from services.identity.service.passwords import generate_password
-from services.kernel.runtime import internal_secret
 
 API = "/api/identity/v1"
 PROVINCE = ("sfsheng", "示范省")
@@ -29,21 +28,6 @@ def _known_passwords(demo: Demo) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     return {r["username"]: r["password"] for r in rows if isinstance(r, dict) and r.get("password")}
-
-
-async def _internal_token(demo: Demo) -> dict[str, str]:
-    resp = await demo.client.post(
-        f"{API}/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "jiyue-internal",
-            "client_secret": internal_secret(demo.settings),
-            "scope": "changes:read internal",
-        },
-    )
-    if resp.status_code != 200:
-        raise RuntimeError(f"internal token refused: {resp.status_code} {resp.text[:300]}")
-    return demo.auth(resp.json()["access_token"])
 
 
 async def _ensure(demo: Demo, auth: dict[str, str], path: str, body: dict[str, Any]) -> None:
@@ -147,7 +131,7 @@ async def _site_clients(demo: Demo, auth: dict[str, str]) -> None:
 
 
 async def seed(demo: Demo) -> None:
-    auth = await _internal_token(demo)
+    auth = await demo.internal_headers()
     known = _known_passwords(demo)
     with demo.console.status("统一身份认证：机构、账号与角色…"):
         await _org_tree(demo, auth)

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from gateway.app import create_gateway
 from gateway.settings import GatewaySettings
+from services.kernel.runtime import internal_secret
 
 log = logging.getLogger("jiyue.demo")
 
@@ -63,6 +64,23 @@ class Demo:
 
     def auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
+
+    async def internal_headers(self) -> dict[str, str]:
+        """Platform rights for set-up steps: the internal machine client's token."""
+        if "jiyue-internal" not in self.tokens:
+            resp = await self.client.post(
+                "/api/identity/v1/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": "jiyue-internal",
+                    "client_secret": internal_secret(self.settings),
+                    "scope": "changes:read internal",
+                },
+            )
+            if resp.status_code != 200:
+                raise RuntimeError(f"internal token refused: {resp.status_code} {resp.text[:300]}")
+            self.tokens["jiyue-internal"] = resp.json()["access_token"]
+        return self.auth(self.tokens["jiyue-internal"])
 
     def write_accounts(self) -> Path:
         path = self.settings.resolved_data_dir / "demo-accounts.json"

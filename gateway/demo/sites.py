@@ -7,28 +7,9 @@ from typing import Any
 import httpx
 
 from gateway.demo.city import DISTRICTS, PORTAL, SITES, STANDARD_COLUMNS, DemoSite
-from services.kernel.runtime import internal_secret
 
 API = "/api/content/v1"
 LINKS = {"bsfw": "https://zwfw.sfs.gov.cn/", "hdjl": "/interaction"}
-
-
-async def internal_headers(demo: Any) -> dict[str, str]:
-    """Platform rights for set-up steps: the internal machine client."""
-    if "jiyue-internal" not in demo.tokens:
-        resp = await demo.client.post(
-            "/api/identity/v1/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "jiyue-internal",
-                "client_secret": internal_secret(demo.settings),
-                "scope": "changes:read internal",
-            },
-        )
-        if resp.status_code != 200:
-            raise RuntimeError(f"internal token refused: {resp.status_code} {resp.text[:200]}")
-        demo.tokens["jiyue-internal"] = resp.json()["access_token"]
-    return {"Authorization": f"Bearer {demo.tokens['jiyue-internal']}"}
 
 
 def _check(resp: httpx.Response, *ok: int) -> Any:
@@ -94,7 +75,7 @@ async def _ensure_columns(demo: Any, headers: dict[str, str], site: DemoSite) ->
 
 
 async def seed(demo: Any) -> None:
-    headers = await internal_headers(demo)
+    headers = await demo.internal_headers()
     columns: dict[str, dict[str, int]] = demo.state.setdefault("columns", {})
     created = 0
     with demo.console.status("站点与栏目…") as status:
