@@ -41,3 +41,29 @@ async def test_unknown_path_is_problem_json(platform: Platform, path: str) -> No
 async def test_request_id_is_returned(platform: Platform) -> None:
     resp = await platform.client.get("/healthz", headers={"X-Request-ID": "abc123"})
     assert resp.headers["x-request-id"] == "abc123"
+
+
+async def test_malformed_json_and_wrong_field_type_are_problem_json_naming_the_problem(
+    platform: Platform,
+) -> None:
+    from tests.identity.helpers import bearer, internal_token
+
+    admin = bearer(await internal_token(platform.client, platform.settings))
+    broken = await platform.client.post(
+        "/api/content/v1/sites",
+        content=b'{"code": "x", "name": ',
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 422
+    assert broken.headers["content-type"].startswith("application/problem+json")
+    assert "JSON" in broken.json()["detail"] and "Traceback" not in broken.text
+
+    wrong_type = await platform.client.post(
+        "/api/content/v1/sites",
+        json={"code": "jtj", "name": "交通局", "kind": "department", "domains": "not-a-list"},
+        headers=admin,
+    )
+    assert wrong_type.status_code == 422
+    assert wrong_type.headers["content-type"].startswith("application/problem+json")
+    fields = [e["field"] for e in wrong_type.json()["errors"]]
+    assert "domains" in fields, wrong_type.text
