@@ -25,11 +25,6 @@ from tantivy import Occur, Query
 
 from services.search.analysis import Analyzer, normalize
 from services.search.backends.base import (
-    BODY_PHRASE_BOOST,
-    DOC_NO_BOOST,
-    SUB_WORD_WEIGHT,
-    TITLE_BOOST,
-    TITLE_PHRASE_BOOST,
     Hit,
     IndexDoc,
     Rebuild,
@@ -38,9 +33,9 @@ from services.search.backends.base import (
     SearchResult,
     token_fields,
 )
+from services.search.backends.tantivy_queries import QueryBuilder, phrase, regex_escape
 
 POINTER = "CURRENT"
-_REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
 
 def build_schema() -> tantivy.Schema:
@@ -61,17 +56,9 @@ def build_schema() -> tantivy.Schema:
     return sb.build()
 
 
-def _phrase(tokens: list[str]) -> list[str | tuple[int, str]]:
-    return list(tokens)
-
-
 def _stored(document: Any) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(bytes(document.get_first("stored")))
     return data
-
-
-def _regex_escape(text: str) -> str:
-    return "".join(f"\\{ch}" if ch in _REGEX_META else ch for ch in text)
 
 
 class _Generation:
@@ -105,6 +92,7 @@ class TantivyBackend(SearchBackend):
         self.root = root
         self.analyzer = analyzer
         self.schema = build_schema()
+        self.queries = QueryBuilder(self.schema)
         self.heap = writer_heap
         self._gen: _Generation | None = None
         self._pointer_mtime: float = -1.0
@@ -239,101 +227,11 @@ class TantivyBackend(SearchBackend):
 
         await asyncio.to_thread(run)
 
-    # -- queries ----------------------------------------------------------------------
-
-    def _term(self, field: str, value: Any, boost: float = 1.0) -> Query:
-        q = Query.term_query(self.schema, field, value)
-        return Query.boost_query(q, boost) if boost != 1.0 else q
-
-    def _alternative(self, tokens: list[str]) -> Query:
-        if len(tokens) == 1:
-            token = tokens[0]
-            return Query.boolean_query(
-                [
-                    (Occur.Should, self._term("title", token, TITLE_BOOST)),
-                    (Occur.Should, self._term("title_sub", token, TITLE_BOOST * SUB_WORD_WEIGHT)),
-                    (Occur.Should, self._term("body", token)),
-                    (Occur.Should, self._term("body_sub", token, SUB_WORD_WEIGHT)),
-                ]
-            )
-        return Query.boolean_query(
-            [
-                (
-                    Occur.Should,
-                    Query.boost_query(Query.phrase_query(self.schema, "title", _phrase(tokens)), TITLE_BOOST),
-                ),
-                (Occur.Should, Query.phrase_query(self.schema, "body", _phrase(tokens))),
-            ]
-        )
-
-    def _text_query(self, request: SearchRequest) -> Query:
-        parsed = request.query
-        if parsed.doc_no:
-            return self._term("doc_no", parsed.doc_no)
-        clauses: list[tuple[Occur, Query]] = []
-        if parsed.words:
-            words = [
-                (
-                    Occur.Must,
-                    Query.boolean_query(
-                        [(Occur.Should, self._alternative(alt)) for alt in clause.alternatives]
-                    ),
-                )
-                for clause in parsed.words
-            ]
-            if len(parsed.phrase) > 1:
-                phrase = parsed.phrase
-                words.append(
-                    (
-                        Occur.Should,
-                        Query.boost_query(
-                            Query.phrase_query(self.schema, "title", _phrase(phrase)), TITLE_PHRASE_BOOST
-                        ),
-                    )
-                )
-                words.append(
-                    (
-                        Occur.Should,
-                        Query.boost_query(
-                            Query.phrase_query(self.schema, "body", _phrase(phrase)), BODY_PHRASE_BOOST
-                        ),
-                    )
-                )
-            for doc_no in parsed.mentioned_doc_nos:
-                words.append((Occur.Should, self._term("doc_no", doc_no, DOC_NO_BOOST)))
-            clauses.append((Occur.Should, Query.boolean_query(words)))
-        if parsed.index_no:
-            clauses.append((Occur.Should, self._term("index_no", parsed.index_no, DOC_NO_BOOST)))
-        if not clauses:
-            return Query.empty_query()
-        return Query.boolean_query(clauses)
-
-    def _filters(self, request: SearchRequest) -> list[Query]:
-        filters: list[Query] = []
-        if request.platform:
-            filters.append(self._term("canonical", 1))
-            if request.site:
-                filters.append(self._term("sites", request.site))
-        elif request.site:
-            filters.append(self._term("site", request.site))
-        if request.column_id is not None:
-            filters.append(self._term("column_id", request.column_id))
-        for field, value in (("genre", request.genre), ("topic", request.topic), ("org", request.org)):
-            if value:
-                filters.append(self._term(field, value))
-        if request.date_from or request.date_to:
-            lo = int(request.date_from.timestamp()) if request.date_from else None
-            hi = int(request.date_to.timestamp()) if request.date_to else None
-            filters.append(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi))
-        if request.archived != "include":
-            filters.append(self._term("archived", 1 if request.archived == "only" else 0))
-        return filters
-
     def _run_search(self, request: SearchRequest) -> SearchResult:
         gen = self._current()
-        text = self._text_query(request)
+        text = self.queries.text_query(request)
         clauses = [(Occur.Must, text)] + [
-            (Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filters(request)
+            (Occur.Must, Query.const_score_query(f, 0.0)) for f in self.queries.filters(request)
         ]
         query = Query.boolean_query(clauses)
         searcher = gen.index.searcher()
@@ -354,17 +252,17 @@ class TantivyBackend(SearchBackend):
         gen = self._current()
         searcher = gen.index.searcher()
         scope: list[tuple[Occur, Query]] = [
-            (Occur.Must, Query.const_score_query(self._term("archived", 0), 0.0))
+            (Occur.Must, Query.const_score_query(self.queries.term("archived", 0), 0.0))
         ]
         if site:
-            scope.append((Occur.Must, Query.const_score_query(self._term("site", site), 0.0)))
+            scope.append((Occur.Must, Query.const_score_query(self.queries.term("site", site), 0.0)))
         candidates: list[Query] = []
         prefix = normalize(text).strip()
         if prefix:
-            regex = Query.regex_query(self.schema, "title_exact", _regex_escape(prefix) + ".*")
+            regex = Query.regex_query(self.schema, "title_exact", regex_escape(prefix) + ".*")
             candidates.append(Query.boost_query(regex, 10.0))
         if tokens:
-            candidates.append(Query.phrase_prefix_query(self.schema, "title", _phrase(tokens)))
+            candidates.append(Query.phrase_prefix_query(self.schema, "title", phrase(tokens)))
         out: list[str] = []
         for candidate in candidates:
             query = Query.boolean_query([(Occur.Must, candidate), *scope])
