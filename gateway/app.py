@@ -22,7 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 from gateway import registry
 from gateway.accesslog import configure_access_log, write_access
 from gateway.cache import ResponseCache, cache_kind
-from gateway.delivery import CachedExchange, send_entry
+from gateway.delivery import CachedExchange, SingleFlight, send_entry
 from gateway.endpoints import own_app
 from gateway.guard import Guard, problem, with_headers
 from gateway.metrics import GatewayMetrics
@@ -74,6 +74,7 @@ class Gateway:
             hosts.append(public_host)
         self.sites = SiteRegistry(self.directory, hosts)
         self.cache: ResponseCache | None = None
+        self.flights = SingleFlight()
         if settings.gateway_cache:
             self.cache = ResponseCache(
                 max_entries=settings.gateway_cache_max_entries,
@@ -369,12 +370,20 @@ class Gateway:
         cache = self.cache if anonymous else None
         key = (site.code if site is not None else "", path, query, accept_encoding)
         if cache is not None:
-            entry = cache.get(key)
+            entry = cache.get(key) or await self.flights.wait(key)
             if entry is not None:
                 self.metrics.cache_hit.inc()
                 await send_entry(send, entry, if_none_match, self.metrics)
                 return
             self.metrics.cache_miss.inc()
+            with self.flights.lead(key, cache):
+                await self._fill(send, child, receive, upstream, cache, key, kind, if_none_match, anonymous)
+            return
+        await self._fill(send, child, receive, upstream, cache, key, kind, if_none_match, anonymous)
+
+    async def _fill(self, send: Send, child: Scope, receive: Receive, upstream: Upstream,
+                    cache: ResponseCache | None, key: tuple[str, str, bytes, bytes], kind: str,
+                    if_none_match: bytes | None, anonymous: bool) -> None:  # fmt: skip
         exchange = CachedExchange(
             send,
             cache=cache,

@@ -7,6 +7,9 @@ streamed on as it comes, unchanged but for Cache-Control.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from starlette.types import Message, Send
@@ -116,3 +119,31 @@ class CachedExchange:
         headers.append((b"content-length", str(len(body)).encode()))
         await self._send({"type": "http.response.start", "status": 200, "headers": headers})
         await self._send({"type": "http.response.body", "body": body})
+
+
+class SingleFlight:
+    """Concurrent misses of one key wait for the first request to fill the cache.
+
+    Without it, every connection that asks for an expired search in the same instant runs
+    the same search on the engine (a stampede every time a short-lived entry expires).
+    """
+
+    def __init__(self) -> None:
+        self._flights: dict[tuple[str, str, bytes, bytes], asyncio.Future[Entry | None]] = {}
+
+    async def wait(self, key: tuple[str, str, bytes, bytes]) -> Entry | None:
+        """The entry a request already in flight for `key` produced, or None (go yourself)."""
+        flight = self._flights.get(key)
+        if flight is None:
+            return None
+        return await asyncio.shield(flight)
+
+    @contextlib.contextmanager
+    def lead(self, key: tuple[str, str, bytes, bytes], cache: ResponseCache) -> Iterator[None]:
+        flight: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        try:
+            yield
+        finally:
+            del self._flights[key]
+            flight.set_result(cache.get(key))

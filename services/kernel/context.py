@@ -36,7 +36,7 @@ class ServiceContext:
     # resources a service attaches (object store, search backend, ...)
     extras: dict[str, Any] = field(default_factory=dict)
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     _verifier: TokenVerifier | None = None
 
     @property

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.kernel.deps import CtxDep, PageDep, SessionDep, SiteDep, client_ip
+from services.kernel.deps import CtxDep, PageDep, SiteDep, client_ip
 from services.kernel.errors import ServiceUnavailable, ValidationFailed, problem_responses
-from services.search.querying import SearchParams, log_query, run_search, run_suggest
+from services.search.querying import SearchParams, run_search, run_suggest
 from services.search.schemas import SearchItem, SearchResponse, SuggestResponse
 from services.search.state import search_state
 
@@ -37,7 +37,6 @@ def _day_end(value: date | None) -> datetime | None:
 async def search(
     request: Request,
     ctx: CtxDep,
-    session: SessionDep,
     site: SiteDep,
     paging: PageDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="检索词；可为文号")],
@@ -77,9 +76,7 @@ async def search(
     except Exception as exc:
         # Engine trouble is an outage, not the caller's fault, and its text stays in our log.
         raise ServiceUnavailable("搜索引擎暂不可用，请稍后再试") from exc
-    await log_query(
-        session,
-        salt=state.log_salt,
+    state.querylog.add(
         address=client_ip(request),
         query=q,
         scope=effective,

@@ -14,6 +14,7 @@ from services.search.api import root_router, router
 from services.search.backends import make_backend
 from services.search.models import feed_tables, metadata
 from services.search.querying import Vocabulary
+from services.search.querylog import QueryLogBuffer
 from services.search.settings import SearchSettings
 from services.search.state import SearchState
 from services.search.workers import PublicationIndexer
@@ -40,7 +41,7 @@ def create_app(
         analyzer=analyzer,
         backend=backend,
         vocabulary=Vocabulary(analyzer, ctx.db),
-        log_salt=read_or_create_secret(settings, "search-log-salt"),
+        querylog=QueryLogBuffer(ctx.db, read_or_create_secret(settings, "search-log-salt")),
     )
     ctx.extras["search"] = state
     source = settings.search_source
@@ -63,6 +64,8 @@ def create_app(
         await asyncio.to_thread(analyzer.cut, "预热")
 
     ctx.on_startup.append(start)
+    ctx.workers.append(state.querylog.run)
+    ctx.on_shutdown.append(state.querylog.flush)
     ctx.on_shutdown.append(backend.close)
     ctx.readiness["search-engine"] = backend.ping
     return create_service_app(ctx, [router], title=TITLE, root_routers=[root_router])

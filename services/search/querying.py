@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel.db import Database
-from services.search.analysis import Analyzer, ParsedQuery, normalize
+from services.search.analysis import Analyzer, ParsedQuery
 from services.search.backends.base import ArchivedMode, IndexDoc, SearchBackend, SearchRequest, SortMode
-from services.search.models import QueryLog, SearchDocument
+from services.search.models import SearchDocument
 
 SNIPPET_CHARS = 120
 _VOCAB_TTL = 600.0
@@ -253,31 +252,3 @@ async def suggest_correction(
         if len(tried) >= 5:
             break
     return None
-
-
-def client_hash(salt: str, address: str) -> str:
-    return hashlib.sha256(f"{salt}|{address}".encode()).hexdigest()[:32]
-
-
-async def log_query(
-    session: AsyncSession,
-    *,
-    salt: str,
-    address: str,
-    query: str,
-    scope: str,
-    site: str | None,
-    total: int,
-    took_ms: float,
-) -> None:
-    session.add(
-        QueryLog(
-            at=datetime.now(UTC),
-            client_hash=client_hash(salt, address),
-            query=normalize(query).strip()[:200],
-            scope=scope,
-            site=site,
-            total=total,
-            took_ms=round(took_ms, 2),
-        )
-    )

@@ -8,6 +8,7 @@ from services.kernel.context import ServiceContext
 from services.search.analysis import Analyzer
 from services.search.backends.base import SearchBackend
 from services.search.querying import Vocabulary
+from services.search.querylog import QueryLogBuffer
 
 
 @dataclass
@@ -15,7 +16,7 @@ class SearchState:
     analyzer: Analyzer
     backend: SearchBackend
     vocabulary: Vocabulary
-    log_salt: str
+    querylog: QueryLogBuffer
 
 
 def search_state(ctx: ServiceContext) -> SearchState:

@@ -131,3 +131,29 @@ async def test_metrics_report_routes_sites_cache_and_limits(tmp_path, issuer) ->
     assert 'jiyue_gateway_rate_limited_total{bucket="write"} 1.0' in text
     assert 'route="unmatched"' in text and "/no/such/123" not in text
     assert 'jiyue_feed_lag_events{consumer="site-registry",service="gateway"}' in text
+
+
+async def test_concurrent_misses_of_one_search_reach_the_engine_once(tmp_path, issuer) -> None:
+    from fastapi import FastAPI
+
+    calls = 0
+
+    slow = FastAPI()
+
+    @slow.get("/api/search/v1/search")
+    async def search(q: str = "") -> dict[str, object]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.2)  # a search slow enough for the others to arrive meanwhile
+        return {"total": 1, "items": [{"title": q}]}
+
+    async with rig(tmp_path, issuer, one_site(), search=False) as r, r.client() as c:
+        r.gateway.add_local("search", slow)
+        answers = await asyncio.gather(
+            *(c.get("/sites/jtj/api/search/v1/search", params={"q": "政务"}) for _ in range(20))
+        )
+        assert [a.status_code for a in answers] == [200] * 20
+        assert {a.json()["items"][0]["title"] for a in answers} == {"政务"}
+        assert calls == 1
+        other = await c.get("/sites/jtj/api/search/v1/search", params={"q": "医保"})
+        assert other.status_code == 200 and calls == 2

@@ -80,6 +80,7 @@ async def test_corpus_query_set_holds_reported_mrr_and_recall(
     scores = await _evaluate(harness, queries)
     for kind, (mrr_floor, recall_floor) in CORPUS_FLOORS.items():
         mrr, recall = scores[kind]
+        print(f"{harness.backend.name} {kind}: MRR@10 {mrr:.3f} recall@10 {recall:.3f}")  # shown with -s
         assert mrr >= mrr_floor and recall >= recall_floor, (
             f"{kind}: MRR@10 {mrr:.3f}, recall@10 {recall:.3f}"
         )
