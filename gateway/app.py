@@ -28,6 +28,7 @@ from gateway.guard import Guard, problem, with_headers
 from gateway.metrics import GatewayMetrics
 from gateway.ratelimit import ClientAddresses, RateLimiter
 from gateway.security import CorsPolicy, harden
+from gateway.server import serve_lifespan
 from gateway.settings import GatewaySettings
 from gateway.sitestatus import closed_site_response
 from gateway.tenancy import SiteEntry, SiteRegistry
@@ -179,21 +180,6 @@ class Gateway:
                         await upstream.aclose()
                 await self.directory.aclose()
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        message = await receive()
-        assert message["type"] == "lifespan.startup"
-        cm = self.lifespan()
-        try:
-            await cm.__aenter__()
-        except BaseException as exc:
-            log.exception("gateway start failed")
-            await send({"type": "lifespan.startup.failed", "message": str(exc)})
-            return
-        await send({"type": "lifespan.startup.complete"})
-        message = await receive()
-        await cm.__aexit__(None, None, None)
-        await send({"type": "lifespan.shutdown.complete"})
-
     # -- routing ----------------------------------------------------------------------
 
     def route(self, path: str) -> str | None:
@@ -216,7 +202,7 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(self.lifespan, receive, send)
             return
         if kind != "http":
             return

@@ -6,10 +6,16 @@ binding the socket here with V6ONLY off gives one dual-stack listener, as operat
 
 from __future__ import annotations
 
+import logging
 import socket
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import uvicorn
+from starlette.types import Receive, Send
+
+log = logging.getLogger("jiyue.server")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -38,3 +44,22 @@ def serve(app: Any, host: str, port: int, *, log_level: str = "info", access_log
     )
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
+
+
+async def serve_lifespan(
+    context: Callable[[], AbstractAsyncContextManager[None]], receive: Receive, send: Send
+) -> None:
+    """The ASGI lifespan protocol around an async context manager (start, then stop)."""
+    message = await receive()
+    assert message["type"] == "lifespan.startup"
+    cm = context()
+    try:
+        await cm.__aenter__()
+    except BaseException as exc:
+        log.exception("start failed")
+        await send({"type": "lifespan.startup.failed", "message": str(exc)})
+        return
+    await send({"type": "lifespan.startup.complete"})
+    await receive()
+    await cm.__aexit__(None, None, None)
+    await send({"type": "lifespan.shutdown.complete"})

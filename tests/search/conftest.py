@@ -64,8 +64,17 @@ class SearchHarness:
 
 @contextlib.asynccontextmanager
 async def search_harness(
-    data_dir: Path, issuer: TestIssuer, backend: str, content: FakeContent | None = None, **overrides: Any
+    data_dir: Path,
+    issuer: TestIssuer,
+    backend: str,
+    content: FakeContent | None = None,
+    *,
+    keep_index: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[SearchHarness]:
+    """The search service alone with a fake content source. `keep_index` leaves the engine's
+    index in place on exit, as a killed process would, for a restarted harness to reuse
+    (pass the same `search_index_prefix` to both)."""
     content = content or FakeContent()
     settings = {**backend_settings(backend), **overrides}
     async with running_service("search", data_dir, issuer, run_workers=False, **settings) as (app, client):
@@ -74,7 +83,7 @@ async def search_harness(
         try:
             yield SearchHarness(app=app, client=client, content=content)
         finally:
-            if backend == "elasticsearch":
+            if backend == "elasticsearch" and not keep_index:
                 await app.state.ctx.extras["search"].backend.drop_all()
 
 

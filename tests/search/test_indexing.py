@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,11 @@ async def test_kill_while_publishing_then_restart_matches_published_set(
     content = FakeContent()
     for i in range(1, 41):
         content.publish(i, title=f"政务公开文件{i}", body_text=f"第{i}号文件正文")
-    async with search_harness(tmp_path, issuer, backend_name, content, feed_lease_seconds=0.5) as first:
+    # The restarted service finds the index the killed one wrote to, as it would in production.
+    same_index = {"search_index_prefix": f"jiyue-test-kill-{uuid.uuid4().hex[:10]}"}
+    async with search_harness(
+        tmp_path, issuer, backend_name, content, keep_index=True, feed_lease_seconds=0.5, **same_index
+    ) as first:
         consumer = first.consumer
         consumer.batch_size = 7
         task = asyncio.create_task(consumer.run_forever(asyncio.Event()))
@@ -45,7 +50,9 @@ async def test_kill_while_publishing_then_restart_matches_published_set(
 
     for i in range(61, 71):  # publishing goes on while search is down
         content.publish(i, title=f"停机期间文件{i}")
-    async with search_harness(tmp_path, issuer, backend_name, content, feed_lease_seconds=0.5) as second:
+    async with search_harness(
+        tmp_path, issuer, backend_name, content, feed_lease_seconds=0.5, **same_index
+    ) as second:
         await second.catch_up()
         assert await second.backend.ids() == content.published_ids()
         resp = await second.search("新文件", scope="platform", size=100, archived="include")
