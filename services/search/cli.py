@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import contextlib
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,29 +16,32 @@ console = Console()
 
 async def _reindex(page_size: int) -> int:
     from services.kernel.runtime import build_context
-    from services.search.analysis import get_analyzer
-    from services.search.backends import make_backend
     from services.search.models import feed_tables
-    from services.search.reindex import rebuild, source_fetcher
     from services.search.settings import SearchSettings
 
     settings = SearchSettings()
     ctx = build_context("search", settings, feed=feed_tables, run_workers=False)
-    if not ctx.directory.knows(settings.search_source):
-        # The embedded default: run the source service in this process, on its own data.
-        from gateway import registry
+    async with contextlib.AsyncExitStack() as stack:
+        if not ctx.directory.knows(settings.search_source):
+            # The embedded default: run the source service and identity in this process, on
+            # their own data, sharing this directory so content verifies our internal token.
+            from gateway import registry
 
-        spec = registry.get(settings.search_source)
-        source_settings = spec.app_module.settings_class()
-        ctx.directory.register_app(
-            settings.search_source, spec.app_module.create_app(source_settings, run_workers=False)
-        )
-        identity = registry.get("identity")
-        if not ctx.directory.knows("identity"):
-            ctx.directory.register_app(
-                "identity",
-                identity.app_module.create_app(identity.app_module.settings_class(), run_workers=False),
-            )
+            for name in (settings.search_source, "identity"):
+                if ctx.directory.knows(name):
+                    continue
+                module = registry.get(name).app_module
+                peer = module.create_app(module.settings_class(), directory=ctx.directory, run_workers=False)
+                await stack.enter_async_context(peer.router.lifespan_context(peer))
+                ctx.directory.register_app(name, peer)
+        return await _rebuild(ctx, settings, page_size)
+
+
+async def _rebuild(ctx: Any, settings: Any, page_size: int) -> int:
+    from services.search.analysis import get_analyzer
+    from services.search.backends import make_backend
+    from services.search.reindex import rebuild, source_fetcher
+
     analyzer = get_analyzer(settings.analysis_cache_dir, settings.search_dict_dir)
     backend = make_backend(settings, analyzer)
     await backend.open()
