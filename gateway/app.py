@@ -32,7 +32,7 @@ from gateway.server import serve_lifespan
 from gateway.settings import GatewaySettings
 from gateway.sitestatus import closed_site_response
 from gateway.tenancy import SiteEntry, SiteRegistry
-from gateway.upstream import LocalUpstream, RemoteUpstream, Upstream
+from gateway.upstream import LocalUpstream, RemoteUpstream, ReplicaSet, Upstream
 from services.kernel.app import RequestIdMiddleware
 from services.kernel.auth import TokenVerifier
 from services.kernel.deps import CLIENT_IP_HEADER, TENANT_HEADER
@@ -129,15 +129,21 @@ class Gateway:
             ctx.extras["gateway.wake"] = lambda: self.sites.wake()
 
     def add_remote(self, name: str, url: str) -> None:
-        self.upstreams[name] = RemoteUpstream(
-            name,
-            url,
-            timeout=self.settings.gateway_upstream_timeout,
-            connect_timeout=self.settings.gateway_connect_timeout,
-            breaker_seconds=self.settings.gateway_breaker_seconds,
-            on_error=lambda service, kind: self.metrics.upstream_errors.labels(service, kind).inc(),
-        )
-        self.directory.register_url(name, url)
+        """A service over HTTP; `url` may list several replicas separated by commas."""
+        urls = [u.strip() for u in url.split(",") if u.strip()]
+        replicas = [
+            RemoteUpstream(
+                name,
+                u,
+                timeout=self.settings.gateway_upstream_timeout,
+                connect_timeout=self.settings.gateway_connect_timeout,
+                breaker_seconds=self.settings.gateway_breaker_seconds,
+                on_error=lambda service, kind: self.metrics.upstream_errors.labels(service, kind).inc(),
+            )
+            for u in urls
+        ]
+        self.upstreams[name] = replicas[0] if len(replicas) == 1 else ReplicaSet(name, replicas)
+        self.directory.register_url(name, urls[0])
 
     async def _fetch_jwks(self) -> dict[str, Any]:
         resp = await self.directory.raw("identity").get("/.well-known/jwks.json")
@@ -176,7 +182,7 @@ class Gateway:
                 for t in self._tasks:
                     t.cancel()
                 for upstream in self.upstreams.values():
-                    if isinstance(upstream, RemoteUpstream):
+                    if isinstance(upstream, RemoteUpstream | ReplicaSet):
                         await upstream.aclose()
                 await self.directory.aclose()
 

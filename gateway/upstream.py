@@ -91,6 +91,7 @@ class RemoteUpstream(Upstream):
         # While the service is known to be down its routes fail fast instead of each caller
         # waiting out the same connect or response timeout.
         self.open_until = 0.0
+        self.last_failure = ""
         self.client = httpx.AsyncClient(
             base_url=self.url,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -100,12 +101,21 @@ class RemoteUpstream(Upstream):
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _fail(self, send: Send, scope: Scope, kind: str, detail: str) -> None:
-        if self.on_error is not None:
-            self.on_error(self.name, kind)
-        await unavailable(send, self.name, detail, scope["path"])
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.open(scope, receive, send)
+        if response is not None:
+            await self.relay(response, send)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the breaker holds this service (or replica) as down."""
+        return bool(self.open_until) and time.monotonic() < self.open_until
+
+    async def open(self, scope: Scope, receive: Receive, send: Send | None) -> httpx.Response | None:
+        """Send the request and return the streaming response; on failure answer 503 through
+        `send` (or, with `send=None`, return None having sent nothing, so a caller may try
+        another replica)."""
+
         async def body() -> Any:
             while True:
                 message = await receive()
@@ -117,9 +127,16 @@ class RemoteUpstream(Upstream):
                 if not message.get("more_body", False):
                     return
 
-        if self.open_until and time.monotonic() < self.open_until:
-            await self._fail(send, scope, "circuit-open", "刚刚连接失败，稍后重试")
-            return
+        async def fail(kind: str, detail: str) -> None:
+            self.last_failure = kind
+            if self.on_error is not None:
+                self.on_error(self.name, kind)
+            if send is not None:
+                await unavailable(send, self.name, detail, scope["path"])
+
+        if self.is_open:
+            await fail("circuit-open", "刚刚连接失败，稍后重试")
+            return None
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
         path = scope.get("raw_path") or scope["path"].encode()
         if isinstance(path, bytes):
@@ -135,15 +152,18 @@ class RemoteUpstream(Upstream):
             response = await self.client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.open_until = time.monotonic() + self.breaker_seconds
-            await self._fail(send, scope, "connect", f"无法连接 ({type(exc).__name__})")
-            return
+            await fail("connect", f"无法连接 ({type(exc).__name__})")
+            return None
         except httpx.TimeoutException:
             self.open_until = time.monotonic() + self.breaker_seconds
-            await self._fail(send, scope, "timeout", "响应超时")
-            return
+            await fail("timeout", "响应超时")
+            return None
         except httpx.HTTPError as exc:
-            await self._fail(send, scope, "protocol", type(exc).__name__)
-            return
+            await fail("protocol", type(exc).__name__)
+            return None
+        return response
+
+    async def relay(self, response: httpx.Response, send: Send) -> None:
         self.open_until = 0.0
         try:
             out_headers = [
@@ -163,3 +183,48 @@ class RemoteUpstream(Upstream):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await response.aclose()
+
+
+# Failures after which the request provably never left the gateway.
+_NOTHING_SENT = frozenset({"connect", "circuit-open"})
+
+
+class ReplicaSet(Upstream):
+    """Several processes of one service behind the gateway, as one.
+
+    Requests go round-robin to replicas whose breaker is closed. A replica that cannot be
+    connected to has received nothing, so the same request is tried on the next one; only
+    when every replica fails does the caller get a 503.
+    """
+
+    local = False
+
+    def __init__(self, name: str, replicas: list[RemoteUpstream]) -> None:
+        self.name = name
+        self.replicas = replicas
+        self._next = 0
+
+    async def aclose(self) -> None:
+        for replica in self.replicas:
+            await replica.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        count = len(self.replicas)
+        start = self._next
+        self._next = (start + 1) % count
+        order = [self.replicas[(start + i) % count] for i in range(count)]
+        order.sort(key=lambda r: r.is_open)  # healthy first, keeping the rotation among them
+        for replica in order[:-1]:
+            response = await replica.open(scope, receive, None)
+            if response is not None:
+                await replica.relay(response, send)
+                return
+            if replica.last_failure not in _NOTHING_SENT:
+                # The request reached that replica (it timed out or broke mid-answer): trying
+                # it again elsewhere could apply a write twice, so the caller gets the 503.
+                await unavailable(send, self.name, replica.last_failure, scope["path"])
+                return
+        last = order[-1]
+        response = await last.open(scope, receive, send)
+        if response is not None:
+            await last.relay(response, send)

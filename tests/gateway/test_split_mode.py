@@ -133,3 +133,39 @@ async def test_hanging_service_times_out_into_503_and_then_fails_fast(tmp_path, 
             assert second.status_code == 503 and time.monotonic() - started < 0.2  # circuit open
             other = await c.get("/api/content/v1/items/1", headers={"Host": "jtj.example.gov.cn"})
             assert other.status_code == 200
+
+
+def replica_app(name: str) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/api/resources/v1/who")
+    async def who() -> dict[str, str]:
+        return {"replica": name}
+
+    @app.post("/api/resources/v1/echo")
+    async def echo(request: Request) -> dict[str, Any]:
+        return {"replica": name, "size": len(await request.body())}
+
+    @app.get("/readyz")
+    async def readyz() -> dict[str, str]:
+        return {"status": "ready"}
+
+    return app
+
+
+async def test_replicas_behind_the_gateway_share_load_and_cover_for_a_dead_one(tmp_path, issuer) -> None:
+    with serving(replica_app("a")) as port_a, serving(replica_app("b")) as port_b:
+        dead = closed_port()
+        urls = f"http://127.0.0.1:{port_a}, http://127.0.0.1:{dead},http://127.0.0.1:{port_b}"
+        # No breaker pause: every third request tries the dead replica first and must move on.
+        async with (
+            rig(tmp_path, issuer, sites(), remote={"resources": urls}, gateway_breaker_seconds=0) as r,
+            r.client() as c,
+        ):
+            answers = [await c.get("/sites/jtj/api/resources/v1/who") for _ in range(12)]
+            assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+            seen = [a.json()["replica"] for a in answers]
+            assert set(seen) == {"a", "b"} and min(seen.count("a"), seen.count("b")) >= 4
+            # Writes are retried only where nothing was sent: the dead replica never got it.
+            posts = [await c.post("/sites/jtj/api/resources/v1/echo", content=b"x" * 1000) for _ in range(6)]
+            assert [p.json()["size"] for p in posts] == [1000] * 6

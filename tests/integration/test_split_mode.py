@@ -8,6 +8,7 @@ cursor through a lease: only the holder processes, and the other takes over when
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -225,8 +226,14 @@ async def test_two_search_replicas_share_the_feed_through_a_lease(split: SplitPl
             lambda: c.get("/sites/jtj/api/search/v1/search", params={"q": "滨江路"}),
             lambda r: r.json().get("total", 0) >= 1,
         )
-        # A second replica of the search service on the same database.
+        # A second replica of the search service on the same database, and the gateway
+        # restarted to route search to both replicas.
         split_start_replica(split)
+        backends = json.loads(split.env["JIYUE_GATEWAY_BACKENDS"])
+        backends["search"] = f"{split.url('search')},{split.url('search2')}"
+        split.env["JIYUE_GATEWAY_BACKENDS"] = json.dumps(backends)
+        split.kill("gateway")
+        split.start("gateway")
 
         async def holders() -> dict[str, Any]:
             out = {}
@@ -260,14 +267,16 @@ async def test_two_search_replicas_share_the_feed_through_a_lease(split: SplitPl
         started = time.monotonic()
         pid = await room.publish("滨江路施工三期通告")
         found = await eventually(
-            lambda: httpx.AsyncClient(base_url=split.url(survivor)).get(
-                "/api/search/v1/search", params={"q": "三期", "scope": "platform"}
-            ),
+            lambda: c.get("/sites/jtj/api/search/v1/search", params={"q": "三期"}),
             lambda r: r.status_code == 200 and r.json().get("total", 0) >= 1,
             seconds=30,
         )
         took = time.monotonic() - started
         assert found.json()["items"][0]["id"] == pid, found.text
+        # Through the gateway both before and after the kill: the dead replica is routed around.
+        answers = [await c.get("/sites/jtj/api/search/v1/search", params={"q": "滨江路"}) for _ in range(6)]
+        assert [a.status_code for a in answers] == [200] * 6
+        assert survivor in split.procs
         assert took < 3 + 10, f"takeover took {took:.1f}s with a 3 s lease"
 
 
