@@ -55,3 +55,16 @@ def write_access(
         }
     ).decode()
     access_log.info(line)
+
+
+class Outcome:
+    """What one request came to, filled in as it passes through the gateway, then logged."""
+
+    __slots__ = ("path", "service", "site", "size", "status")
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.size = 0
+        self.site: str | None = None
+        self.service: str | None = None
+        self.path: str | None = None

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway import registry
-from gateway.accesslog import configure_access_log, write_access
+from gateway.accesslog import Outcome, configure_access_log, write_access
 from gateway.cache import ResponseCache, cache_kind
 from gateway.delivery import CachedExchange, SingleFlight, send_entry
 from gateway.endpoints import own_app
@@ -253,7 +253,7 @@ class Gateway:
         trusted_caller = scope.get(TRUSTED_SCOPE_KEY, False)
         if trusted_caller:
             exempt = True
-        outcome = _Outcome()
+        outcome = Outcome()
         https = scope.get("scheme") == "https"
 
         async def send_out(message: Message) -> None:
@@ -294,7 +294,7 @@ class Gateway:
                     size=outcome.size,
                 )
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, outcome: _Outcome, method: str,
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, outcome: Outcome, method: str,
                         path: str, raw_path: bytes, host: bytes | None, authorization: bytes | None,
                         origin: bytes | None, if_none_match: bytes | None, accept_encoding: bytes,
                         preflight: bool, headers: list[tuple[bytes, bytes]], address: str, limit_key: str,
@@ -389,17 +389,6 @@ class Gateway:
         )
         await upstream(child, receive, exchange.send)
         await exchange.finish()
-
-
-class _Outcome:
-    __slots__ = ("path", "service", "site", "size", "status")
-
-    def __init__(self) -> None:
-        self.status = 500
-        self.size = 0
-        self.site: str | None = None
-        self.service: str | None = None
-        self.path: str | None = None
 
 
 def create_gateway(settings: GatewaySettings | None = None, services: list[str] | None = None) -> Any:
