@@ -53,7 +53,6 @@ def create_app(
             ctx.feed_fetcher(source),
             backend=backend,
             flush_batch=settings.search_flush_batch,
-            flush_interval=settings.search_flush_interval_seconds,
             poll_seconds=settings.feed_poll_seconds,
             lease_seconds=settings.feed_lease_seconds,
         )

@@ -22,9 +22,6 @@ class SearchSettings(ServiceSettings):
     search_source: str = "content"
     # How many changed documents one flush pushes to the engine.
     search_flush_batch: int = 500
-    # JIYUE_SEARCH_FLUSH_INTERVAL_SECONDS: at most one engine commit per this many seconds while
-    # events stream in (new documents become searchable within about this long).
-    search_flush_interval_seconds: float = 1.0
 
     @property
     def index_dir(self) -> Path:

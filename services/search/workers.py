@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from prometheus_client import Gauge
@@ -32,43 +31,21 @@ class PublicationIndexer(FeedConsumer):
     name = "search-publications"
     batch_size = 200
 
-    def __init__(
-        self,
-        *args: Any,
-        backend: SearchBackend,
-        flush_batch: int = 500,
-        flush_interval: float = 0.0,
-        **kw: Any,
-    ) -> None:
+    def __init__(self, *args: Any, backend: SearchBackend, flush_batch: int = 500, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.backend = backend
         self.flush_batch = flush_batch
-        # An engine commit is costly (tantivy writes a segment); under a steady stream of
-        # events committing after every small batch keeps a core busy. Recorded rows stay dirty
-        # in the database until flushed, so waiting up to this long loses nothing on a crash.
-        self.flush_interval = flush_interval
-        self._last_flush = float("-inf")
 
     async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
         if not event.topic.startswith(TOPIC_PREFIX) or "publication_id" not in event.payload:
             return
         await record_document(session, event.payload)
 
-    async def flush(self, *, force: bool = False) -> int:
-        """Push dirty rows to the engine unless the last push was under `flush_interval` ago."""
-        if not force and time.monotonic() - self._last_flush < self.flush_interval:
-            return 0
-        flushed = await flush_dirty(self.db, self.backend, self.flush_batch)
-        if flushed:  # an idle index takes the next change at once; a burst waits its turn
-            self._last_flush = time.monotonic()
-        return flushed
-
     async def after_batch(self, events: list[FeedEvent]) -> None:
-        await self.flush()
+        await flush_dirty(self.db, self.backend, self.flush_batch)
 
     async def run_once(self) -> int:
-        # First whatever an earlier run (or a crash) left dirty, once its interval is up.
-        leftover = await self.flush()
+        leftover = await flush_dirty(self.db, self.backend, self.flush_batch)
         count = await super().run_once()
         await self.report_metrics()
         return count or (1 if leftover else 0)

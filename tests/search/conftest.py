@@ -21,12 +21,9 @@ BACKENDS = ["tantivy", pytest.param("elasticsearch", marks=pytest.mark.integrati
 
 
 def backend_settings(name: str) -> dict[str, Any]:
-    # Every batch flushed at once, so a test sees the engine right after `run_once`; the
-    # coalescing of engine commits has its own test.
     if name == "tantivy":
-        return {"search_backend": "tantivy", "search_flush_interval_seconds": 0}
+        return {"search_backend": "tantivy"}
     return {
-        "search_flush_interval_seconds": 0,
         "search_backend": "elasticsearch",
         "elasticsearch_url": real.elasticsearch_url(),
         "search_index_prefix": f"jiyue-test-{uuid.uuid4().hex[:10]}",

@@ -117,19 +117,3 @@ async def test_reindex_rebuilds_from_source_and_swaps(
         assert await flush_dirty(h.app.state.ctx.db, h.backend) == 0  # nothing left behind
         await h.catch_up()  # the feed then replays the same changes: idempotent
         assert await h.backend.ids() == h.content.published_ids()
-
-
-async def test_engine_commits_are_coalesced_while_events_stream_in(
-    tmp_path: Path, issuer: TestIssuer, backend_name: str
-) -> None:
-    async with search_harness(tmp_path, issuer, backend_name, search_flush_interval_seconds=60) as h:
-        h.content.publish(1, title="第一份文件")
-        await h.consumer.run_once()
-        assert await h.backend.ids() == {1}  # an idle index takes a change at once
-        h.content.publish(2, title="第二份文件")
-        h.content.publish(3, title="第三份文件")
-        await h.consumer.run_once()
-        assert await h.backend.ids() == {1}  # within the interval: recorded, not yet pushed
-        assert await h.consumer.position() == 3
-        assert await h.consumer.flush(force=True) == 2
-        assert await h.backend.ids() == {1, 2, 3}
