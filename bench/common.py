@@ -6,7 +6,11 @@ import resource
 import statistics
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TypedDict
+
+# The legal-text corpus beside the project (../shared/data); never copied into it.
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
 
 
 class Row(TypedDict, total=False):

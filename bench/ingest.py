@@ -21,7 +21,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench.common import Row, latency_row, print_table
+from bench.common import CORPUS, Row, latency_row, print_table
 from gateway import migrate
 from gateway.app import create_gateway
 from gateway.demo import identity as demo_identity
@@ -32,7 +32,6 @@ from gateway.demo.corpus import COLUMN, _column, markdown_to_html, metadata, rea
 from gateway.demo.seed import Demo
 from gateway.settings import GatewaySettings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
 CONCURRENCY = 4
 API = "/api/content/v1"
 

@@ -9,8 +9,6 @@ over an in-process ASGI transport (no sockets), with tokens from a throwaway sig
 from __future__ import annotations
 
 import asyncio
-import gzip
-import json
 import os
 import sys
 import tempfile
@@ -20,23 +18,17 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Row, latency_row, print_table
+from bench.common import CORPUS, Row, latency_row, print_table
+from gateway.demo.corpus import read_corpus
 from services.kernel import migrations
 from services.resources import app as resources_app
 from tests.support.tokens import ISSUER, TestIssuer
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
 
 
 def texts(limit: int) -> list[tuple[str, str]]:
     out = []
     if CORPUS.exists():
-        with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                doc = json.loads(line)
-                out.append((doc["title"][:300], doc["body"]))
-                if len(out) >= limit:
-                    break
+        out = [(doc["title"][:300], doc["body"]) for doc in read_corpus(str(CORPUS), limit)]
     while len(out) < limit:  # without the corpus: synthetic notices of a similar size
         out.append((f"通知 {len(out)}", "各有关单位：现将有关事项通知如下。\n" * 150))
     return out

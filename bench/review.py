@@ -5,28 +5,19 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import sys
 import time
 from html import escape
-from pathlib import Path
 
-from bench.common import Row, peak_rss_mb, print_table
+from bench.common import CORPUS, Row, peak_rss_mb, print_table
+from gateway.demo.corpus import read_corpus
 from services.resources.review import Reviewer, default_reviewer
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
 TARGET_DOCS_PER_S = 200.0
 
 
 def load_corpus(limit: int | None = None) -> list[dict[str, str]]:
-    docs = []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            docs.append(json.loads(line))
-            if limit and len(docs) >= limit:
-                break
-    return docs
+    return list(read_corpus(str(CORPUS), limit))
 
 
 def run(quick: bool = False) -> list[Row]:

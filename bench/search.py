@@ -16,13 +16,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.common import Row, latency_row, print_table
+from bench.common import CORPUS, Row, latency_row, print_table
 from services.search.analysis import Analyzer
 from services.search.backends.base import IndexDoc, SearchRequest
 from services.search.backends.tantivy_backend import TantivyBackend
 from tests.search.data.queryset import build_queryset, index_docs, load_corpus, score
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
 TYPICAL_QUERIES = [
     "政务", "医保", "信息公开", "营商环境", "公积金", "行政处罚", "消防安全", "食品安全",
     "劳动合同", "环境保护", "未成年人", "道路交通", "税收", "土地管理", "档案", "旅游",

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import httpx
 import pytest
 
 from gateway.app import create_gateway
 from tests.gateway.fakes import ContentState, fake_content, fake_identity, settings
-from tests.gateway.servers import serving
-
-
-def ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
+from tests.gateway.servers import ipv6_loopback, serving
 
 
 @pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")

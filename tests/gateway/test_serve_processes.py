@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.gateway.servers import ipv6_loopback
 from tests.support.split import JIYUE, ROOT, free_port, wait_http
 
 
-def ipv6_available() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not ipv6_available(), reason="this machine has no IPv6 loopback")
+@pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback")
 def test_two_instances_side_by_side_each_dual_stack(tmp_path: Path) -> None:
     procs = []
     try:

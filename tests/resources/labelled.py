@@ -7,12 +7,13 @@ and illegal adverts with links, and leaked personal data (ID and bank card numbe
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+
+from gateway.demo.corpus import read_corpus
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "labelled.json"
 
@@ -112,8 +113,7 @@ def fixture_samples() -> list[Sample]:
 def corpus_samples(path: Path, count: int, seed: int = 20191) -> list[Sample]:
     """`count` clean corpus texts and the same texts with one seeded injection each."""
     rng = random.Random(seed)
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        docs = [json.loads(line) for line in fh]
+    docs = list(read_corpus(str(path)))
     picked = rng.sample(docs, count)
     out = []
     for doc in picked:

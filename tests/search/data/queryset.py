@@ -8,8 +8,6 @@ Selection is seeded, so the set is the same on every run for the same corpus.
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.demo.corpus import read_corpus
 from services.kernel.chinese import find_doc_nos
 from services.search.analysis import Analyzer, is_word, normalize
 from services.search.backends.base import IndexDoc
@@ -54,13 +53,7 @@ class LabelledQuery:
 
 
 def load_corpus(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
-    rows = []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            rows.append(json.loads(line))
-            if limit and len(rows) >= limit:
-                break
-    return rows
+    return list(read_corpus(str(path), limit))
 
 
 def doc_no_of(row: dict[str, Any]) -> str | None:
