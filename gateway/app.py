@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway import registry
+from services import registry
 from gateway.accesslog import Outcome, configure_access_log, write_access
 from gateway.cache import ResponseCache, cache_kind
 from gateway.delivery import CachedExchange, SingleFlight, send_entry

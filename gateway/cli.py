@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from gateway import registry
+from services import registry
 
 console = Console()
 app = typer.Typer(help="集约化平台 Jiyue 命令行", no_args_is_help=True, pretty_exceptions_show_locals=False)

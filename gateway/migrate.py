@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway import registry
+from services import registry
 from services.kernel import migrations
 
 

@@ -18,12 +18,13 @@ from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 from services.kernel.errors import Forbidden, Unauthorized
+from services.kernel.roles import ADMIN_ROLES, SITE_ROLES
 
 ALLOWED_ALGORITHMS = ("ES256", "RS256")
 _KTY_FOR_ALG = {"ES256": "EC", "RS256": "RSA"}
 
-PLATFORM_ROLES = ("platform_admin", "security_admin", "audit_admin")
-SITE_ROLES = ("site_admin", "editor", "reviewer", "auditor")
+PLATFORM_ROLES = ADMIN_ROLES
+__all__ = ["PLATFORM_ROLES", "SITE_ROLES", "Principal", "RoleBinding", "TokenVerifier"]
 
 
 @dataclass(frozen=True)

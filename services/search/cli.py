@@ -25,7 +25,7 @@ async def _reindex(page_size: int) -> int:
         if not ctx.directory.knows(settings.search_source):
             # The embedded default: run the source service and identity in this process, on
             # their own data, sharing this directory so content verifies our internal token.
-            from gateway import registry
+            from services import registry
 
             for name in (settings.search_source, "identity"):
                 if ctx.directory.knows(name):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from gateway import registry
+from services import registry
 from gateway.settings import GatewaySettings
 from services.kernel.settings import ServiceSettings
 

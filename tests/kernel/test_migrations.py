@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from gateway import registry
+from services import registry
 from services.kernel import migrations
 from services.kernel.db import Database
 from tests.support import real

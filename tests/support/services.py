@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from gateway import registry
+from services import registry
 from services.kernel import migrations
 from tests.support.tokens import ISSUER, TestIssuer
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway import registry
+from services import registry
 
 JIYUE = str(Path(sys.executable).parent / "jiyue")
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""The one list of services: the gateway, the CLI and the tests all read it.
+"""The one list of services, below the gateway: the gateway, the CLI, any service and the tests read it.
 
 A new service (interaction, oversight, ...) joins by adding a line here and a package under
 services/ that exposes NAME, create_app, metadata, MIGRATIONS and settings_class in app.py.
