@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from services.kernel.auth import TokenVerifier
 from services.kernel.client import ServiceDirectory
@@ -19,6 +19,7 @@ log = logging.getLogger("jiyue.context")
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 Check = Callable[[], Awaitable[Any]]
+S = TypeVar("S")
 
 
 @dataclass
@@ -33,11 +34,19 @@ class ServiceContext:
     workers: list[Worker] = field(default_factory=list)
     # name -> async check that raises when the dependency is not ready
     readiness: dict[str, Check] = field(default_factory=dict)
-    # resources a service attaches (object store, search backend, ...)
+    # resources a service attaches (object store, search backend, ...): being replaced by `state`
     extras: dict[str, Any] = field(default_factory=dict)
+    # The service's own typed state (a dataclass defined in the service, set once in create_app);
+    # read it with `state_of(TheClass)`, never through string keys.
+    state: Any = None
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     _verifier: TokenVerifier | None = None
+
+    def state_of(self, kind: type[S]) -> S:
+        if not isinstance(self.state, kind):
+            raise RuntimeError(f"service {self.name!r} holds no {kind.__name__} state")
+        return self.state
 
     @property
     def verifier(self) -> TokenVerifier:
