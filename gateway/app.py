@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from services import registry
 from gateway.accesslog import Outcome, configure_access_log, write_access
 from gateway.cache import ResponseCache, cache_kind
 from gateway.delivery import CachedExchange, SingleFlight, send_entry
@@ -33,6 +32,7 @@ from gateway.settings import GatewaySettings
 from gateway.sitestatus import closed_site_response
 from gateway.tenancy import SiteEntry, SiteRegistry
 from gateway.upstream import LocalUpstream, RemoteUpstream, ReplicaSet, Upstream
+from services import registry
 from services.kernel.app import RequestIdMiddleware
 from services.kernel.auth import TokenVerifier
 from services.kernel.deps import CLIENT_IP_HEADER, TENANT_HEADER
