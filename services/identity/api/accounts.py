@@ -17,7 +17,7 @@ from services.identity.schemas import (
     UserPatch,
 )
 from services.identity.service import accounts, clients
-from services.identity.service.access import require_system_admin, require_user_reader
+from services.identity.service.access import guard_account, require_system_admin, require_user_reader
 from services.kernel.deps import PageDep, PrincipalDep, SessionDep
 from services.kernel.errors import (
     Conflict,
@@ -108,7 +108,9 @@ async def patch_user(
     request: Request,
 ) -> UserOut:
     require_system_admin(principal)
-    user = await accounts.update_user(session, rt, user_id, data, actor_of(principal, request))
+    actor = actor_of(principal, request)
+    await guard_account(session, principal, actor, user_id, "user.update")
+    user = await accounts.update_user(session, rt, user_id, data, actor)
     return await accounts.user_out(session, user)
 
 

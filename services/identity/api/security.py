@@ -21,7 +21,12 @@ from services.identity.schemas import (
     RotateOut,
 )
 from services.identity.service import accounts, audit, keys
-from services.identity.service.access import require_auditor, require_security_admin, require_user_reader
+from services.identity.service.access import (
+    guard_roles,
+    require_auditor,
+    require_security_admin,
+    require_user_reader,
+)
 from services.identity.service.common import iso
 from services.kernel.deps import PageDep, PrincipalDep, SessionDep
 from services.kernel.errors import (
@@ -64,7 +69,9 @@ async def add_role(
     user_id: int, data: RoleIn, principal: PrincipalDep, session: SessionDep, request: Request
 ) -> RoleOut:
     require_security_admin(principal)
-    return accounts.role_out(await accounts.add_role(session, user_id, data, actor_of(principal, request)))
+    actor = actor_of(principal, request)
+    await guard_roles(session, principal, actor, user_id, "role.grant")
+    return accounts.role_out(await accounts.add_role(session, user_id, data, actor))
 
 
 @router.delete(
@@ -78,7 +85,9 @@ async def remove_role(
     user_id: int, binding_id: int, principal: PrincipalDep, session: SessionDep, request: Request
 ) -> Response:
     require_security_admin(principal)
-    await accounts.remove_role(session, user_id, binding_id, actor_of(principal, request))
+    actor = actor_of(principal, request)
+    await guard_roles(session, principal, actor, user_id, "role.revoke")
+    await accounts.remove_role(session, user_id, binding_id, actor)
     return Response(status_code=204)
 
 

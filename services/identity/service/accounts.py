@@ -20,11 +20,11 @@ from services.identity.schemas import (
     UserPatch,
 )
 from services.identity.service import audit
-from services.identity.service.access import SEPARATED_ROLES
 from services.identity.service.common import Actor, IdentityRuntime, iso, now
 from services.identity.service.passwords import check_policy
 from services.identity.settings import IdentitySettings
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
+from services.kernel.roles import ADMIN_ROLES
 
 # Which kind of organisation may sit under which (province → city → district/county → department).
 _PARENT_KINDS = {
@@ -293,13 +293,13 @@ async def add_role(session: AsyncSession, user_id: int, data: RoleIn, actor: Act
     user = await user_by_id(session, user_id)
     if user.kind != "staff":
         raise ValidationFailed.field("role", "只能为工作人员账号授予管理角色")
-    if data.role in SEPARATED_ROLES and data.site is not None:
+    if data.role in ADMIN_ROLES and data.site is not None:
         raise ValidationFailed.field("site", f"{data.role} 只能是全平台角色，站点须为空")
     current = await bindings_of(session, user_id)
     if any(b.role == data.role and b.site == data.site for b in current):
         raise Conflict(f"用户 {user.username} 已有该角色")
-    if data.role in SEPARATED_ROLES:
-        held = {b.role for b in current if b.role in SEPARATED_ROLES}
+    if data.role in ADMIN_ROLES:
+        held = {b.role for b in current if b.role in ADMIN_ROLES}
         if held - {data.role}:
             raise Conflict(
                 f"三权分立：用户 {user.username} 已是 {'、'.join(sorted(held))}，不能再兼任 {data.role}"
