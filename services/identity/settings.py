@@ -11,6 +11,9 @@ class IdentitySettings(ServiceSettings):
     # also the longest time a revoked or disabled account keeps working at other services.
     access_token_ttl_seconds: int = 600
     refresh_token_ttl_seconds: int = 8 * 3600
+    # However often a refresh token is rotated, its family (one sign-in) ends this long after
+    # the sign-in; then the person signs in again.
+    refresh_family_max_seconds: int = 30 * 86400
     id_token_ttl_seconds: int = 600
     authorization_code_ttl_seconds: int = 60
     sso_session_ttl_seconds: int = 8 * 3600

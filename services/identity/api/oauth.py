@@ -95,7 +95,7 @@ async def token(
         elif grant_type == "authorization_code":
             if not code or not redirect_uri or not code_verifier:
                 raise OAuthError("invalid_request", "缺少 code、redirect_uri 或 code_verifier")
-            out = await exchange_code(session, rt, client, code, redirect_uri, code_verifier)
+            out = await exchange_code(session, rt, client, code, redirect_uri, code_verifier, address)
         else:
             raise OAuthError("unsupported_grant_type", f"不支持的授权类型 {grant_type}")
     except SignInFailure as exc:

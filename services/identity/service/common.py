@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.identity.settings import IdentitySettings
+from services.kernel import clock
 
 
 def now() -> float:
-    return time.time()
+    return clock.epoch()
 
 
 def iso(ts: float | None) -> str | None:
