@@ -18,12 +18,17 @@ from services.identity.service.authorize import exchange_code
 from services.identity.service.common import Actor, OAuthError
 from services.identity.service.signin import SignInFailure, authenticate
 from services.identity.service.tokens import authenticate_client
+from services.kernel.client import INTERNAL_CLIENT_ID
 from services.kernel.deps import PrincipalDep, SessionDep, client_ip
 from services.kernel.errors import Conflict, Unauthorized, ValidationFailed, problem_responses
 
 router = APIRouter(tags=["OAuth 2 / OIDC"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The gateway sets this (a signed context) on every request it forwards and strips any copy a
+# client sends; in-process tooling and service-to-service calls never carry it. Its mere
+# presence means "came from outside", which is all the refusal below needs.
+EDGE_HEADER = "x-jiyue-edge"
 FormStr = Annotated[str | None, Form()]
 
 
@@ -54,6 +59,13 @@ def _client_credentials(
     return client_id, secret
 
 
+def _refuse_internal_from_outside(request: Request, client_id: str | None) -> None:
+    """The platform's machine client is for service-to-service calls only: a leaked secret
+    must not mint `internal` tokens through the public endpoint."""
+    if client_id == INTERNAL_CLIENT_ID and EDGE_HEADER in request.headers:
+        raise OAuthError("invalid_client", "内部客户端不能从外部网络申请令牌", 401)
+
+
 @router.post(
     "/token",
     response_model=TokenOut,
@@ -78,6 +90,7 @@ async def token(
     address = client_ip(request)
     try:
         cid, secret = _client_credentials(request, client_id, client_secret)
+        _refuse_internal_from_outside(request, cid)
         client = await authenticate_client(session, cid, secret)
         if grant_type == "client_credentials":
             out = await tokens.client_token(session, rt, client, scope)
@@ -119,6 +132,7 @@ async def revoke(
 ) -> Any:
     try:
         cid, secret = _client_credentials(request, client_id, client_secret)
+        _refuse_internal_from_outside(request, cid)
         client = await authenticate_client(session, cid, secret)
     except OAuthError as exc:
         return _oauth_error(exc)

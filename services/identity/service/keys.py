@@ -19,7 +19,7 @@ from sqlmodel import col
 from services.identity.models import SigningKey
 from services.identity.service.common import now
 from services.identity.settings import IdentitySettings
-from services.kernel.runtime import read_or_create_secret
+from services.kernel.runtime import check_secret, read_or_create_secret
 
 ALG = "ES256"
 # The kid names the key and the row; AES-GCM binds the ciphertext to it, so a ciphertext
@@ -32,15 +32,16 @@ class KeyRing:
 
     def __init__(self, settings: IdentitySettings) -> None:
         self.settings = settings
+        configured = settings.identity_key_encryption_key
+        # Checked here, at start, so a copied example key stops the service before any key is sealed.
+        self._kek = check_secret(configured, "JIYUE_IDENTITY_KEY_ENCRYPTION_KEY") if configured else None
         self._aead: AESGCM | None = None
         self._private: dict[str, ec.EllipticCurvePrivateKey] = {}
 
     @property
     def aead(self) -> AESGCM:
         if self._aead is None:
-            secret = self.settings.identity_key_encryption_key or read_or_create_secret(
-                self.settings, "identity-kek"
-            )
+            secret = self._kek or read_or_create_secret(self.settings, "identity-kek")
             self._aead = AESGCM(hashlib.sha256(secret.encode()).digest())
         return self._aead
 
