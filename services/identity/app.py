@@ -12,6 +12,7 @@ from services.identity.service import keys
 from services.identity.service.bootstrap import bootstrap
 from services.identity.service.common import IdentityRuntime
 from services.identity.settings import IdentitySettings
+from services.identity.workers import purge_worker
 from services.kernel.app import create_service_app
 from services.kernel.auth import TokenVerifier
 from services.kernel.client import ServiceDirectory
@@ -53,6 +54,7 @@ def create_app(
         await bootstrap(ctx.db, runtime)
 
     ctx.on_startup.append(startup)
+    ctx.workers.append(purge_worker(ctx.db, settings.identity_purge_interval_seconds))
     return create_service_app(
         ctx,
         routers,
