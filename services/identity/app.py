@@ -10,7 +10,7 @@ from services.identity.api import root_routers, routers
 from services.identity.models import feed_tables, metadata
 from services.identity.service import keys
 from services.identity.service.bootstrap import bootstrap
-from services.identity.service.common import IdentityRuntime
+from services.identity.service.runtime import IdentityRuntime
 from services.identity.settings import IdentitySettings
 from services.identity.workers import purge_worker
 from services.kernel.app import create_service_app
@@ -35,7 +35,7 @@ def create_app(
     settings = settings or IdentitySettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
     runtime = IdentityRuntime(settings)
-    ctx.extras["identity"] = runtime
+    ctx.state = runtime
 
     async def local_jwks() -> dict[str, Any]:
         # Identity verifies its own tokens from its own table, never over HTTP to itself.

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from services.identity.api.common import RuntimeDep
 from services.identity.models import User
-from services.identity.schemas import RegisterIn, TokenOut, UserOut
+from services.identity.schemas import RegisterIn, RevokeOut, TokenOut, UserIn, UserInfoOut, UserOut
 from services.identity.service import accounts, tokens
 from services.identity.service.authorize import exchange_code
 from services.identity.service.common import Actor, OAuthError
@@ -121,7 +121,13 @@ async def token(
     return JSONResponse(out.model_dump(exclude_none=True), headers=_NO_STORE)
 
 
-@router.post("/revoke", summary="撤销刷新令牌（RFC 7009）", status_code=200)
+@router.post(
+    "/revoke",
+    response_model=RevokeOut,
+    summary="撤销刷新令牌（RFC 7009）",
+    status_code=200,
+    responses={401: {"description": "RFC 6749 错误：error, error_description"}},
+)
 async def revoke(
     request: Request,
     session: SessionDep,
@@ -142,16 +148,18 @@ async def revoke(
 
 @router.get(
     "/userinfo",
+    response_model=UserInfoOut,
+    response_model_exclude_none=True,
     summary="当前用户信息（OIDC UserInfo）",
     responses=problem_responses(Unauthorized),
 )
-async def userinfo(principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+async def userinfo(principal: PrincipalDep, session: SessionDep) -> UserInfoOut:
     if principal.kind != "user":
-        return {"sub": principal.sub, "kind": principal.kind, "client_id": principal.client_id}
+        return UserInfoOut(sub=principal.sub, kind="client", client_id=principal.client_id)
     user = await session.get(User, int(principal.sub)) if principal.sub.isdigit() else None
     if user is None or user.status != "active":
         raise Unauthorized("账户不存在或已停用")
-    return await tokens.user_profile(session, user)
+    return UserInfoOut.model_validate(await tokens.user_profile(session, user))
 
 
 @router.post(
@@ -162,8 +170,6 @@ async def userinfo(principal: PrincipalDep, session: SessionDep) -> dict[str, An
     responses=problem_responses(ValidationFailed, Conflict),
 )
 async def register(data: RegisterIn, request: Request, session: SessionDep, rt: RuntimeDep) -> UserOut:
-    from services.identity.schemas import UserIn
-
     user = await accounts.create_user(
         session,
         rt,

@@ -27,7 +27,8 @@ from services.identity.service.access import (
     require_security_admin,
     require_user_reader,
 )
-from services.identity.service.common import iso
+from services.identity.service.common import instant
+from services.kernel import clock
 from services.kernel.deps import PageDep, PrincipalDep, SessionDep
 from services.kernel.errors import (
     Conflict,
@@ -38,6 +39,7 @@ from services.kernel.errors import (
     problem_responses,
 )
 from services.kernel.pagination import Page
+from services.kernel.params import IdPath
 
 router = APIRouter()
 _WRITE = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -51,7 +53,7 @@ _READ = problem_responses(Unauthorized, Forbidden, NotFound)
     summary="用户的角色绑定",
     responses=_READ,
 )
-async def list_roles(user_id: int, principal: PrincipalDep, session: SessionDep) -> list[RoleOut]:
+async def list_roles(user_id: IdPath, principal: PrincipalDep, session: SessionDep) -> list[RoleOut]:
     require_user_reader(principal)
     await accounts.user_by_id(session, user_id)
     return [accounts.role_out(b) for b in await accounts.bindings_of(session, user_id)]
@@ -66,7 +68,7 @@ async def list_roles(user_id: int, principal: PrincipalDep, session: SessionDep)
     responses=_WRITE,
 )
 async def add_role(
-    user_id: int, data: RoleIn, principal: PrincipalDep, session: SessionDep, request: Request
+    user_id: IdPath, data: RoleIn, principal: PrincipalDep, session: SessionDep, request: Request
 ) -> RoleOut:
     require_security_admin(principal)
     actor = actor_of(principal, request)
@@ -82,7 +84,7 @@ async def add_role(
     responses=_WRITE,
 )
 async def remove_role(
-    user_id: int, binding_id: int, principal: PrincipalDep, session: SessionDep, request: Request
+    user_id: IdPath, binding_id: IdPath, principal: PrincipalDep, session: SessionDep, request: Request
 ) -> Response:
     require_security_admin(principal)
     actor = actor_of(principal, request)
@@ -113,9 +115,9 @@ def _key_out(row: SigningKey) -> KeyOut:
         kid=row.kid,
         alg=row.alg,
         status=row.status,
-        created_at=iso(row.created_at) or "",
-        retired_at=iso(row.retired_at),
-        retire_after=iso(row.retire_after),
+        created_at=clock.from_epoch(row.created_at),
+        retired_at=instant(row.retired_at),
+        retire_after=instant(row.retire_after),
     )
 
 

@@ -105,7 +105,21 @@ def _redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/authorize", summary="授权端点：登录页（已登录则直接返回授权码）", response_class=HTMLResponse)
+_PAGE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "登录页", "content": {"text/html": {"schema": {"type": "string"}}}},
+    303: {"description": "回到客户端的回调地址（带 code 与 state，或 error）"},
+    400: {"description": "请求有误（错误页，不跳转到未经核实的地址）", "content": {"text/html": {}}},
+    401: {"description": "用户名或密码错误（重新显示登录页）", "content": {"text/html": {}}},
+    403: {"description": "CSRF 校验失败", "content": {"text/html": {}}},
+}
+
+
+@router.get(
+    "/authorize",
+    summary="授权端点：登录页（已登录则直接返回授权码）",
+    response_class=HTMLResponse,
+    responses=_PAGE,
+)
 async def authorize_page(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     params = dict(request.query_params)
     try:
@@ -130,7 +144,7 @@ async def authorize_page(request: Request, session: SessionDep, rt: RuntimeDep) 
     return _form_page(req, client.name, request, rt.settings)
 
 
-@router.post("/authorize", summary="授权端点：提交用户名与密码", response_class=HTMLResponse)
+@router.post("/authorize", summary="授权端点：提交用户名与密码", response_class=HTMLResponse, responses=_PAGE)
 async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
@@ -168,7 +182,13 @@ async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep
     return response
 
 
-@router.post("/logout", status_code=204, summary="退出统一登录（结束单点登录会话）")
+@router.post(
+    "/logout",
+    status_code=204,
+    response_class=Response,
+    summary="退出统一登录（结束单点登录会话）",
+    responses={204: {"description": "已退出（无响应体）"}},
+)
 async def logout(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     user = await end_sso(session, request.cookies.get(SSO_COOKIE))
     if user is not None:

@@ -20,7 +20,8 @@ from services.identity.models import AuthorizationCode, OAuthClient, SsoSession,
 from services.identity.schemas import TokenOut
 from services.identity.service import audit
 from services.identity.service.clients import get_client
-from services.identity.service.common import Actor, IdentityRuntime, OAuthError, now, opaque_token, sha256_hex
+from services.identity.service.common import Actor, OAuthError, now, opaque_token, sha256_hex
+from services.identity.service.runtime import IdentityRuntime
 from services.identity.service.tokens import (
     grant_scope,
     new_family,

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity.models import SigningKey
-from services.identity.service.common import now
+from services.identity.service import audit
+from services.identity.service.common import Actor, now
 from services.identity.settings import IdentitySettings
 from services.kernel.runtime import check_secret, read_or_create_secret
 
@@ -164,10 +165,10 @@ async def prune(session: AsyncSession, at: float | None = None) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def rotate_recorded(session: AsyncSession, ring: KeyRing, actor: Any) -> tuple[str, list[str], int]:
+async def rotate_recorded(
+    session: AsyncSession, ring: KeyRing, actor: Actor | str
+) -> tuple[str, list[str], int]:
     """Prune, rotate and write the audit row: what both the API and the CLI do."""
-    from services.identity.service import audit
-
     pruned = await prune(session)
     new, retired = await rotate(session, ring)
     await audit.record(session, actor, "key.rotated", new.kid, {"retired": retired, "pruned": pruned})

@@ -16,7 +16,8 @@ from sqlmodel import col
 from services.identity.models import AddressThrottle, User
 from services.identity.service import audit
 from services.identity.service.accounts import current_policy, user_by_username
-from services.identity.service.common import Actor, IdentityRuntime, now
+from services.identity.service.common import Actor, now
+from services.identity.service.runtime import IdentityRuntime
 from services.kernel.addresses import throttle_key
 
 GENERIC_FAILURE = "用户名或密码错误，或账户已被临时锁定，请稍后再试"

@@ -24,7 +24,9 @@ from services.identity.schemas import TokenOut
 from services.identity.service import audit, keys
 from services.identity.service.accounts import bindings_of
 from services.identity.service.clients import get_client, secret_matches
-from services.identity.service.common import Actor, IdentityRuntime, OAuthError, now, opaque_token, sha256_hex
+from services.identity.service.common import Actor, OAuthError, now, opaque_token, sha256_hex
+from services.identity.service.runtime import IdentityRuntime
+from services.kernel.roles import Role
 
 
 async def authenticate_client(
@@ -57,7 +59,7 @@ def require_grant(client: OAuthClient, grant: str) -> None:
 
 async def roles_claim(session: AsyncSession, user: User) -> list[dict[str, Any]]:
     if user.kind == "citizen":
-        return [{"role": "citizen", "site": None}]
+        return [{"role": Role.CITIZEN.value, "site": None}]
     return [{"role": b.role, "site": b.site} for b in await bindings_of(session, user.id or 0)]
 
 
