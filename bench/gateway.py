@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -102,7 +103,7 @@ def delivery_standin(data_dir: Path, service: str = "content") -> FastAPI:
 def bench_gateway(data_dir: Path, *, cache: bool) -> tuple[Any, FastAPI, FastAPI]:
     settings = GatewaySettings(
         data_dir=data_dir,
-        internal_client_secret="bench",
+        internal_client_secret=secrets.token_urlsafe(32),
         gateway_cache=cache,
         # one client floods; the limiter still runs but never refuses
         gateway_rate_address_per_second=1e9,

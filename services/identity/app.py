@@ -10,8 +10,9 @@ from services.identity.api import root_routers, routers
 from services.identity.models import feed_tables, metadata
 from services.identity.service import keys
 from services.identity.service.bootstrap import bootstrap
-from services.identity.service.common import IdentityRuntime
+from services.identity.service.runtime import IdentityRuntime
 from services.identity.settings import IdentitySettings
+from services.identity.workers import purge_worker
 from services.kernel.app import create_service_app
 from services.kernel.auth import TokenVerifier
 from services.kernel.client import ServiceDirectory
@@ -34,7 +35,7 @@ def create_app(
     settings = settings or IdentitySettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
     runtime = IdentityRuntime(settings)
-    ctx.extras["identity"] = runtime
+    ctx.state = runtime
 
     async def local_jwks() -> dict[str, Any]:
         # Identity verifies its own tokens from its own table, never over HTTP to itself.
@@ -53,6 +54,7 @@ def create_app(
         await bootstrap(ctx.db, runtime)
 
     ctx.on_startup.append(startup)
+    ctx.workers.append(purge_worker(ctx.db, settings.identity_purge_interval_seconds))
     return create_service_app(
         ctx,
         routers,

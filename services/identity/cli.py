@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from services.identity.service import audit, keys
-from services.identity.service.common import Actor, IdentityRuntime
+from services.identity.schemas import UserIn
+from services.identity.service import accounts, audit, keys
+from services.identity.service.common import Actor
+from services.identity.service.runtime import IdentityRuntime
 from services.identity.settings import IdentitySettings
 from services.kernel.db import Database
 
@@ -68,15 +70,12 @@ def create_user(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """Create a staff account (roles are granted by the security administrator)."""
-    from services.identity.schemas import UserIn
-    from services.identity.service.accounts import create_user as create
-
     settings = IdentitySettings()
     rt = IdentityRuntime(settings)
     data = UserIn(username=username, display_name=display_name or username, password=password, org_code=org)
 
     async def work(session: Any) -> int:
-        user = await create(session, rt, data, Actor("cli:create-user"))
+        user = await accounts.create_user(session, rt, data, Actor("cli:create-user"))
         return user.id or 0
 
     user_id = asyncio.run(_with_session(settings, work))

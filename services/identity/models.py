@@ -107,6 +107,8 @@ class RefreshToken(Base, table=True):
     scope: str = Field(default="", max_length=500)
     created_at: float
     expires_at: float
+    # The family's hard end (refresh_family_max_seconds after sign-in): rotation never extends it.
+    family_expires_at: float = Field(index=True)
     rotated_at: float | None = None
     revoked_at: float | None = None
 
@@ -125,6 +127,8 @@ class AuthorizationCode(Base, table=True):
     auth_time: float
     expires_at: float
     used_at: float | None = None
+    # The refresh family its exchange started: a second redemption revokes it (RFC 6749 4.1.2).
+    family_id: str | None = Field(default=None, max_length=64)
 
 
 class SsoSession(Base, table=True):

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-ORG_KINDS = ("province", "city", "district", "county", "department")
-ALL_ROLES = (
-    "platform_admin",
-    "security_admin",
-    "audit_admin",
-    "site_admin",
-    "editor",
-    "reviewer",
-    "auditor",
-)
-GRANTS = ("authorization_code", "refresh_token", "password", "client_credentials")
+from services.kernel.clock import WireDateTime
+from services.kernel.roles import ADMIN_ROLES, SITE_ROLES, Role
+
+# What a staff account may be granted: citizens hold their role by being citizens.
+STAFF_ROLES: tuple[Role, ...] = (*ADMIN_ROLES, *SITE_ROLES)
+
 Grant = Literal["authorization_code", "refresh_token", "password", "client_credentials"]
 
 Username = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", description="用户名")
@@ -39,7 +34,7 @@ class OrgOut(BaseModel):
     name: str
     kind: str
     parent_code: str | None
-    created_at: str
+    created_at: WireDateTime
 
 
 class UserIn(BaseModel):
@@ -66,9 +61,9 @@ class RegisterIn(BaseModel):
 
 class RoleOut(BaseModel):
     id: int
-    role: str
+    role: Role
     site: str | None
-    created_at: str
+    created_at: WireDateTime
     created_by: str
 
 
@@ -81,14 +76,19 @@ class UserOut(BaseModel):
     status: str
     locked: bool
     roles: list[RoleOut]
-    created_at: str
+    created_at: WireDateTime
 
 
 class RoleIn(BaseModel):
-    role: Literal[
-        "platform_admin", "security_admin", "audit_admin", "site_admin", "editor", "reviewer", "auditor"
-    ]
+    role: Role = Field(description="管理员角色或站点角色（citizen 不能授予）")
     site: str | None = Field(default=None, max_length=64, description="站点代码；空表示全平台")
+
+    @field_validator("role")
+    @classmethod
+    def _staff_role(cls, value: Role) -> Role:
+        if value not in STAFF_ROLES:
+            raise ValueError(f"只能授予 {'、'.join(STAFF_ROLES)} 之一")
+        return value
 
 
 class ClientIn(BaseModel):
@@ -126,7 +126,7 @@ class ClientOut(BaseModel):
 
 class AuditOut(BaseModel):
     seq: int
-    at: str
+    at: WireDateTime
     actor: str
     action: str
     target: str
@@ -151,7 +151,7 @@ class PolicyIn(BaseModel):
 
 
 class PolicyOut(PolicyIn):
-    updated_at: str | None = None
+    updated_at: WireDateTime | None = None
     updated_by: str | None = None
 
 
@@ -159,9 +159,9 @@ class KeyOut(BaseModel):
     kid: str
     alg: str
     status: str
-    created_at: str
-    retired_at: str | None
-    retire_after: str | None
+    created_at: WireDateTime
+    retired_at: WireDateTime | None
+    retire_after: WireDateTime | None
 
 
 class RotateOut(BaseModel):
@@ -177,3 +177,49 @@ class TokenOut(BaseModel):
     scope: str
     refresh_token: str | None = None
     id_token: str | None = None
+
+
+class RevokeOut(BaseModel):
+    """RFC 7009 answers 200 with an empty body object whether or not the token was known."""
+
+
+class UserInfoOut(BaseModel):
+    """OIDC UserInfo for a person; for a machine client only sub, kind and client_id."""
+
+    sub: str
+    kind: Literal["user", "client"]
+    name: str | None = None
+    preferred_username: str | None = None
+    org: str | None = None
+    roles: list[dict[str, Any]] | None = None
+    user_kind: str | None = None
+    client_id: str | None = None
+
+
+class DiscoveryOut(BaseModel):
+    """OpenID Provider Metadata (OIDC Discovery 1.0 section 3)."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    userinfo_endpoint: str
+    revocation_endpoint: str
+    registration_endpoint: str
+    jwks_uri: str
+    response_types_supported: list[str]
+    response_modes_supported: list[str]
+    grant_types_supported: list[str]
+    subject_types_supported: list[str]
+    id_token_signing_alg_values_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    revocation_endpoint_auth_methods_supported: list[str]
+    code_challenge_methods_supported: list[str]
+    scopes_supported: list[str]
+    claims_supported: list[str]
+    ui_locales_supported: list[str]
+
+
+class JwksOut(BaseModel):
+    """The public signing keys (RFC 7517 JWK Set)."""
+
+    keys: list[dict[str, Any]]

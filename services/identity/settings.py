@@ -11,6 +11,9 @@ class IdentitySettings(ServiceSettings):
     # also the longest time a revoked or disabled account keeps working at other services.
     access_token_ttl_seconds: int = 600
     refresh_token_ttl_seconds: int = 8 * 3600
+    # However often a refresh token is rotated, its family (one sign-in) ends this long after
+    # the sign-in; then the person signs in again.
+    refresh_family_max_seconds: int = 30 * 86400
     id_token_ttl_seconds: int = 600
     authorization_code_ttl_seconds: int = 60
     sso_session_ttl_seconds: int = 8 * 3600
@@ -26,6 +29,13 @@ class IdentitySettings(ServiceSettings):
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 64 * 1024  # KiB
     argon2_parallelism: int = 4
+    # Memory all concurrent password hashes together may use (MiB): hashes beyond
+    # budget / argon2_memory_cost wait up to identity_hash_wait_seconds, then the request answers 503.
+    # 256 MiB = four 64 MiB hashes, which a 512 MiB identity pod holds beside the process.
+    identity_hash_memory_mb: int = 256
+    identity_hash_wait_seconds: float = 2.0
+    # How often expired codes, sessions, refresh tokens and address counters are deleted.
+    identity_purge_interval_seconds: float = 3600.0
     # Key-encryption key for the signing keys at rest (JIYUE_IDENTITY_KEY_ENCRYPTION_KEY);
     # empty: a secret file in the data folder.
     identity_key_encryption_key: str = ""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import MetaData
@@ -42,8 +44,43 @@ def read_or_create_secret(settings: ServiceSettings, name: str, nbytes: int = 32
     return path.read_text().strip()
 
 
+# 32 random bytes in URL-safe base64 (what `secrets.token_urlsafe(32)` and the data-folder
+# default give); anything shorter or visibly patterned can be guessed or was typed by hand.
+MIN_SECRET_CHARS = 43
+MIN_SECRET_BITS = 128
+# The example configs (deploy/jiyue.env.example, deploy/k8s/base/secrets.example.yaml) mark
+# every secret with this; a copied example must never reach a running service.
+EXAMPLE_MARKER = "change-me"
+
+
+class InsecureSecret(RuntimeError):
+    """A configured secret too weak to start with: the service refuses to run on it."""
+
+
+def _estimated_bits(value: str) -> float:
+    """Shannon entropy of the characters actually used, times the length: low for repeats and
+    short alphabets, about 250 bits for a generated 43-character secret."""
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_char * len(value)
+
+
+def check_secret(value: str, env_name: str) -> str:
+    how = "生成方法 / generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if EXAMPLE_MARKER in value.lower():
+        raise InsecureSecret(f"{env_name} 仍是示例配置中的占位值（CHANGE-ME…），拒绝启动。{how}")
+    if len(value) < MIN_SECRET_CHARS or _estimated_bits(value) < MIN_SECRET_BITS:
+        raise InsecureSecret(
+            f"{env_name} 强度不足：须为至少 32 字节的随机值（≥ {MIN_SECRET_CHARS} 个 URL 安全 base64 字符），"
+            f"拒绝启动。{how}"
+        )
+    return value
+
+
 def internal_secret(settings: ServiceSettings) -> str:
-    return settings.internal_client_secret or read_or_create_secret(settings, "internal-client")
+    if settings.internal_client_secret:
+        return check_secret(settings.internal_client_secret, "JIYUE_INTERNAL_CLIENT_SECRET")
+    return read_or_create_secret(settings, "internal-client")
 
 
 def make_directory(settings: ServiceSettings) -> ServiceDirectory:
@@ -76,4 +113,12 @@ def migrations_dir(service_file: str) -> Path:
     return Path(service_file).resolve().parent / "migrations"
 
 
-__all__ = ["MetaData", "build_context", "internal_secret", "make_directory", "migrations_dir"]
+__all__ = [
+    "InsecureSecret",
+    "MetaData",
+    "build_context",
+    "check_secret",
+    "internal_secret",
+    "make_directory",
+    "migrations_dir",
+]

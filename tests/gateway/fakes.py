@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,7 +137,7 @@ def settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
     base: dict[str, Any] = {
         "data_dir": tmp_path,
         "public_url": ISSUER,
-        "internal_client_secret": "test-secret",
+        "internal_client_secret": secrets.token_urlsafe(32),
         "gateway_feed_poll_seconds": 0.05,
     }
     base.update(overrides)

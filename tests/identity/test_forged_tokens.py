@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwk, jwt
 
 from services.identity.service import keys
+from services.identity.service.runtime import IdentityRuntime
 from tests.identity.helpers import API, bearer, internal_token
 from tests.support.platform import Platform
 
@@ -66,7 +67,7 @@ async def _identity_key(platform: Platform) -> tuple[str, Any, dict[str, Any]]:
     async with ctx.db.session() as session:
         row = await keys.active_key(session)
         assert row is not None
-        return row.kid, ctx.extras["identity"].keys.private_key(row), dict(row.public_jwk)
+        return row.kid, ctx.state_of(IdentityRuntime).keys.private_key(row), dict(row.public_jwk)
 
 
 def _forgeries(platform: Platform, kid: str, private: Any, public_jwk: dict[str, Any]) -> dict[str, str]:

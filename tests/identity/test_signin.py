@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from services.identity.service.runtime import IdentityRuntime
 from tests.identity.helpers import API, bearer, internal_token, make_user, password_login
 from tests.support.platform import Platform
 
@@ -70,7 +71,7 @@ async def test_one_address_failing_too_often_must_wait(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     identity = platform.gateway.local_apps["identity"].state.ctx
-    identity.extras["identity"].settings.address_failure_threshold = 3
+    identity.state_of(IdentityRuntime).settings.address_failure_threshold = 3
     for i in range(3):
         resp = await password_login(platform.client, f"someone{i}", "Wrong-pass-1")
         assert resp.status_code == 400

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -69,7 +70,7 @@ class SplitPlatform:
                 "JIYUE_PUBLIC_URL": f"http://127.0.0.1:{ports['gateway']}",
                 "JIYUE_SERVICE_URLS": json.dumps(urls),
                 "JIYUE_GATEWAY_BACKENDS": json.dumps(urls),
-                "JIYUE_INTERNAL_CLIENT_SECRET": "split-mode-internal-secret-0123456789",
+                "JIYUE_INTERNAL_CLIENT_SECRET": secrets.token_urlsafe(32),
                 "JIYUE_ADMIN_PASSWORD": "Split-Admin-2026",
                 "JIYUE_FEED_POLL_SECONDS": "0.2",
             }

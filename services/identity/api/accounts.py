@@ -17,7 +17,7 @@ from services.identity.schemas import (
     UserPatch,
 )
 from services.identity.service import accounts, clients
-from services.identity.service.access import require_system_admin, require_user_reader
+from services.identity.service.access import guard_account, require_system_admin, require_user_reader
 from services.kernel.deps import PageDep, PrincipalDep, SessionDep
 from services.kernel.errors import (
     Conflict,
@@ -28,6 +28,7 @@ from services.kernel.errors import (
     problem_responses,
 )
 from services.kernel.pagination import Page
+from services.kernel.params import IdPath
 
 router = APIRouter(tags=["系统管理"])
 _WRITE = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -90,7 +91,7 @@ async def create_user(
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="用户详情", responses=_READ)
-async def get_user(user_id: int, principal: PrincipalDep, session: SessionDep) -> UserOut:
+async def get_user(user_id: IdPath, principal: PrincipalDep, session: SessionDep) -> UserOut:
     if principal.sub != str(user_id) or principal.kind != "user":
         require_user_reader(principal)
     return await accounts.user_out(session, await accounts.user_by_id(session, user_id))
@@ -100,7 +101,7 @@ async def get_user(user_id: int, principal: PrincipalDep, session: SessionDep) -
     "/users/{user_id}", response_model=UserOut, summary="修改、停用、重置密码或解锁用户", responses=_WRITE
 )
 async def patch_user(
-    user_id: int,
+    user_id: IdPath,
     data: UserPatch,
     principal: PrincipalDep,
     session: SessionDep,
@@ -108,7 +109,9 @@ async def patch_user(
     request: Request,
 ) -> UserOut:
     require_system_admin(principal)
-    user = await accounts.update_user(session, rt, user_id, data, actor_of(principal, request))
+    actor = actor_of(principal, request)
+    await guard_account(session, principal, actor, user_id, "user.update")
+    user = await accounts.update_user(session, rt, user_id, data, actor)
     return await accounts.user_out(session, user)
 
 

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.identity.service.access import actor_name
-from services.identity.service.common import Actor, IdentityRuntime
+from services.identity.service.common import Actor
+from services.identity.service.runtime import IdentityRuntime
 from services.kernel.auth import Principal
 from services.kernel.deps import client_ip, get_ctx
 
 
 def get_runtime(request: Request) -> IdentityRuntime:
-    runtime: IdentityRuntime = get_ctx(request).extras["identity"]
-    return runtime
+    return get_ctx(request).state_of(IdentityRuntime)
 
 
 RuntimeDep = Annotated[IdentityRuntime, Depends(get_runtime)]

@@ -12,18 +12,23 @@ from fastapi.responses import JSONResponse
 
 from services.identity.api.common import RuntimeDep
 from services.identity.models import User
-from services.identity.schemas import RegisterIn, TokenOut, UserOut
+from services.identity.schemas import RegisterIn, RevokeOut, TokenOut, UserIn, UserInfoOut, UserOut
 from services.identity.service import accounts, tokens
 from services.identity.service.authorize import exchange_code
 from services.identity.service.common import Actor, OAuthError
 from services.identity.service.signin import SignInFailure, authenticate
 from services.identity.service.tokens import authenticate_client
+from services.kernel.client import INTERNAL_CLIENT_ID
 from services.kernel.deps import PrincipalDep, SessionDep, client_ip
 from services.kernel.errors import Conflict, Unauthorized, ValidationFailed, problem_responses
 
 router = APIRouter(tags=["OAuth 2 / OIDC"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The gateway sets this (a signed context) on every request it forwards and strips any copy a
+# client sends; in-process tooling and service-to-service calls never carry it. Its mere
+# presence means "came from outside", which is all the refusal below needs.
+EDGE_HEADER = "x-jiyue-edge"
 FormStr = Annotated[str | None, Form()]
 
 
@@ -54,6 +59,13 @@ def _client_credentials(
     return client_id, secret
 
 
+def _refuse_internal_from_outside(request: Request, client_id: str | None) -> None:
+    """The platform's machine client is for service-to-service calls only: a leaked secret
+    must not mint `internal` tokens through the public endpoint."""
+    if client_id == INTERNAL_CLIENT_ID and EDGE_HEADER in request.headers:
+        raise OAuthError("invalid_client", "内部客户端不能从外部网络申请令牌", 401)
+
+
 @router.post(
     "/token",
     response_model=TokenOut,
@@ -78,6 +90,7 @@ async def token(
     address = client_ip(request)
     try:
         cid, secret = _client_credentials(request, client_id, client_secret)
+        _refuse_internal_from_outside(request, cid)
         client = await authenticate_client(session, cid, secret)
         if grant_type == "client_credentials":
             out = await tokens.client_token(session, rt, client, scope)
@@ -95,7 +108,7 @@ async def token(
         elif grant_type == "authorization_code":
             if not code or not redirect_uri or not code_verifier:
                 raise OAuthError("invalid_request", "缺少 code、redirect_uri 或 code_verifier")
-            out = await exchange_code(session, rt, client, code, redirect_uri, code_verifier)
+            out = await exchange_code(session, rt, client, code, redirect_uri, code_verifier, address)
         else:
             raise OAuthError("unsupported_grant_type", f"不支持的授权类型 {grant_type}")
     except SignInFailure as exc:
@@ -108,7 +121,13 @@ async def token(
     return JSONResponse(out.model_dump(exclude_none=True), headers=_NO_STORE)
 
 
-@router.post("/revoke", summary="撤销刷新令牌（RFC 7009）", status_code=200)
+@router.post(
+    "/revoke",
+    response_model=RevokeOut,
+    summary="撤销刷新令牌（RFC 7009）",
+    status_code=200,
+    responses={401: {"description": "RFC 6749 错误：error, error_description"}},
+)
 async def revoke(
     request: Request,
     session: SessionDep,
@@ -119,6 +138,7 @@ async def revoke(
 ) -> Any:
     try:
         cid, secret = _client_credentials(request, client_id, client_secret)
+        _refuse_internal_from_outside(request, cid)
         client = await authenticate_client(session, cid, secret)
     except OAuthError as exc:
         return _oauth_error(exc)
@@ -128,16 +148,18 @@ async def revoke(
 
 @router.get(
     "/userinfo",
+    response_model=UserInfoOut,
+    response_model_exclude_none=True,
     summary="当前用户信息（OIDC UserInfo）",
     responses=problem_responses(Unauthorized),
 )
-async def userinfo(principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+async def userinfo(principal: PrincipalDep, session: SessionDep) -> UserInfoOut:
     if principal.kind != "user":
-        return {"sub": principal.sub, "kind": principal.kind, "client_id": principal.client_id}
+        return UserInfoOut(sub=principal.sub, kind="client", client_id=principal.client_id)
     user = await session.get(User, int(principal.sub)) if principal.sub.isdigit() else None
     if user is None or user.status != "active":
         raise Unauthorized("账户不存在或已停用")
-    return await tokens.user_profile(session, user)
+    return UserInfoOut.model_validate(await tokens.user_profile(session, user))
 
 
 @router.post(
@@ -148,8 +170,6 @@ async def userinfo(principal: PrincipalDep, session: SessionDep) -> dict[str, An
     responses=problem_responses(ValidationFailed, Conflict),
 )
 async def register(data: RegisterIn, request: Request, session: SessionDep, rt: RuntimeDep) -> UserOut:
-    from services.identity.schemas import UserIn
-
     user = await accounts.create_user(
         session,
         rt,

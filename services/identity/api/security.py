@@ -21,8 +21,14 @@ from services.identity.schemas import (
     RotateOut,
 )
 from services.identity.service import accounts, audit, keys
-from services.identity.service.access import require_auditor, require_security_admin, require_user_reader
-from services.identity.service.common import iso
+from services.identity.service.access import (
+    guard_roles,
+    require_auditor,
+    require_security_admin,
+    require_user_reader,
+)
+from services.identity.service.common import instant
+from services.kernel import clock
 from services.kernel.deps import PageDep, PrincipalDep, SessionDep
 from services.kernel.errors import (
     Conflict,
@@ -33,6 +39,7 @@ from services.kernel.errors import (
     problem_responses,
 )
 from services.kernel.pagination import Page
+from services.kernel.params import IdPath
 
 router = APIRouter()
 _WRITE = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -46,7 +53,7 @@ _READ = problem_responses(Unauthorized, Forbidden, NotFound)
     summary="用户的角色绑定",
     responses=_READ,
 )
-async def list_roles(user_id: int, principal: PrincipalDep, session: SessionDep) -> list[RoleOut]:
+async def list_roles(user_id: IdPath, principal: PrincipalDep, session: SessionDep) -> list[RoleOut]:
     require_user_reader(principal)
     await accounts.user_by_id(session, user_id)
     return [accounts.role_out(b) for b in await accounts.bindings_of(session, user_id)]
@@ -61,10 +68,12 @@ async def list_roles(user_id: int, principal: PrincipalDep, session: SessionDep)
     responses=_WRITE,
 )
 async def add_role(
-    user_id: int, data: RoleIn, principal: PrincipalDep, session: SessionDep, request: Request
+    user_id: IdPath, data: RoleIn, principal: PrincipalDep, session: SessionDep, request: Request
 ) -> RoleOut:
     require_security_admin(principal)
-    return accounts.role_out(await accounts.add_role(session, user_id, data, actor_of(principal, request)))
+    actor = actor_of(principal, request)
+    await guard_roles(session, principal, actor, user_id, "role.grant")
+    return accounts.role_out(await accounts.add_role(session, user_id, data, actor))
 
 
 @router.delete(
@@ -75,10 +84,12 @@ async def add_role(
     responses=_WRITE,
 )
 async def remove_role(
-    user_id: int, binding_id: int, principal: PrincipalDep, session: SessionDep, request: Request
+    user_id: IdPath, binding_id: IdPath, principal: PrincipalDep, session: SessionDep, request: Request
 ) -> Response:
     require_security_admin(principal)
-    await accounts.remove_role(session, user_id, binding_id, actor_of(principal, request))
+    actor = actor_of(principal, request)
+    await guard_roles(session, principal, actor, user_id, "role.revoke")
+    await accounts.remove_role(session, user_id, binding_id, actor)
     return Response(status_code=204)
 
 
@@ -104,9 +115,9 @@ def _key_out(row: SigningKey) -> KeyOut:
         kid=row.kid,
         alg=row.alg,
         status=row.status,
-        created_at=iso(row.created_at) or "",
-        retired_at=iso(row.retired_at),
-        retire_after=iso(row.retire_after),
+        created_at=clock.from_epoch(row.created_at),
+        retired_at=instant(row.retired_at),
+        retire_after=instant(row.retire_after),
     )
 
 

@@ -31,6 +31,7 @@ from services.identity.service.authorize import (
 )
 from services.identity.service.common import Actor, OAuthError
 from services.identity.service.signin import SignInFailure, authenticate
+from services.identity.settings import IdentitySettings
 from services.kernel.deps import SessionDep, client_ip
 
 router = APIRouter(tags=["OAuth 2 / OIDC"])
@@ -74,6 +75,7 @@ def _form_page(
     req: AuthRequest,
     client_name: str,
     request: Request,
+    settings: IdentitySettings,
     *,
     error: str = "",
     username: str = "",
@@ -84,7 +86,7 @@ def _form_page(
         status,
         redirect_uri=req.redirect_uri,
         csrf=csrf,
-        secure=request.url.scheme == "https",
+        secure=_secure(request, settings),
         show_form=True,
         client_name=client_name,
         request_fields=req.as_form(),
@@ -94,11 +96,30 @@ def _form_page(
     )
 
 
+def _secure(request: Request, settings: IdentitySettings) -> bool:
+    """Behind a TLS-terminating gateway identity sees plain http: the public URL decides."""
+    return request.url.scheme == "https" or settings.public_url.lower().startswith("https://")
+
+
 def _redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/authorize", summary="授权端点：登录页（已登录则直接返回授权码）", response_class=HTMLResponse)
+_PAGE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "登录页", "content": {"text/html": {"schema": {"type": "string"}}}},
+    303: {"description": "回到客户端的回调地址（带 code 与 state，或 error）"},
+    400: {"description": "请求有误（错误页，不跳转到未经核实的地址）", "content": {"text/html": {}}},
+    401: {"description": "用户名或密码错误（重新显示登录页）", "content": {"text/html": {}}},
+    403: {"description": "CSRF 校验失败", "content": {"text/html": {}}},
+}
+
+
+@router.get(
+    "/authorize",
+    summary="授权端点：登录页（已登录则直接返回授权码）",
+    response_class=HTMLResponse,
+    responses=_PAGE,
+)
 async def authorize_page(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     params = dict(request.query_params)
     try:
@@ -120,10 +141,10 @@ async def authorize_page(request: Request, session: SessionDep, rt: RuntimeDep) 
         return _redirect(await issue_code(session, rt, req, user, sso.auth_time))
     if params.get("prompt") == "none":
         return _redirect(with_query(req.redirect_uri, {"error": "login_required", "state": req.state}))
-    return _form_page(req, client.name, request)
+    return _form_page(req, client.name, request, rt.settings)
 
 
-@router.post("/authorize", summary="授权端点：提交用户名与密码", response_class=HTMLResponse)
+@router.post("/authorize", summary="授权端点：提交用户名与密码", response_class=HTMLResponse, responses=_PAGE)
 async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
@@ -144,7 +165,9 @@ async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep
         )
     except SignInFailure as exc:
         await session.commit()  # keep the failure counters and the audit rows
-        return _form_page(req, client.name, request, error=exc.message, username=username, status=401)
+        return _form_page(
+            req, client.name, request, rt.settings, error=exc.message, username=username, status=401
+        )
     value, sso = await start_sso(session, rt, user)
     response = _redirect(await issue_code(session, rt, req, user, sso.auth_time))
     response.set_cookie(
@@ -152,18 +175,26 @@ async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep
         value,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https" or rt.settings.issuer.startswith("https"),
+        secure=_secure(request, rt.settings),
         path="/",
         max_age=rt.settings.sso_session_ttl_seconds,
     )
     return response
 
 
-@router.post("/logout", status_code=204, summary="退出统一登录（结束单点登录会话）")
-async def logout(request: Request, session: SessionDep) -> Response:
+@router.post(
+    "/logout",
+    status_code=204,
+    response_class=Response,
+    summary="退出统一登录（结束单点登录会话）",
+    responses={204: {"description": "已退出（无响应体）"}},
+)
+async def logout(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     user = await end_sso(session, request.cookies.get(SSO_COOKIE))
     if user is not None:
         await audit.record(session, Actor(user.username, client_ip(request)), "signout", user.username, {})
     response = Response(status_code=204, headers={"Cache-Control": "no-store"})
-    response.delete_cookie(SSO_COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(
+        SSO_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request, rt.settings)
+    )
     return response

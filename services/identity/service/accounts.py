@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.identity.models import Organisation, RoleBindingRow, SecurityPolicy, User
+from services.identity.models import (
+    Organisation,
+    RefreshToken,
+    RoleBindingRow,
+    SecurityPolicy,
+    SsoSession,
+    User,
+)
 from services.identity.schemas import (
     OrgIn,
     OrgOut,
@@ -20,11 +27,13 @@ from services.identity.schemas import (
     UserPatch,
 )
 from services.identity.service import audit
-from services.identity.service.access import SEPARATED_ROLES
-from services.identity.service.common import Actor, IdentityRuntime, iso, now
+from services.identity.service.common import Actor, instant, now
 from services.identity.service.passwords import check_policy
+from services.identity.service.runtime import IdentityRuntime
 from services.identity.settings import IdentitySettings
+from services.kernel import clock
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
+from services.kernel.roles import ADMIN_ROLES, Role
 
 # Which kind of organisation may sit under which (province → city → district/county → department).
 _PARENT_KINDS = {
@@ -56,7 +65,7 @@ async def org_out(session: AsyncSession, org: Organisation) -> OrgOut:
         name=org.name,
         kind=org.kind,
         parent_code=parent.code if parent else None,
-        created_at=iso(org.created_at) or "",
+        created_at=clock.from_epoch(org.created_at),
     )
 
 
@@ -126,7 +135,7 @@ async def current_policy(session: AsyncSession, settings: IdentitySettings) -> P
         lockout_max_failures=row.lockout_max_failures,
         lockout_window_seconds=row.lockout_window_seconds,
         lockout_seconds=row.lockout_seconds,
-        updated_at=iso(row.updated_at),
+        updated_at=instant(row.updated_at),
         updated_by=row.updated_by,
     )
 
@@ -169,9 +178,9 @@ async def bindings_of(session: AsyncSession, user_id: int) -> list[RoleBindingRo
 def role_out(row: RoleBindingRow) -> RoleOut:
     return RoleOut(
         id=row.id or 0,
-        role=row.role,
+        role=Role(row.role),
         site=row.site,
-        created_at=iso(row.created_at) or "",
+        created_at=clock.from_epoch(row.created_at),
         created_by=row.created_by,
     )
 
@@ -187,7 +196,7 @@ async def user_out(session: AsyncSession, user: User) -> UserOut:
         status=user.status,
         locked=bool(user.locked_until and user.locked_until > now()),
         roles=[role_out(b) for b in await bindings_of(session, user.id or 0)],
-        created_at=iso(user.created_at) or "",
+        created_at=clock.from_epoch(user.created_at),
     )
 
 
@@ -255,10 +264,6 @@ async def update_user(
 
 async def revoke_user_sessions(session: AsyncSession, user_id: int) -> None:
     """Refresh tokens and SSO sessions end at once; access tokens run out within their TTL."""
-    from sqlalchemy import update
-
-    from services.identity.models import RefreshToken, SsoSession
-
     at = now()
     await session.execute(
         update(RefreshToken)
@@ -293,13 +298,13 @@ async def add_role(session: AsyncSession, user_id: int, data: RoleIn, actor: Act
     user = await user_by_id(session, user_id)
     if user.kind != "staff":
         raise ValidationFailed.field("role", "只能为工作人员账号授予管理角色")
-    if data.role in SEPARATED_ROLES and data.site is not None:
+    if data.role in ADMIN_ROLES and data.site is not None:
         raise ValidationFailed.field("site", f"{data.role} 只能是全平台角色，站点须为空")
     current = await bindings_of(session, user_id)
     if any(b.role == data.role and b.site == data.site for b in current):
         raise Conflict(f"用户 {user.username} 已有该角色")
-    if data.role in SEPARATED_ROLES:
-        held = {b.role for b in current if b.role in SEPARATED_ROLES}
+    if data.role in ADMIN_ROLES:
+        held = {b.role for b in current if b.role in ADMIN_ROLES}
         if held - {data.role}:
             raise Conflict(
                 f"三权分立：用户 {user.username} 已是 {'、'.join(sorted(held))}，不能再兼任 {data.role}"

@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity.models import AuditEntry, AuditHead
 from services.identity.service.common import Actor
+from services.kernel import clock
 
 GENESIS = "0" * 64
 
@@ -63,7 +63,7 @@ async def record(
         session.add(head)
     entry = AuditEntry(
         seq=head.seq + 1,
-        at=datetime.now(UTC).isoformat(timespec="microseconds"),
+        at=clock.now().isoformat(timespec="microseconds"),
         actor=who.name[:100],
         action=action,
         target=target[:200],
@@ -133,8 +133,6 @@ async def verify_chain(session: AsyncSession, batch: int = 1000) -> ChainReport:
 async def list_entries(
     session: AsyncSession, offset: int, limit: int, action: str | None = None, actor: str | None = None
 ) -> tuple[list[AuditEntry], int]:
-    from sqlalchemy import func
-
     stmt = select(AuditEntry)
     if action:
         stmt = stmt.where(col(AuditEntry.action) == action)

@@ -12,15 +12,23 @@ import hmac
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity.models import AuthorizationCode, OAuthClient, SsoSession, User
 from services.identity.schemas import TokenOut
+from services.identity.service import audit
 from services.identity.service.clients import get_client
-from services.identity.service.common import IdentityRuntime, OAuthError, now, opaque_token, sha256_hex
-from services.identity.service.tokens import grant_scope, require_grant, tokens_for_user
+from services.identity.service.common import Actor, OAuthError, now, opaque_token, sha256_hex
+from services.identity.service.runtime import IdentityRuntime
+from services.identity.service.tokens import (
+    grant_scope,
+    new_family,
+    require_grant,
+    revoke_family,
+    tokens_for_user,
+)
 
 SSO_COOKIE = "jiyue_sso"
 
@@ -158,6 +166,7 @@ async def exchange_code(
     code: str,
     redirect_uri: str,
     verifier: str,
+    address: str,
 ) -> TokenOut:
     require_grant(client, "authorization_code")
     stmt = select(AuthorizationCode).where(col(AuthorizationCode.code_hash) == sha256_hex(code))
@@ -165,9 +174,20 @@ async def exchange_code(
     at = now()
     if row is None or row.client_id != client.client_id:
         raise OAuthError("invalid_grant", "授权码无效")
-    if row.used_at is not None or row.expires_at <= at:
+    if row.used_at is not None:
+        raise await _code_reuse(session, row, client, address)
+    if row.expires_at <= at:
         raise OAuthError("invalid_grant", "授权码已使用或已过期")
-    row.used_at = at  # one use, even when the checks below fail
+    family = new_family(rt)
+    # One use, even when the checks below fail; the row count says which redemption won.
+    consumed = await session.execute(
+        update(AuthorizationCode)
+        .where(col(AuthorizationCode.id) == row.id, col(AuthorizationCode.used_at).is_(None))
+        .values(used_at=at, family_id=family.id)
+        .execution_options(synchronize_session=False)
+    )
+    if int(consumed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        raise await _code_reuse(session, row, client, address)
     if row.redirect_uri != redirect_uri:
         raise OAuthError("invalid_grant", "回调地址与授权请求不一致")
     if not 43 <= len(verifier) <= 128 or not pkce_matches(verifier, row.code_challenge):
@@ -176,5 +196,23 @@ async def exchange_code(
     if user is None or user.status != "active":
         raise OAuthError("invalid_grant", "授权码无效")
     return await tokens_for_user(
-        session, rt, user, client, row.scope, nonce=row.nonce, auth_time=row.auth_time
+        session, rt, user, client, row.scope, nonce=row.nonce, auth_time=row.auth_time, family=family
     )
+
+
+async def _code_reuse(
+    session: AsyncSession, row: AuthorizationCode, client: OAuthClient, address: str
+) -> OAuthError:
+    """A spent code came back: revoke what its first exchange issued (RFC 6749 4.1.2)."""
+    stmt = select(col(AuthorizationCode.family_id)).where(col(AuthorizationCode.id) == row.id)
+    family = (await session.execute(stmt)).scalar_one_or_none()
+    if family:
+        await revoke_family(session, family)
+    await audit.record(
+        session,
+        Actor(client.client_id, address),
+        "code.reuse_detected",
+        str(row.user_id),
+        {"family": family},
+    )
+    return OAuthError("invalid_grant", "授权码已使用或已过期")

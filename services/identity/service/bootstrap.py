@@ -23,10 +23,12 @@ from services.identity.models import (
 from services.identity.service import audit, keys
 from services.identity.service.accounts import user_by_username
 from services.identity.service.clients import get_client, hash_secret, secret_matches
-from services.identity.service.common import IdentityRuntime, now
+from services.identity.service.common import now
 from services.identity.service.passwords import check_policy, generate_password
+from services.identity.service.runtime import IdentityRuntime
 from services.kernel.client import INTERNAL_CLIENT_ID, INTERNAL_SCOPES
 from services.kernel.db import Database
+from services.kernel.roles import Role
 from services.kernel.runtime import internal_secret
 
 log = logging.getLogger("jiyue.identity")
@@ -79,10 +81,12 @@ async def ensure_admin(session: AsyncSession, rt: IdentityRuntime) -> None:
     await session.flush()
     session.add(
         RoleBindingRow(
-            user_id=user.id or 0, role="platform_admin", site=None, created_at=at, created_by=SYSTEM
+            user_id=user.id or 0, role=Role.PLATFORM_ADMIN, site=None, created_at=at, created_by=SYSTEM
         )
     )
-    await audit.record(session, SYSTEM, "user.created", "admin", {"kind": "staff", "role": "platform_admin"})
+    await audit.record(
+        session, SYSTEM, "user.created", "admin", {"kind": "staff", "role": Role.PLATFORM_ADMIN.value}
+    )
     if generated:
         _announce_admin_password(password)
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from services.identity.settings import IdentitySettings
+from services.kernel import clock
 
 
 def now() -> float:
-    return time.time()
+    return clock.epoch()
 
 
-def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+def instant(ts: float | None) -> datetime | None:
+    """A stored epoch as the aware instant a response schema (WireDateTime) takes."""
+    return None if ts is None else clock.from_epoch(ts)
 
 
 def sha256_hex(value: str) -> str:
@@ -48,17 +48,3 @@ class OAuthError(Exception):
         self.error = error
         self.description = description
         self.status = status
-
-
-@dataclass
-class IdentityRuntime:
-    """What identity's domain code needs besides a session: settings and the key material."""
-
-    settings: IdentitySettings
-
-    def __post_init__(self) -> None:
-        from services.identity.service.keys import KeyRing
-        from services.identity.service.passwords import PasswordService
-
-        self.passwords = PasswordService(self.settings)
-        self.keys = KeyRing(self.settings)

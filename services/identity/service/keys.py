@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity.models import SigningKey
-from services.identity.service.common import now
+from services.identity.service import audit
+from services.identity.service.common import Actor, now
 from services.identity.settings import IdentitySettings
-from services.kernel.runtime import read_or_create_secret
+from services.kernel.runtime import check_secret, read_or_create_secret
 
 ALG = "ES256"
 # The kid names the key and the row; AES-GCM binds the ciphertext to it, so a ciphertext
@@ -32,15 +33,16 @@ class KeyRing:
 
     def __init__(self, settings: IdentitySettings) -> None:
         self.settings = settings
+        configured = settings.identity_key_encryption_key
+        # Checked here, at start, so a copied example key stops the service before any key is sealed.
+        self._kek = check_secret(configured, "JIYUE_IDENTITY_KEY_ENCRYPTION_KEY") if configured else None
         self._aead: AESGCM | None = None
         self._private: dict[str, ec.EllipticCurvePrivateKey] = {}
 
     @property
     def aead(self) -> AESGCM:
         if self._aead is None:
-            secret = self.settings.identity_key_encryption_key or read_or_create_secret(
-                self.settings, "identity-kek"
-            )
+            secret = self._kek or read_or_create_secret(self.settings, "identity-kek")
             self._aead = AESGCM(hashlib.sha256(secret.encode()).digest())
         return self._aead
 
@@ -163,10 +165,10 @@ async def prune(session: AsyncSession, at: float | None = None) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def rotate_recorded(session: AsyncSession, ring: KeyRing, actor: Any) -> tuple[str, list[str], int]:
+async def rotate_recorded(
+    session: AsyncSession, ring: KeyRing, actor: Actor | str
+) -> tuple[str, list[str], int]:
     """Prune, rotate and write the audit row: what both the API and the CLI do."""
-    from services.identity.service import audit
-
     pruned = await prune(session)
     new, retired = await rotate(session, ring)
     await audit.record(session, actor, "key.rotated", new.kid, {"retired": retired, "pruned": pruned})

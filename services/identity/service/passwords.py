@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import string
+from collections.abc import Callable
+from typing import TypeVar
 
 from passlib.context import CryptContext
 
 from services.identity.settings import IdentitySettings
-from services.kernel.errors import ValidationFailed
+from services.kernel.errors import ServiceUnavailable, ValidationFailed
+
+T = TypeVar("T")
 
 _CLASSES = (
     ("小写字母", string.ascii_lowercase),
@@ -47,6 +52,13 @@ def generate_password(length: int = 16) -> str:
 
 
 class PasswordService:
+    """argon2id off the event loop, at most `slots` at a time.
+
+    Each hash takes argon2_memory_cost of memory for its duration, so an unbounded burst of
+    sign-ins would exhaust the pod; the budget setting bounds the sum and the excess waits
+    briefly, then is told to retry (503) instead of queueing without limit.
+    """
+
     def __init__(self, settings: IdentitySettings) -> None:
         self.context = CryptContext(
             schemes=["argon2"],
@@ -56,14 +68,30 @@ class PasswordService:
             argon2__parallelism=settings.argon2_parallelism,
         )
         self._dummy: str | None = None
+        self.slots = max(1, settings.identity_hash_memory_mb * 1024 // settings.argon2_memory_cost)
+        self._gate = asyncio.Semaphore(self.slots)
+        self._wait = settings.identity_hash_wait_seconds
 
-    # argon2 is deliberately slow: run it off the event loop so other requests keep flowing.
+    async def _run(self, fn: Callable[..., T], *args: str) -> T:
+        try:
+            await asyncio.wait_for(self._gate.acquire(), self._wait)
+        except TimeoutError:
+            retry = max(1, math.ceil(self._wait))
+            raise ServiceUnavailable(
+                "登录请求过多，请稍后再试", headers={"Retry-After": str(retry)}
+            ) from None
+        try:
+            # argon2 is deliberately slow: a thread keeps other requests flowing meanwhile.
+            return await asyncio.to_thread(fn, *args)
+        finally:
+            self._gate.release()
+
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self.context.hash, password)
+        return await self._run(self.context.hash, password)
 
     async def verify(self, password: str, hashed: str) -> bool:
         try:
-            return await asyncio.to_thread(self.context.verify, password, hashed)
+            return bool(await self._run(self.context.verify, password, hashed))
         except (ValueError, TypeError):
             return False
 

@@ -16,7 +16,9 @@ from sqlmodel import col
 from services.identity.models import AddressThrottle, User
 from services.identity.service import audit
 from services.identity.service.accounts import current_policy, user_by_username
-from services.identity.service.common import Actor, IdentityRuntime, now
+from services.identity.service.common import Actor, now
+from services.identity.service.runtime import IdentityRuntime
+from services.kernel.addresses import throttle_key
 
 GENERIC_FAILURE = "用户名或密码错误，或账户已被临时锁定，请稍后再试"
 
@@ -83,8 +85,11 @@ async def authenticate(
     """The user whose credentials these are, or SignInFailure (state recorded; commit it)."""
     at = now()
     actor = Actor(username[:64] or "-", address)
+    # The address the gateway saw (kernel client_ip), grouped as every throttle groups it: one
+    # client behind a shared proxy never locks out the others, one IPv6 host is one client.
+    key = throttle_key(address)
     policy = await current_policy(session, rt.settings)
-    wait = await _address_blocked(session, address, at)
+    wait = await _address_blocked(session, key, at)
     if wait is not None:
         await audit.record(
             session, actor, "signin.throttled", username[:64], {"via": via, "retry_after": wait}
@@ -94,14 +99,14 @@ async def authenticate(
     user = await user_by_username(session, username)
     if user is None:
         await rt.passwords.verify_dummy(password)
-        await _address_failed(session, rt, address, at, policy.lockout_window_seconds)
+        await _address_failed(session, rt, key, at, policy.lockout_window_seconds)
         await audit.record(session, actor, "signin.failed", username[:64], {"via": via, "reason": "unknown"})
         raise SignInFailure()
 
     matches = await rt.passwords.verify(password, user.password_hash)
     locked = bool(user.locked_until and user.locked_until > at)
     if locked or not matches or user.status != "active":
-        await _address_failed(session, rt, address, at, policy.lockout_window_seconds)
+        await _address_failed(session, rt, key, at, policy.lockout_window_seconds)
         reason = "locked" if locked else ("bad-password" if not matches else "disabled")
         if not matches and not locked:
             await _lock_row(session, user)

@@ -1,7 +1,10 @@
 """Issuing tokens: access tokens (what TokenVerifier checks), id_tokens, refresh tokens.
 
 Refresh tokens are opaque and stored hashed; each use rotates it, and presenting one that was
-already rotated revokes its whole family (someone holds a stolen copy).
+already rotated revokes its whole family (someone holds a stolen copy). A token is consumed by
+one conditional UPDATE whose row count says who won, so two concurrent redemptions of one
+token can never both succeed (the loser is treated as the reuse it is). A family ends
+refresh_family_max_seconds after its sign-in, however often it is rotated.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,7 +24,9 @@ from services.identity.schemas import TokenOut
 from services.identity.service import audit, keys
 from services.identity.service.accounts import bindings_of
 from services.identity.service.clients import get_client, secret_matches
-from services.identity.service.common import Actor, IdentityRuntime, OAuthError, now, opaque_token, sha256_hex
+from services.identity.service.common import Actor, OAuthError, now, opaque_token, sha256_hex
+from services.identity.service.runtime import IdentityRuntime
+from services.kernel.roles import Role
 
 
 async def authenticate_client(
@@ -53,7 +59,7 @@ def require_grant(client: OAuthClient, grant: str) -> None:
 
 async def roles_claim(session: AsyncSession, user: User) -> list[dict[str, Any]]:
     if user.kind == "citizen":
-        return [{"role": "citizen", "site": None}]
+        return [{"role": Role.CITIZEN.value, "site": None}]
     return [{"role": b.role, "site": b.site} for b in await bindings_of(session, user.id or 0)]
 
 
@@ -95,20 +101,33 @@ def _at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
+@dataclass(frozen=True)
+class Family:
+    """One sign-in's chain of refresh tokens: its id and its hard end."""
+
+    id: str
+    expires_at: float
+
+
+def new_family(rt: IdentityRuntime) -> Family:
+    return Family(uuid.uuid4().hex, now() + rt.settings.refresh_family_max_seconds)
+
+
 async def _new_refresh(
-    session: AsyncSession, rt: IdentityRuntime, user: User, client_id: str, scope: str, family: str | None
+    session: AsyncSession, rt: IdentityRuntime, user: User, client_id: str, scope: str, family: Family
 ) -> str:
     value = opaque_token()
     at = now()
     session.add(
         RefreshToken(
             token_hash=sha256_hex(value),
-            family_id=family or uuid.uuid4().hex,
+            family_id=family.id,
             user_id=user.id or 0,
             client_id=client_id,
             scope=scope,
             created_at=at,
-            expires_at=at + rt.settings.refresh_token_ttl_seconds,
+            expires_at=min(at + rt.settings.refresh_token_ttl_seconds, family.expires_at),
+            family_expires_at=family.expires_at,
         )
     )
     await session.flush()
@@ -124,13 +143,15 @@ async def tokens_for_user(
     *,
     nonce: str | None = None,
     auth_time: float | None = None,
-    family: str | None = None,
+    family: Family | None = None,
 ) -> TokenOut:
     profile = await user_profile(session, user)
     access, ttl = await _access_token(session, rt, profile, scope, client.client_id)
     out = TokenOut(access_token=access, expires_in=ttl, scope=scope)
     if "refresh_token" in client.grants:
-        out.refresh_token = await _new_refresh(session, rt, user, client.client_id, scope, family)
+        out.refresh_token = await _new_refresh(
+            session, rt, user, client.client_id, scope, family or new_family(rt)
+        )
     if "openid" in scope.split():
         issued = int(now())
         id_claims: dict[str, Any] = {
@@ -184,6 +205,34 @@ async def _refresh_row(session: AsyncSession, value: str) -> RefreshToken | None
     return (await session.execute(stmt)).scalars().first()
 
 
+async def _reuse(session: AsyncSession, row: RefreshToken, client: OAuthClient, address: str) -> OAuthError:
+    # A rotated token came back: either the client or a thief holds a copy. End them all.
+    await revoke_family(session, row.family_id)
+    await audit.record(
+        session,
+        Actor(client.client_id, address),
+        "token.reuse_detected",
+        str(row.user_id),
+        {"family": row.family_id},
+    )
+    return OAuthError("invalid_grant", "刷新令牌已被使用，该登录会话已全部撤销")
+
+
+async def _consume(session: AsyncSession, row: RefreshToken, at: float) -> bool:
+    """Mark the token rotated if nobody has; True for the one caller that did."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.id) == row.id,
+            col(RefreshToken.rotated_at).is_(None),
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(rotated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
 async def refresh(
     session: AsyncSession,
     rt: IdentityRuntime,
@@ -198,18 +247,12 @@ async def refresh(
     if row is None or row.client_id != client.client_id:
         raise OAuthError("invalid_grant", "刷新令牌无效")
     if row.rotated_at is not None and row.revoked_at is None:
-        # A rotated token came back: either the client or a thief holds a copy. End them all.
-        await revoke_family(session, row.family_id)
-        await audit.record(
-            session,
-            Actor(client.client_id, address),
-            "token.reuse_detected",
-            str(row.user_id),
-            {"family": row.family_id},
-        )
-        raise OAuthError("invalid_grant", "刷新令牌已被使用，该登录会话已全部撤销")
-    if row.revoked_at is not None or row.rotated_at is not None or row.expires_at <= at:
+        raise await _reuse(session, row, client, address)
+    if row.revoked_at is not None or row.expires_at <= at:
         raise OAuthError("invalid_grant", "刷新令牌已失效")
+    if row.family_expires_at <= at:
+        await revoke_family(session, row.family_id)
+        raise OAuthError("invalid_grant", "登录会话已达最长有效期，请重新登录")
     user = await session.get(User, row.user_id)
     if user is None or user.status != "active":
         await revoke_family(session, row.family_id)
@@ -220,8 +263,11 @@ async def refresh(
         if any(s not in row.scope.split() for s in narrower):
             raise OAuthError("invalid_scope", "刷新时不能扩大权限范围")
         scope = " ".join(narrower)
-    row.rotated_at = at
-    return await tokens_for_user(session, rt, user, client, scope, family=row.family_id)
+    if not await _consume(session, row, at):
+        # Another redemption of this very token won the race: this one is the reuse.
+        raise await _reuse(session, row, client, address)
+    family = Family(row.family_id, row.family_expires_at)
+    return await tokens_for_user(session, rt, user, client, scope, family=family)
 
 
 async def revoke(session: AsyncSession, client: OAuthClient, value: str, address: str) -> None:
