@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request, Response
 
+from services.content.service.common import ContentState
 from services.content.workers import scheduler_pass
 from tests.content.conftest import Content
 
@@ -31,7 +32,7 @@ class Receiver:
 async def test_published_items_are_pushed_signed_with_retries(content_live: Content) -> None:
     content = content_live
     receiver = Receiver(fail_first=2)
-    content.ctx.extras["push_client"] = httpx.AsyncClient(
+    content.ctx.state_of(ContentState).push_client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=receiver.app), base_url="http://media.test"
     )
     await content.site("jtj")

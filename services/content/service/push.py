@@ -22,11 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.content.models import Channel, Publication, PushDelivery
-from services.content.service.common import iso, now, wake
+from services.content.schemas import ChannelCreate, ChannelCreatedOut, ChannelOut, DeliveryOut
+from services.content.service.common import wake
 from services.content.service.publications import names_of
+from services.content.vocab import DeliveryState, FeedState, Worker
+from services.kernel.clock import now, to_wire
 from services.kernel.errors import NotFound, ValidationFailed
 
-WORKER = "push"
 SIGNATURE_HEADER = "X-Jiyue-Signature"
 TIMESTAMP_HEADER = "X-Jiyue-Timestamp"
 
@@ -36,45 +38,44 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def channel_json(channel: Channel, *, with_secret: bool = False) -> dict[str, Any]:
-    out = {
-        "id": channel.id,
-        "site": channel.site_id,
-        "name": channel.name,
-        "url": channel.url,
-        "active": channel.active,
-        "created_at": iso(channel.created_at),
-    }
-    if with_secret:
-        out["secret"] = channel.secret
-    return out
+def channel_out(channel: Channel) -> ChannelOut:
+    return ChannelOut(
+        id=channel.id or 0,
+        site=channel.site_id,
+        name=channel.name,
+        url=channel.url,
+        active=channel.active,
+        created_at=channel.created_at,
+    )
 
 
-def delivery_json(d: PushDelivery) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "channel_id": d.channel_id,
-        "publication_id": d.publication_id,
-        "event": d.event,
-        "status": d.status,
-        "attempts": d.attempts,
-        "next_attempt_at": iso(d.next_attempt_at),
-        "delivered_at": iso(d.delivered_at),
-        "log": d.log,
-    }
+def channel_created_out(channel: Channel) -> ChannelCreatedOut:
+    return ChannelCreatedOut(**channel_out(channel).model_dump(), secret=channel.secret)
 
 
-async def create_channel(
-    session: AsyncSession, site: str, name: str, url: str, secret: str | None
-) -> Channel:
-    parts = urlsplit(url)
+def delivery_out(d: PushDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=d.id or 0,
+        channel_id=d.channel_id,
+        publication_id=d.publication_id,
+        event=d.event,
+        status=DeliveryState(d.status),
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at,
+        delivered_at=d.delivered_at,
+        log=d.log,
+    )
+
+
+async def create_channel(session: AsyncSession, site: str, body: ChannelCreate) -> Channel:
+    parts = urlsplit(body.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValidationFailed.field("url", "推送地址须为 http(s) URL")
     channel = Channel(
         site_id=site,
-        name=name,
-        url=url,
-        secret=secret or secrets.token_urlsafe(32),
+        name=body.name,
+        url=body.url,
+        secret=body.secret or secrets.token_urlsafe(32),
         active=True,
         created_at=now(),
     )
@@ -110,7 +111,7 @@ async def list_deliveries(session: AsyncSession, site: str, limit: int = 100) ->
     return list((await session.execute(stmt)).scalars())
 
 
-async def enqueue(session: AsyncSession, publication: Publication, event: str) -> int:
+async def enqueue(session: AsyncSession, publication: Publication, event: FeedState) -> int:
     channels = (
         await session.execute(
             select(Channel).where(col(Channel.site_id) == publication.site_id, col(Channel.active).is_(True))
@@ -125,7 +126,7 @@ async def enqueue(session: AsyncSession, publication: Publication, event: str) -
         "column": column_name,
         "title": publication.title,
         "summary": publication.body_text[:200],
-        "published_at": iso(publication.published_at),
+        "published_at": to_wire(publication.published_at) if publication.published_at else None,
         "url": f"/api/content/v1/items/{publication.id}",
     }
     count = 0
@@ -143,14 +144,14 @@ async def enqueue(session: AsyncSession, publication: Publication, event: str) -
         )
         count += 1
     if count:
-        wake(session, WORKER)
+        wake(session, Worker.PUSH)
     return count
 
 
 async def due_ids(session: AsyncSession, limit: int = 20) -> list[int]:
     stmt = (
         select(col(PushDelivery.id))
-        .where(col(PushDelivery.status) == "pending", col(PushDelivery.next_attempt_at) <= now())
+        .where(col(PushDelivery.status) == DeliveryState.PENDING, col(PushDelivery.next_attempt_at) <= now())
         .order_by(col(PushDelivery.id))
         .limit(limit)
     )
@@ -162,12 +163,12 @@ async def attempt(
 ) -> str:
     """One try at one delivery; the outcome goes to its log. Returns the new status."""
     delivery = await session.get(PushDelivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.status != "pending":
+    if delivery is None or delivery.status != DeliveryState.PENDING:
         return "skipped"
     channel = await session.get(Channel, delivery.channel_id)
     if channel is None or not channel.active:
-        delivery.status = "failed"
-        delivery.log = [*delivery.log, {"at": iso(now()), "error": "渠道已停用"}]
+        delivery.status = DeliveryState.FAILED
+        delivery.log = [*delivery.log, {"at": to_wire(now()), "error": "渠道已停用"}]
         return delivery.status
     body = orjson.dumps(delivery.payload)
     timestamp = str(int(time.time()))
@@ -177,7 +178,7 @@ async def attempt(
         SIGNATURE_HEADER: sign(channel.secret, timestamp, body),
         "X-Jiyue-Delivery": str(delivery.id),
     }
-    entry: dict[str, Any] = {"at": iso(now()), "attempt": delivery.attempts + 1}
+    entry: dict[str, Any] = {"at": to_wire(now()), "attempt": delivery.attempts + 1}
     try:
         resp = await client.post(channel.url, content=body, headers=headers)
         entry["status"] = resp.status_code
@@ -188,10 +189,10 @@ async def attempt(
     delivery.attempts += 1
     delivery.log = [*delivery.log, entry]
     if ok:
-        delivery.status = "delivered"
+        delivery.status = DeliveryState.DELIVERED
         delivery.delivered_at = now()
     elif delivery.attempts >= max_attempts:
-        delivery.status = "failed"
+        delivery.status = DeliveryState.FAILED
     else:
         delivery.next_attempt_at = now() + timedelta(seconds=backoff * 2 ** (delivery.attempts - 1))
     return delivery.status
