@@ -53,6 +53,8 @@ class RecordAction(StrEnum):
     SCHEDULE = "schedule"
     WITHDRAW = "withdraw"
     ARCHIVE = "archive"
+    # A review step someone was refused (their own item, wrong role, second approval).
+    REFUSED = "refused"
 
 
 class FeedState(StrEnum):

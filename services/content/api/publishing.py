@@ -26,12 +26,12 @@ from services.content.schemas import (
     TaskOut,
 )
 from services.content.service import publications as pubs
-from services.content.service import push, sites, syndication
+from services.content.service import push, review, sites, syndication
 from services.content.service.common import ensure_member
 from services.content.service.documents import publication_fields, publication_out, review_out
 from services.content.vocab import Action, PublicationState, TaskState
 from services.kernel.auth import Principal
-from services.kernel.deps import PageDep, PrincipalDep, SessionDep
+from services.kernel.deps import CtxDep, PageDep, PrincipalDep, SessionDep
 from services.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed, problem_responses
 from services.kernel.pagination import Page
 from services.kernel.params import IdPath, OptionalIdQuery
@@ -40,6 +40,7 @@ from services.kernel.roles import SITE_STAFF_ROLES, Role
 router = APIRouter(tags=["内容发布与审核"])
 ERRORS = problem_responses(Forbidden, NotFound, Conflict, ValidationFailed)
 EDITORS = (Role.EDITOR, Role.SITE_ADMIN)
+REVIEW_ACTIONS = (Action.APPROVE, Action.REJECT)
 
 
 @router.get(
@@ -130,10 +131,18 @@ async def act(
     session: SessionDep,
     principal: PrincipalDep,
     deadline: DeadlineDep,
+    ctx: CtxDep,
     body: ActionBody | None = None,
 ) -> PublicationOut:
     publication = await _visible(session, principal, publication_id)
-    await flows.act(session, publication, action, principal, body or ActionBody(), deadline=deadline)
+    try:
+        await flows.act(session, publication, action, principal, body or ActionBody(), deadline=deadline)
+    except Forbidden as exc:
+        if action in REVIEW_ACTIONS:
+            # This request's transaction rolls back; the refusal is kept in one of its own.
+            async with ctx.db.session() as audit:
+                await review.record_refusal(audit, publication_id, principal, action, exc.detail or exc.title)
+        raise
     return publication_out(publication)
 
 

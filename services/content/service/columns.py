@@ -12,19 +12,19 @@ from services.content.service.common import emit, touch
 from services.content.vocab import ColumnKind
 from services.kernel.clock import now
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
-from services.kernel.roles import Role
+from services.kernel.roles import REVIEWER_ROLES, Role
 
-REVIEW_ROLES = (Role.REVIEWER, Role.SITE_ADMIN, Role.EDITOR, Role.AUDITOR, Role.PLATFORM_ADMIN)
 DEFAULT_CHAIN = [Role.REVIEWER]
 
 
 def validate_chain(chain: list[Role]) -> list[str]:
+    """1 to 3 steps, each naming a reviewer kind of role: never the author's own kind (editor)."""
     if not 1 <= len(chain) <= 3:
         raise ValidationFailed.field("review_chain", "审核流程须有 1 至 3 个环节")
     for role in chain:
-        if role not in REVIEW_ROLES:
+        if role not in REVIEWER_ROLES:
             raise ValidationFailed.field(
-                "review_chain", f"审核环节的角色 {role} 无效，可选 {', '.join(REVIEW_ROLES)}"
+                "review_chain", f"审核环节的角色 {role} 无效，可选 {', '.join(REVIEWER_ROLES)}"
             )
     return [str(role) for role in chain]
 
@@ -107,7 +107,7 @@ async def create_column(session: AsyncSession, site: str, body: ColumnCreate) ->
         link_url=body.link_url,
         responsible_editor=body.responsible_editor,
         update_interval_days=body.update_interval_days,
-        review_chain=validate_chain(body.review_chain or DEFAULT_CHAIN),
+        review_chain=validate_chain(DEFAULT_CHAIN if body.review_chain is None else body.review_chain),
         sort_order=body.sort_order,
         created_at=now(),
         updated_at=now(),

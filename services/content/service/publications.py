@@ -212,6 +212,7 @@ async def inbox(
         select(Publication)
         .where(inbox_filter(principal))
         .where(or_(col(Publication.submitted_by).is_(None), col(Publication.submitted_by) != principal.sub))
+        .where(col(Publication.created_by) != principal.sub)
         .where(
             ~select(col(ReviewRecord.id))
             .where(

@@ -18,7 +18,7 @@ from services.content.schemas import ActionBody
 from services.content.service.common import holds
 from services.content.service.documents import is_policy
 from services.content.service.publications import emit_state, names_of
-from services.content.vocab import FeedState, PublicationState, RecordAction
+from services.content.vocab import Action, FeedState, PublicationState, RecordAction
 from services.kernel.auth import Principal
 from services.kernel.clock import now
 from services.kernel.errors import Conflict, Forbidden, ValidationFailed
@@ -95,11 +95,33 @@ async def _check_reviewer(session: AsyncSession, publication: Publication, princ
     role = publication.pending_role
     if not (principal.is_internal or principal.has_role(role, publication.site_id)):
         raise Forbidden(f"当前审核环节需要站点 {publication.site_id} 的 {role} 角色")
-    if publication.submitted_by == principal.sub:
+    # Whoever wrote or submitted an item never reviews it, whatever roles they also hold.
+    if principal.sub == publication.created_by:
+        raise Forbidden("不能审核自己撰写的信息")
+    if principal.sub == publication.submitted_by:
         raise Forbidden("不能审核自己提交的信息")
     if await _approved_by(session, publication, principal.sub):
         raise Forbidden("同一审核流程中同一人只能审核一次")
     return role
+
+
+async def record_refusal(
+    session: AsyncSession, publication_id: int, principal: Principal, action: Action, reason: str
+) -> None:
+    """Keep a refused review attempt on the item's record (written in its own transaction)."""
+    publication = await session.get(Publication, publication_id)
+    if publication is None:
+        return
+    note = ActionBody(opinion=f"{action}被拒绝：{reason}")
+    record(
+        session,
+        publication,
+        RecordAction.REFUSED,
+        principal,
+        note,
+        step=publication.review_step,
+        role=publication.pending_role,
+    )
 
 
 async def approve(
