@@ -53,7 +53,7 @@ class RecordAction(StrEnum):
     SCHEDULE = "schedule"
     WITHDRAW = "withdraw"
     ARCHIVE = "archive"
-    # A review step someone was refused (their own item, wrong role, second approval).
+    # Somebody tried to review an item they wrote or submitted.
     REFUSED = "refused"
 
 

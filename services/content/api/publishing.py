@@ -138,7 +138,7 @@ async def act(
     try:
         await flows.act(session, publication, action, principal, body or ActionBody(), deadline=deadline)
     except Forbidden as exc:
-        if action in REVIEW_ACTIONS:
+        if action in REVIEW_ACTIONS and review.own_item(publication, principal):
             # This request's transaction rolls back; the refusal is kept in one of its own.
             async with ctx.db.session() as audit:
                 await review.record_refusal(audit, publication_id, principal, action, exc.detail or exc.title)

@@ -89,13 +89,17 @@ async def _approved_by(session: AsyncSession, publication: Publication, actor: s
     return (await session.execute(stmt)).first() is not None
 
 
+def own_item(publication: Publication, principal: Principal) -> bool:
+    """Whoever wrote or submitted an item never reviews it, whatever roles they also hold."""
+    return principal.sub in (publication.created_by, publication.submitted_by)
+
+
 async def _check_reviewer(session: AsyncSession, publication: Publication, principal: Principal) -> str:
     if publication.status != State.IN_REVIEW or publication.pending_role is None:
         raise Conflict(f"该信息不在审核中（当前状态 {publication.status}）")
     role = publication.pending_role
     if not (principal.is_internal or principal.has_role(role, publication.site_id)):
         raise Forbidden(f"当前审核环节需要站点 {publication.site_id} 的 {role} 角色")
-    # Whoever wrote or submitted an item never reviews it, whatever roles they also hold.
     if principal.sub == publication.created_by:
         raise Forbidden("不能审核自己撰写的信息")
     if principal.sub == publication.submitted_by:
@@ -108,7 +112,7 @@ async def _check_reviewer(session: AsyncSession, publication: Publication, princ
 async def record_refusal(
     session: AsyncSession, publication_id: int, principal: Principal, action: Action, reason: str
 ) -> None:
-    """Keep a refused review attempt on the item's record (written in its own transaction)."""
+    """Keep a refused review of one's own item on its record (written in its own transaction)."""
     publication = await session.get(Publication, publication_id)
     if publication is None:
         return
