@@ -13,6 +13,7 @@ from services.content.settings import ContentSettings
 from services.content.workers import cache_follower, push_worker, scheduler_worker, syndication_worker
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
+from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
 from services.kernel.runtime import build_context, migrations_dir
 
 NAME = "content"
@@ -31,7 +32,11 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ContentSettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
-    state = ContentState(DeliveryCache(settings.content_delivery_cache_entries))
+    allow = parse_allow(settings.outbound_allow)
+    policy = OutboundPolicy(allow=allow, deadline_seconds=settings.content_push_timeout_seconds)
+    state = ContentState(
+        DeliveryCache(settings.content_delivery_cache_entries), OutboundClient(policy), outbound_allow=allow
+    )
     ctx.state = state
     # Content's commit hooks live on its own session class, so only its sessions run them.
     ctx.db.sessionmaker.configure(**session_options(state))
@@ -45,8 +50,7 @@ def create_app(
     )
 
     async def close_push_client() -> None:
-        if state.push_client is not None:
-            await state.push_client.aclose()
+        await state.push_client.aclose()
 
     ctx.on_shutdown.append(close_push_client)
     app = create_service_app(

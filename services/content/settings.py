@@ -23,4 +23,8 @@ class ContentSettings(ServiceSettings):
     # Webhook retries: attempts and the first backoff (doubles each time).
     content_push_max_attempts: int = 6
     content_push_backoff_seconds: float = 5.0
+    # One deadline for a whole webhook exchange (resolve, connect, send, read the answer).
     content_push_timeout_seconds: float = 10.0
+    # Ranges (CIDR, comma separated) that tenant-aimed requests may reach although they are not
+    # public, e.g. an intranet media gateway; env JIYUE_OUTBOUND_ALLOW. Empty: public only.
+    outbound_allow: str = ""

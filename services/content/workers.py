@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -90,8 +89,6 @@ def syndication_worker(ctx: ServiceContext, state: ContentState, settings: Conte
 
 def push_worker(ctx: ServiceContext, state: ContentState, settings: ContentSettings) -> WorkerFn:
     async def attempt(session: AsyncSession, delivery_id: int) -> str:
-        if state.push_client is None:
-            state.push_client = httpx.AsyncClient(timeout=settings.content_push_timeout_seconds)
         return await push.attempt(
             session,
             delivery_id,

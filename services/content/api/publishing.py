@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.content import flows
-from services.content.api.common import DeadlineDep, ResourcesDep, require
+from services.content.api.common import DeadlineDep, ResourcesDep, StateDep, require
 from services.content.models import Publication
 from services.content.schemas import (
     ActionBody,
@@ -233,11 +233,12 @@ async def list_channels(code: str, session: SessionDep, principal: PrincipalDep)
     responses=ERRORS,
 )
 async def create_channel(
-    code: str, body: ChannelCreate, session: SessionDep, principal: PrincipalDep
+    code: str, body: ChannelCreate, session: SessionDep, principal: PrincipalDep, state: StateDep
 ) -> ChannelCreatedOut:
     require(principal, code, Role.SITE_ADMIN)
     await sites.get_site(session, code)
-    return push.channel_created_out(await push.create_channel(session, code, body))
+    channel = await push.create_channel(session, code, body, state.outbound_allow)
+    return push.channel_created_out(channel)
 
 
 @router.delete(

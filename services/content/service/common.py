@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from services.kernel import feed
 from services.kernel.auth import Principal
 from services.kernel.clock import now
 from services.kernel.errors import NotFound
+from services.kernel.outbound import IPNetwork, OutboundClient
 from services.kernel.roles import SITE_STAFF_ROLES, Role
 
 __all__ = ["ContentState", "ContentSyncSession", "after_commit", "emit", "ensure_member", "holds", "now"]
@@ -38,8 +38,10 @@ class ContentState:
     """Per-app in-memory state: the delivery cache, worker wake-ups and the push client."""
 
     cache: DeliveryCache
+    push_client: OutboundClient
+    # Non-public ranges the operator lets tenant-aimed requests reach (JIYUE_OUTBOUND_ALLOW).
+    outbound_allow: tuple[IPNetwork, ...] = ()
     events: dict[Worker, asyncio.Event] = field(default_factory=dict)
-    push_client: httpx.AsyncClient | None = None
 
     def event(self, name: Worker) -> asyncio.Event:
         if name not in self.events:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from services.content.service.publications import names_of
 from services.content.vocab import DeliveryState, FeedState, Worker
 from services.kernel.clock import now, to_wire
 from services.kernel.errors import NotFound, ValidationFailed
+from services.kernel.outbound import IPNetwork, OutboundClient, OutboundError, OutboundRefused, refusal
 
 SIGNATURE_HEADER = "X-Jiyue-Signature"
 TIMESTAMP_HEADER = "X-Jiyue-Timestamp"
@@ -67,10 +68,23 @@ def delivery_out(d: PushDelivery) -> DeliveryOut:
     )
 
 
-async def create_channel(session: AsyncSession, site: str, body: ChannelCreate) -> Channel:
+def _literal_refused(host: str, allow: tuple[IPNetwork, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return refusal(address, allow) is not None
+
+
+async def create_channel(
+    session: AsyncSession, site: str, body: ChannelCreate, allow: tuple[IPNetwork, ...] = ()
+) -> Channel:
     parts = urlsplit(body.url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailed.field("url", "推送地址须为 http(s) URL")
+    # Names are checked when they are dialled (their addresses can change); literals right away.
+    if _literal_refused(parts.hostname, allow):
+        raise ValidationFailed.field("url", "推送地址不被允许：须为公网地址")
     channel = Channel(
         site_id=site,
         name=body.name,
@@ -159,7 +173,7 @@ async def due_ids(session: AsyncSession, limit: int = 20) -> list[int]:
 
 
 async def attempt(
-    session: AsyncSession, delivery_id: int, client: httpx.AsyncClient, *, max_attempts: int, backoff: float
+    session: AsyncSession, delivery_id: int, client: OutboundClient, *, max_attempts: int, backoff: float
 ) -> str:
     """One try at one delivery; the outcome goes to its log. Returns the new status."""
     delivery = await session.get(PushDelivery, delivery_id, with_for_update=True)
@@ -179,19 +193,22 @@ async def attempt(
         "X-Jiyue-Delivery": str(delivery.id),
     }
     entry: dict[str, Any] = {"at": to_wire(now()), "attempt": delivery.attempts + 1}
+    refused = False
     try:
         resp = await client.post(channel.url, content=body, headers=headers)
         entry["status"] = resp.status_code
         ok = 200 <= resp.status_code < 300
-    except httpx.HTTPError as exc:
-        entry["error"] = f"{type(exc).__name__}: {exc}"[:300]
+    except OutboundError as exc:
+        # The tenant reads this log: the generic text only (details are in the service log).
+        entry["error"] = exc.public
+        refused = isinstance(exc, OutboundRefused)
         ok = False
     delivery.attempts += 1
     delivery.log = [*delivery.log, entry]
     if ok:
         delivery.status = DeliveryState.DELIVERED
         delivery.delivered_at = now()
-    elif delivery.attempts >= max_attempts:
+    elif refused or delivery.attempts >= max_attempts:
         delivery.status = DeliveryState.FAILED
     else:
         delivery.next_attempt_at = now() + timedelta(seconds=backoff * 2 ** (delivery.attempts - 1))
