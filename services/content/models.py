@@ -178,6 +178,10 @@ class SyndicationTask(Base, table=True):
     auto_publish: bool = Field(default=False)
     status: str = Field(default=TaskState.PENDING, max_length=16, index=True)
     due_at: datetime | None = _ts(nullable=False)
+    # Failed tries wait with exponential backoff; after the last allowed one the task is dead.
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = _ts(index=True)
+    last_error: str = Field(default="", max_length=300)
     target_publication_id: int | None = Field(default=None)
     created_at: datetime | None = _ts()
     completed_at: datetime | None = _ts()

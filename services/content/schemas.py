@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, JsonValue
 
 from services.content.vocab import (
     ColumnKind,
+    DeadLetterKind,
     DeliveryState,
     PublicationState,
     RecordAction,
@@ -334,3 +335,17 @@ class DeliveryOut(BaseModel):
     next_attempt_at: WireDateTime | None
     delivered_at: WireDateTime | None
     log: list[dict[str, Any]]
+
+
+class DeadLetterOut(BaseModel):
+    """A push delivery or re-publication task that failed every allowed try."""
+
+    kind: DeadLetterKind
+    id: int
+    site: str
+    publication_id: int = Field(description="推送的信息，或转载的来源信息")
+    channel_id: int | None
+    subscription_id: int | None
+    attempts: int
+    last_error: str
+    created_at: WireDateTime | None

@@ -78,12 +78,22 @@ class TaskState(StrEnum):
     DRAFTED = "drafted"
     DONE = "done"
     CANCELLED = "cancelled"
+    # Failed every allowed try: a dead letter, waiting for an operator's retry.
+    DEAD = "dead"
 
 
 class DeliveryState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
+    # Given up at once: the channel is inactive or its address is refused.
     FAILED = "failed"
+    # Failed every allowed try: a dead letter, waiting for an operator's retry.
+    DEAD = "dead"
+
+
+class DeadLetterKind(StrEnum):
+    PUSH = "push"
+    SYNDICATION = "syndication"
 
 
 class Worker(StrEnum):
@@ -96,5 +106,5 @@ class Worker(StrEnum):
 # Publications a reader may see on a hosted site.
 VISIBLE_STATES: tuple[PublicationState, ...] = (PublicationState.PUBLISHED, PublicationState.ARCHIVED)
 EDITABLE_STATES: tuple[PublicationState, ...] = (PublicationState.DRAFT,)
-# Tasks not yet met: the ones that can still be overdue.
-OPEN_TASK_STATES: tuple[TaskState, ...] = (TaskState.PENDING, TaskState.DRAFTED)
+# Tasks not yet met: the ones that can still be overdue (and a withdrawn source cancels).
+OPEN_TASK_STATES: tuple[TaskState, ...] = (TaskState.PENDING, TaskState.DRAFTED, TaskState.DEAD)

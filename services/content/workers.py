@@ -20,8 +20,16 @@ from services.content import flows
 from services.content.models import Publication, feed_tables
 from services.content.service import push, sites, syndication
 from services.content.service.common import ContentState
+from services.content.service.deadletters import DEAD_LETTERS
 from services.content.settings import ContentSettings
-from services.content.vocab import PublicationState, SiteStatus, Worker
+from services.content.vocab import (
+    DeadLetterKind,
+    DeliveryState,
+    PublicationState,
+    SiteStatus,
+    TaskState,
+    Worker,
+)
 from services.kernel.clock import now
 from services.kernel.context import ServiceContext
 from services.kernel.context import Worker as WorkerFn
@@ -41,19 +49,21 @@ async def _idle(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float)
 
 
 def _loop(
-    name: str, step: Callable[[], Awaitable[object]], seconds: float, wake: asyncio.Event | None = None
+    name: str, step: Callable[[], Awaitable[bool]], seconds: float, wake: asyncio.Event | None = None
 ) -> WorkerFn:
-    """Run `step` until stopped, then idle `seconds` or until woken; a failed pass is logged."""
+    """Run `step` until stopped; idle `seconds` (or until woken) unless it says more is waiting."""
 
     async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
             if wake is not None:
                 wake.clear()
+            more = False
             try:
-                await step()
+                more = await step()
             except Exception:
                 log.exception("content %s pass failed", name)
-            await _idle(stop, wake, seconds)
+            if not more:
+                await _idle(stop, wake, seconds)
 
     return run
 
@@ -73,36 +83,89 @@ def _deadline(settings: ContentSettings) -> timedelta:
     return timedelta(hours=settings.content_syndication_hours)
 
 
-def syndication_worker(ctx: ServiceContext, state: ContentState, settings: ContentSettings) -> WorkerFn:
+SYNDICATION_BATCH = 50
+
+
+async def syndication_pass(ctx: ServiceContext, settings: ContentSettings) -> int:
+    """Run the due 转载 tasks once; a failing one backs off (then dies) so it cannot block the rest."""
     deadline = _deadline(settings)
+    async with ctx.db.session() as session:
+        ids = await syndication.pending_task_ids(session, SYNDICATION_BATCH)
+    for task_id in ids:
+        try:
+            async with ctx.db.session() as session:
+                await flows.run_task(session, task_id, deadline=deadline)
+        except Exception as exc:
+            log.warning("syndication task %s failed", task_id, exc_info=True)
+            error = getattr(exc, "detail", None) or type(exc).__name__
+            async with ctx.db.session() as session:
+                state = await syndication.record_failure(
+                    session,
+                    task_id,
+                    str(error),
+                    max_attempts=settings.content_syndication_max_attempts,
+                    backoff=settings.content_syndication_backoff_seconds,
+                )
+            if state == TaskState.DEAD:
+                DEAD_LETTERS.labels(DeadLetterKind.SYNDICATION).inc()
+    return len(ids)
 
-    async def run_task(session: AsyncSession, task_id: int) -> None:
-        await flows.run_task(session, task_id, deadline=deadline)
 
-    async def step() -> None:
-        async with ctx.db.session() as session:
-            ids = await syndication.pending_task_ids(session)
-        await _each(ctx, ids, run_task)
+def syndication_worker(ctx: ServiceContext, state: ContentState, settings: ContentSettings) -> WorkerFn:
+    async def step() -> bool:
+        return await syndication_pass(ctx, settings) == SYNDICATION_BATCH
 
     return _loop(Worker.SYNDICATION, step, 5.0, state.event(Worker.SYNDICATION))
 
 
 def push_worker(ctx: ServiceContext, state: ContentState, settings: ContentSettings) -> WorkerFn:
-    async def attempt(session: AsyncSession, delivery_id: int) -> str:
-        return await push.attempt(
-            session,
-            delivery_id,
-            state.push_client,
-            max_attempts=settings.content_push_max_attempts,
-            backoff=settings.content_push_backoff_seconds,
-        )
+    """Tries run concurrently outside transactions, at most `content_push_per_channel` per channel."""
+    in_flight: dict[int, int] = {}
+    tasks: set[asyncio.Task[None]] = set()
+    lease = timedelta(seconds=settings.content_push_timeout_seconds + 5)
 
-    async def step() -> None:
+    async def deliver(claim: push.Claim) -> None:
+        try:
+            outcome = await push.send(state.push_client, claim)
+            async with ctx.db.session() as session:
+                status = await push.record(
+                    session,
+                    claim,
+                    outcome,
+                    max_attempts=settings.content_push_max_attempts,
+                    backoff=settings.content_push_backoff_seconds,
+                )
+            if status == DeliveryState.DEAD:
+                DEAD_LETTERS.labels(DeadLetterKind.PUSH).inc()
+        except Exception:
+            log.exception("push delivery %s failed", claim.delivery_id)
+        finally:
+            in_flight[claim.channel_id] -= 1
+
+    def free_slots(channel_id: int) -> int:
+        return settings.content_push_per_channel - in_flight.get(channel_id, 0)
+
+    async def step() -> bool:
         async with ctx.db.session() as session:
-            ids = await push.due_ids(session)
-        await _each(ctx, ids, attempt)
+            claims = await push.claim_due(session, free_slots, lease)
+        for claim in claims:
+            in_flight[claim.channel_id] = in_flight.get(claim.channel_id, 0) + 1
+            task = asyncio.create_task(deliver(claim))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        return False
 
-    return _loop(Worker.PUSH, step, min(1.0, settings.content_push_backoff_seconds), state.event(Worker.PUSH))
+    loop = _loop(Worker.PUSH, step, min(1.0, settings.content_push_backoff_seconds), state.event(Worker.PUSH))
+
+    async def run(stop: asyncio.Event) -> None:
+        try:
+            await loop(stop)
+        finally:
+            for task in list(tasks):
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    return run
 
 
 async def scheduler_pass(ctx: ServiceContext) -> int:
@@ -150,8 +213,9 @@ async def scheduler_pass(ctx: ServiceContext) -> int:
 
 
 def scheduler_worker(ctx: ServiceContext, settings: ContentSettings) -> WorkerFn:
-    async def step() -> None:
+    async def step() -> bool:
         await scheduler_pass(ctx)
+        return False
 
     return _loop("scheduler", step, settings.content_scheduler_seconds)
 
@@ -161,7 +225,7 @@ def cache_follower(ctx: ServiceContext, state: ContentState) -> WorkerFn:
     outbox = feed_tables.outbox
     last = -1
 
-    async def step() -> None:
+    async def step() -> bool:
         nonlocal last
         async with ctx.db.session() as session:
             if last < 0:
@@ -178,5 +242,6 @@ def cache_follower(ctx: ServiceContext, state: ContentState) -> WorkerFn:
         if rows:
             last = int(rows[-1][0])
             state.cache.invalidate(*{r[1] for r in rows if r[1]})
+        return False
 
     return _loop("cache follower", step, 1.0)

@@ -101,7 +101,7 @@ async def test_a_redirect_to_loopback_is_not_followed(content_allowing_loopback:
             await content.publish_new("jtj", column, "新开通公交线路")
             log = await _settled(content)
     assert sink.requests == [] and len(redirector.requests) == 2
-    assert log[0]["status"] == "failed" and [e["status"] for e in log[0]["log"]] == [307, 307]
+    assert log[0]["status"] == "dead" and [e["status"] for e in log[0]["log"]] == [307, 307]
 
 
 async def test_an_allow_listed_loopback_receiver_gets_signed_deliveries(

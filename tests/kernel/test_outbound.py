@@ -30,7 +30,7 @@ from services.kernel.outbound import (
 @dataclass
 class LoopbackServer:
     """A tiny HTTP/1.1 server on 127.0.0.1: `ok` answers 204, `tarpit` never answers,
-    `redirect` answers 307 to `location`, `big` answers 200 with a large body."""
+    `redirect` answers 307 to `location`, `fail` answers 503, `big` answers 200 with a large body."""
 
     mode: str = "ok"
     location: str = ""
@@ -53,6 +53,8 @@ class LoopbackServer:
                     f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {self.location}\r\n"
                     "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
                 )
+            elif self.mode == "fail":
+                writer.write(b"HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             elif self.mode == "big":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n")
                 writer.write(b"x" * 1_000_000)

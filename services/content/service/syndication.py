@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -145,13 +145,58 @@ async def create_tasks(
 
 
 async def pending_task_ids(session: AsyncSession, limit: int = 50) -> list[int]:
+    """Due tasks, oldest first; a task that failed waits out its backoff behind the others."""
+    moment = now()
     stmt = (
         select(col(SyndicationTask.id))
         .where(col(SyndicationTask.status) == TaskState.PENDING)
+        .where(
+            or_(
+                col(SyndicationTask.next_attempt_at).is_(None), col(SyndicationTask.next_attempt_at) <= moment
+            )
+        )
         .order_by(col(SyndicationTask.id))
         .limit(limit)
     )
     return [i for i in (await session.execute(stmt)).scalars() if i is not None]
+
+
+async def record_failure(
+    session: AsyncSession, task_id: int, error: str, *, max_attempts: int, backoff: float
+) -> TaskState | None:
+    """Count a failed try: back off exponentially, or make the task a dead letter after the last."""
+    task = await session.get(SyndicationTask, task_id, with_for_update=True)
+    if task is None or task.status != TaskState.PENDING:
+        return None
+    task.attempts += 1
+    task.last_error = error[:300]
+    if task.attempts >= max_attempts:
+        task.status = TaskState.DEAD
+    else:
+        task.next_attempt_at = now() + timedelta(seconds=backoff * 2 ** (task.attempts - 1))
+    return TaskState(task.status)
+
+
+async def dead_tasks(session: AsyncSession, site: str) -> list[SyndicationTask]:
+    stmt = (
+        select(SyndicationTask)
+        .where(col(SyndicationTask.subscriber_site) == site, col(SyndicationTask.status) == TaskState.DEAD)
+        .order_by(col(SyndicationTask.id))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def retry_task(session: AsyncSession, site: str, task_id: int) -> SyndicationTask:
+    task = await session.get(SyndicationTask, task_id)
+    if task is None or task.subscriber_site != site:
+        raise NotFound(f"转载任务 {task_id} 不存在")
+    if task.status != TaskState.DEAD:
+        raise Conflict(f"转载任务 {task_id} 当前状态为 {task.status}，只有失败的任务可以重试")
+    task.status = TaskState.PENDING
+    task.attempts = 0
+    task.next_attempt_at = None
+    wake(session, Worker.SYNDICATION)
+    return task
 
 
 async def make_copy(session: AsyncSession, task_id: int) -> tuple[SyndicationTask, Publication] | None:
