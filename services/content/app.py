@@ -7,11 +7,13 @@ from fastapi import FastAPI
 from services.content.api import routers
 from services.content.api.delivery import DeliveryCacheMiddleware
 from services.content.models import feed_tables, metadata
-from services.content.service.common import Hub, register_hub
+from services.content.service.cache import DeliveryCache
+from services.content.service.common import ContentState, session_options
 from services.content.settings import ContentSettings
 from services.content.workers import cache_follower, push_worker, scheduler_worker, syndication_worker
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
+from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
 from services.kernel.runtime import build_context, migrations_dir
 
 NAME = "content"
@@ -30,22 +32,25 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ContentSettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
-    hub = Hub(settings.content_delivery_cache_entries)
-    register_hub(ctx.db.engine.sync_engine, hub)
-    ctx.extras["hub"] = hub
+    allow = parse_allow(settings.outbound_allow)
+    policy = OutboundPolicy(allow=allow, deadline_seconds=settings.content_push_timeout_seconds)
+    state = ContentState(
+        DeliveryCache(settings.content_delivery_cache_entries), OutboundClient(policy), outbound_allow=allow
+    )
+    ctx.state = state
+    # Content's commit hooks live on its own session class, so only its sessions run them.
+    ctx.db.sessionmaker.configure(**session_options(state))
     ctx.workers.extend(
         [
-            syndication_worker(ctx, hub),
-            push_worker(ctx, hub, settings),
+            syndication_worker(ctx, state, settings),
+            push_worker(ctx, state, settings),
             scheduler_worker(ctx, settings),
-            cache_follower(ctx, hub),
+            cache_follower(ctx, state),
         ]
     )
 
     async def close_push_client() -> None:
-        client = ctx.extras.get("push_client")
-        if client is not None:
-            await client.aclose()
+        await state.push_client.aclose()
 
     ctx.on_shutdown.append(close_push_client)
     app = create_service_app(
@@ -54,5 +59,5 @@ def create_app(
         title=TITLE,
         description="站点管理、栏目管理、内容发布与审核、转载、归档、新媒体推送与前台内容接口。",
     )
-    app.add_middleware(DeliveryCacheMiddleware, cache=hub.cache, max_age=settings.content_delivery_max_age)
+    app.add_middleware(DeliveryCacheMiddleware, cache=state.cache, max_age=settings.content_delivery_max_age)
     return app

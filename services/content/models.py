@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.content.vocab import ColumnKind, DeliveryState, PublicationState, SiteStatus, TaskState
 from services.kernel.db import service_base
 from services.kernel.feed import define_feed_tables, utcnow
 
@@ -37,7 +38,7 @@ class Site(Base, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=200)
-    kind: str = Field(max_length=16)  # portal | department
+    kind: str = Field(max_length=16)  # SiteKind
     parent_code: str | None = Field(default=None, max_length=64)
     host_org: str = Field(default="", max_length=200)
     operator_org: str = Field(default="", max_length=200)
@@ -46,7 +47,7 @@ class Site(Base, table=True):
     icp_no: str = Field(default="", max_length=64)
     psb_no: str = Field(default="", max_length=64)
     responsible_person: str = Field(default="", max_length=100)
-    status: str = Field(default="applying", max_length=16)
+    status: str = Field(default=SiteStatus.APPLYING, max_length=16)
     notice: str | None = Field(default=None, max_length=1000)
     resume_at: datetime | None = _ts()
     # The site whose path now serves this site's content (set when it goes offline).
@@ -84,7 +85,7 @@ class SiteColumn(Base, table=True):
     parent_id: int | None = Field(default=None)
     name: str = Field(max_length=200)
     code: str = Field(default="", max_length=64)
-    kind: str = Field(default="list", max_length=16)  # list | single | link
+    kind: str = Field(default=ColumnKind.LIST, max_length=16)
     description: str = Field(default="", max_length=1000)
     keywords: list[str] = _json(list)
     link_url: str | None = Field(default=None, max_length=1000)
@@ -106,7 +107,7 @@ class Publication(Base, table=True):
     # Null only for notices the platform writes itself (e.g. a site's offline notice).
     resource_id: int | None = Field(default=None, index=True)
     resource_version: int | None = Field(default=None)
-    status: str = Field(default="draft", max_length=16, index=True)
+    status: str = Field(default=PublicationState.DRAFT, max_length=16, index=True)
     title: str = Field(max_length=500)
     body_html: str = Field(default="")
     body_text: str = Field(default="")
@@ -175,8 +176,12 @@ class SyndicationTask(Base, table=True):
     subscriber_site: str = Field(max_length=64, index=True)
     subscriber_column_id: int
     auto_publish: bool = Field(default=False)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending|drafted|done|cancelled
+    status: str = Field(default=TaskState.PENDING, max_length=16, index=True)
     due_at: datetime | None = _ts(nullable=False)
+    # Failed tries wait with exponential backoff; after the last allowed one the task is dead.
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = _ts(index=True)
+    last_error: str = Field(default="", max_length=300)
     target_publication_id: int | None = Field(default=None)
     created_at: datetime | None = _ts()
     completed_at: datetime | None = _ts()
@@ -205,7 +210,7 @@ class PushDelivery(Base, table=True):
     publication_id: int
     event: str = Field(max_length=32)
     payload: dict[str, Any] = _json(dict)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending|delivered|failed
+    status: str = Field(default=DeliveryState.PENDING, max_length=16, index=True)
     attempts: int = Field(default=0)
     next_attempt_at: datetime | None = _ts(nullable=False, index=True)
     log: list[dict[str, Any]] = _json(list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.content.service.common import ContentState
 from tests.content.conftest import Content
 
 
@@ -29,7 +30,7 @@ async def test_etag_304_and_cache_invalidated_on_withdraw(content: Content) -> N
         "ContentSource": "示范市交通运输局办公室",
     }
     assert len(meta["PubDate"]) == 16
-    cache = content.ctx.extras["hub"].cache
+    cache = content.ctx.state_of(ContentState).cache
     hits = cache.hits
     again = await content.deliver("jtj", f"/items/{pid}")
     assert again.content == first.content and again.headers["etag"] == etag

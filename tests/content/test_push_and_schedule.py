@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request, Response
 
+from services.content.service.common import ContentState
 from services.content.workers import scheduler_pass
+from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
 from tests.content.conftest import Content
 
 
@@ -28,11 +30,17 @@ class Receiver:
             return Response(status_code=503 if len(self.received) <= self.fail_first else 204)
 
 
+async def _to_loopback(host: str, port: int) -> list[str]:
+    return ["127.0.0.1"]
+
+
 async def test_published_items_are_pushed_signed_with_retries(content_live: Content) -> None:
     content = content_live
     receiver = Receiver(fail_first=2)
-    content.ctx.extras["push_client"] = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=receiver.app), base_url="http://media.test"
+    content.ctx.state_of(ContentState).push_client = OutboundClient(
+        OutboundPolicy(allow=parse_allow("127.0.0.1/32")),
+        inner=httpx.ASGITransport(app=receiver.app),
+        resolver=_to_loopback,
     )
     await content.site("jtj")
     col = await content.column("jtj", "政务动态")

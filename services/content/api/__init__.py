@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.content.api import admin, delivery, internal, publishing
+from services.content.api import admin, delivery, internal, operations, publishing
 
-routers = [admin.router, publishing.router, delivery.router, internal.router]
+routers = [admin.router, publishing.router, operations.router, delivery.router, internal.router]
 
 __all__ = ["routers"]

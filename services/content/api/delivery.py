@@ -15,12 +15,20 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.content.api.common import HubDep
+from services.content.api.common import SettingsDep, StateDep
+from services.content.delivery_schemas import (
+    ColumnItemsOut,
+    MovedOut,
+    PublicColumnsOut,
+    PublicItemOut,
+    PublicSiteOut,
+)
 from services.content.service import delivery
 from services.content.service.cache import CachedAnswer, DeliveryCache, strong_etag
-from services.content.settings import ContentSettings
+from services.content.service.common import ContentState
 from services.kernel.deps import TENANT_HEADER, RequiredSiteDep, get_ctx
 from services.kernel.errors import NotFound, problem_responses
+from services.kernel.params import IdPath
 
 router = APIRouter(tags=["前台内容发布（按站点）"])
 PREFIX = "/api/content/v1"
@@ -86,17 +94,16 @@ class DeliveryCacheMiddleware:
 Render = Callable[[AsyncSession], Awaitable[delivery.Rendered]]
 
 
-async def _serve(request: Request, hub: Any, site: str, render: Render) -> Response:
-    settings = get_ctx(request).settings
-    max_age = settings.content_delivery_max_age if isinstance(settings, ContentSettings) else 60
-    cache: DeliveryCache = hub.cache
+async def _serve(request: Request, state: ContentState, max_age: int, site: str, render: Render) -> Response:
+    cache = state.cache
     path, query = request.url.path, request.scope["query_string"].decode("latin-1")
     answer = cache.get(site, path, query)
     if answer is None:
         generation = cache.generation(site)
         async with get_ctx(request).db.session() as session:
             status, document, extra = await render(session)
-        body = orjson.dumps(document)
+        # exclude_unset: optional fields (the archive marks of a listing line) appear only when set
+        body = orjson.dumps(document.model_dump(mode="json", exclude_unset=True))
         answer = CachedAnswer(
             status=status,
             body=body,
@@ -110,33 +117,67 @@ async def _serve(request: Request, hub: Any, site: str, render: Render) -> Respo
     return Response(answer.body, status_code=answer.status, headers=headers, media_type="application/json")
 
 
-DOCS = problem_responses(NotFound)
+DOCS: dict[int | str, dict[str, Any]] = {
+    **problem_responses(NotFound),
+    304: {"description": "未修改（ETag 相同）"},
+}
 
 
-@router.get("/site", summary="当前站点信息与 meta", responses=DOCS)
-async def site_info(request: Request, site: RequiredSiteDep, hub: HubDep) -> Response:
-    return await _serve(request, hub, site, lambda s: delivery.render_site(s, site))
+@router.get("/site", response_model=PublicSiteOut, summary="当前站点信息与 meta", responses=DOCS)
+async def site_info(
+    request: Request, site: RequiredSiteDep, state: StateDep, settings: SettingsDep
+) -> Response:
+    return await _serve(
+        request, state, settings.content_delivery_max_age, site, lambda s: delivery.render_site(s, site)
+    )
 
 
-@router.get("/columns", summary="当前站点的栏目", responses=DOCS)
-async def site_columns(request: Request, site: RequiredSiteDep, hub: HubDep) -> Response:
-    return await _serve(request, hub, site, lambda s: delivery.render_columns(s, site))
+@router.get("/columns", response_model=PublicColumnsOut, summary="当前站点的栏目", responses=DOCS)
+async def site_columns(
+    request: Request, site: RequiredSiteDep, state: StateDep, settings: SettingsDep
+) -> Response:
+    return await _serve(
+        request, state, settings.content_delivery_max_age, site, lambda s: delivery.render_columns(s, site)
+    )
 
 
-@router.get("/columns/{column_id}/items", summary="栏目中已发布的信息（分页）", responses=DOCS)
+@router.get(
+    "/columns/{column_id}/items",
+    response_model=ColumnItemsOut,
+    summary="栏目中已发布的信息（分页）",
+    responses=DOCS,
+)
 async def column_items(
     request: Request,
-    column_id: int,
+    column_id: IdPath,
     site: RequiredSiteDep,
-    hub: HubDep,
+    state: StateDep,
+    settings: SettingsDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
     return await _serve(
-        request, hub, site, lambda s: delivery.render_column_items(s, site, column_id, page, size)
+        request,
+        state,
+        settings.content_delivery_max_age,
+        site,
+        lambda s: delivery.render_column_items(s, site, column_id, page, size),
     )
 
 
-@router.get("/items/{item_id}", summary="一条已发布（或已归档）的信息；已迁移的答复 308", responses=DOCS)
-async def item(request: Request, item_id: int, site: RequiredSiteDep, hub: HubDep) -> Response:
-    return await _serve(request, hub, site, lambda s: delivery.render_item(s, site, item_id))
+@router.get(
+    "/items/{item_id}",
+    response_model=PublicItemOut,
+    summary="一条已发布（或已归档）的信息；已迁移的答复 308",
+    responses={**DOCS, 308: {"model": MovedOut, "description": "站点已下线，信息已迁移到门户"}},
+)
+async def item(
+    request: Request, item_id: IdPath, site: RequiredSiteDep, state: StateDep, settings: SettingsDep
+) -> Response:
+    return await _serve(
+        request,
+        state,
+        settings.content_delivery_max_age,
+        site,
+        lambda s: delivery.render_item(s, site, item_id),
+    )

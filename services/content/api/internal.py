@@ -2,64 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
-from sqlmodel import col
 
-from services.content.models import Publication, Site, SiteColumn
-from services.content.service import sites
-from services.content.service.documents import index_document
-from services.content.service.publications import VISIBLE_STATES
+from services.content.schemas import IndexDocumentsOut, RegistryOut
+from services.content.service import publications, sites
+from services.kernel.auth import Principal
 from services.kernel.deps import PrincipalDep, SessionDep
 from services.kernel.errors import Forbidden, problem_responses
+from services.kernel.params import CursorQuery
+from services.kernel.roles import Role
 
 router = APIRouter(tags=["内部接口"])
 
 
-def _require_internal(principal: Any) -> None:
-    if not (principal.is_internal or principal.has_role("platform_admin")):
+def _require_internal(principal: Principal) -> None:
+    if not (principal.is_internal or principal.has_role(Role.PLATFORM_ADMIN)):
         raise Forbidden("仅限平台内部服务调用")
 
 
 @router.get(
-    "/site-registry", summary="站点注册表（网关据此解析租户）", responses=problem_responses(Forbidden)
+    "/site-registry",
+    response_model=RegistryOut,
+    summary="站点注册表（网关据此解析租户）",
+    responses=problem_responses(Forbidden),
 )
-async def site_registry(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+async def site_registry(session: SessionDep, principal: PrincipalDep) -> RegistryOut:
     _require_internal(principal)
     return await sites.registry(session)
 
 
 @router.get(
     "/index-documents",
+    response_model=IndexDocumentsOut,
     summary="已发布与已归档信息的索引文档（按 id）",
     responses=problem_responses(Forbidden),
 )
 async def index_documents(
     session: SessionDep,
     principal: PrincipalDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: CursorQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> dict[str, Any]:
+) -> IndexDocumentsOut:
     _require_internal(principal)
-    stmt = (
-        select(Publication)
-        .where(col(Publication.id) > after, col(Publication.status).in_(VISIBLE_STATES))
-        .order_by(col(Publication.id))
-        .limit(limit)
-    )
-    rows = list((await session.execute(stmt)).scalars())
-    site_names = {row[0]: row[1] for row in await session.execute(select(col(Site.code), col(Site.name)))}
-    column_ids = {p.column_id for p in rows}
-    column_names: dict[int, str] = {}
-    if column_ids:
-        stmt_columns = select(col(SiteColumn.id), col(SiteColumn.name)).where(
-            col(SiteColumn.id).in_(column_ids)
-        )
-        column_names = {row[0]: row[1] for row in await session.execute(stmt_columns) if row[0] is not None}
-    items = [
-        index_document(p, site_names.get(p.site_id, p.site_id), column_names.get(p.column_id, ""))
-        for p in rows
-    ]
-    return {"items": items, "next_after": rows[-1].id if rows else after, "has_more": len(rows) == limit}
+    items, next_after = await publications.index_documents(session, after, limit)
+    return IndexDocumentsOut(items=items, next_after=next_after, has_more=len(items) == limit)

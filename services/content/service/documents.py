@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.content.models import Publication, ReviewRecord
-from services.content.service.common import iso
+from services.content.schemas import ConfidentialityCheck, IndexDocumentOut, PublicationOut, ReviewOut
+from services.content.vocab import PublicationState, RecordAction
 
 # Resource metadata names differ between producers; the first key present wins.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -66,54 +67,59 @@ def summary_of(publication: Publication) -> str:
     return text[:160]
 
 
-def index_document(publication: Publication, site_name: str, column_name: str) -> dict[str, Any]:
+def item_url(publication_id: int | None) -> str:
+    return f"/api/content/v1/items/{publication_id}"
+
+
+def index_document(publication: Publication, site_name: str, column_name: str) -> IndexDocumentOut:
     meta = publication.meta
     written = meta_value(meta, "written_at")
-    return {
-        "publication_id": publication.id,
-        "site": publication.site_id,
-        "site_name": site_name,
-        "column_id": publication.column_id,
-        "column_name": column_name,
-        "status": publication.status,
-        "resource_id": publication.resource_id,
-        "resource_version": publication.resource_version,
-        "title": publication.title,
-        "body_text": publication.body_text,
-        "summary": summary_of(publication),
-        "index_no": publication.index_no,
-        "doc_no": meta_value(meta, "doc_no"),
-        "issuer_org": meta_value(meta, "issuer_org"),
-        "genre": meta_value(meta, "genre"),
-        "topic": meta_value(meta, "topic"),
-        "keywords": keywords_of(meta),
-        "written_at": str(written)[:10] if written else None,
-        "published_at": iso(publication.published_at),
-        "archived_at": iso(publication.archived_at),
-        "validity": meta_value(meta, "validity"),
-        "important": publication.important,
-        "url": f"/api/content/v1/items/{publication.id}",
-    }
+    return IndexDocumentOut(
+        publication_id=publication.id or 0,
+        site=publication.site_id,
+        site_name=site_name,
+        column_id=publication.column_id,
+        column_name=column_name,
+        status=PublicationState(publication.status),
+        resource_id=publication.resource_id,
+        resource_version=publication.resource_version,
+        title=publication.title,
+        body_text=publication.body_text,
+        summary=summary_of(publication),
+        index_no=publication.index_no,
+        doc_no=meta_value(meta, "doc_no"),
+        issuer_org=meta_value(meta, "issuer_org"),
+        genre=meta_value(meta, "genre"),
+        topic=meta_value(meta, "topic"),
+        keywords=keywords_of(meta),
+        written_at=str(written)[:10] if written else None,
+        published_at=publication.published_at,
+        archived_at=publication.archived_at,
+        validity=meta_value(meta, "validity"),
+        important=publication.important,
+        url=item_url(publication.id),
+    )
 
 
-def publication_json(publication: Publication) -> dict[str, Any]:
+def publication_fields(publication: Publication) -> dict[str, Any]:
+    """The fields of `PublicationOut`, for it and the answers that extend it."""
     return {
-        "id": publication.id,
+        "id": publication.id or 0,
         "site": publication.site_id,
         "column_id": publication.column_id,
         "resource_id": publication.resource_id,
         "resource_version": publication.resource_version,
-        "status": publication.status,
+        "status": PublicationState(publication.status),
         "title": publication.title,
         "index_no": publication.index_no,
         "metadata": publication.meta,
         "attachments": publication.attachments,
         "important": publication.important,
-        "publish_at": iso(publication.publish_at),
-        "expire_at": iso(publication.expire_at),
-        "published_at": iso(publication.published_at),
-        "withdrawn_at": iso(publication.withdrawn_at),
-        "archived_at": iso(publication.archived_at),
+        "publish_at": publication.publish_at,
+        "expire_at": publication.expire_at,
+        "published_at": publication.published_at,
+        "withdrawn_at": publication.withdrawn_at,
+        "archived_at": publication.archived_at,
         "review_chain": publication.review_chain,
         "review_round": publication.review_round,
         "review_step": publication.review_step,
@@ -122,26 +128,30 @@ def publication_json(publication: Publication) -> dict[str, Any]:
         "submitted_by": publication.submitted_by,
         "source_publication_id": publication.source_publication_id,
         "moved_from_site": publication.moved_from_site,
-        "created_at": iso(publication.created_at),
-        "updated_at": iso(publication.updated_at),
-        "url": f"/api/content/v1/items/{publication.id}",
+        "created_at": publication.created_at,
+        "updated_at": publication.updated_at,
+        "url": item_url(publication.id),
     }
 
 
-def review_json(record: ReviewRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "round": record.review_round,
-        "step": record.step,
-        "role": record.role,
-        "action": record.action,
-        "actor": record.actor,
-        "actor_name": record.actor_name,
-        "opinion": record.opinion,
-        "confidentiality_check": (
+def publication_out(publication: Publication) -> PublicationOut:
+    return PublicationOut(**publication_fields(publication))
+
+
+def review_out(record: ReviewRecord) -> ReviewOut:
+    return ReviewOut(
+        id=record.id or 0,
+        round=record.review_round,
+        step=record.step,
+        role=record.role,
+        action=RecordAction(record.action),
+        actor=record.actor,
+        actor_name=record.actor_name,
+        opinion=record.opinion,
+        confidentiality_check=(
             None
             if record.confidentiality_passed is None
-            else {"passed": record.confidentiality_passed, "note": record.confidentiality_note}
+            else ConfidentialityCheck(passed=record.confidentiality_passed, note=record.confidentiality_note)
         ),
-        "at": iso(record.at),
-    }
+        at=record.at,
+    )

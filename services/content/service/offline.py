@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.content.models import Publication, Site
+from services.content.schemas import ColumnCreate, OfflineMigrationOut
 from services.content.service import columns, sites
-from services.content.service.common import SHANGHAI, now
-from services.content.service.publications import VISIBLE_STATES, emit_state
+from services.content.service.publications import emit_state
+from services.content.vocab import VISIBLE_STATES, FeedState, PublicationState, SiteKind, SiteStatus
+from services.kernel.clock import SHANGHAI, now
 from services.kernel.errors import Conflict
 
 NOTICE_COLUMN = "通知公告"
@@ -26,7 +28,7 @@ NOTICE_COLUMN = "通知公告"
 async def target_portal(session: AsyncSession, site: Site, default_portal: str) -> Site:
     if site.parent_code:
         parent = await sites.get_site(session, site.parent_code)
-        if parent.kind == "portal":
+        if parent.kind == SiteKind.PORTAL:
             return parent
     portal = await sites.get_site(session, default_portal)
     if portal.code == site.code:
@@ -36,17 +38,17 @@ async def target_portal(session: AsyncSession, site: Site, default_portal: str) 
 
 async def take_offline(
     session: AsyncSession, code: str, actor: str, *, reason: str, portal_code: str, notice_days: int
-) -> dict[str, object]:
+) -> OfflineMigrationOut:
     site = await sites.get_site(session, code)
     portal = await target_portal(session, site, portal_code)
-    await sites.change_status(session, code, "offline", actor, reason=reason)
+    await sites.change_status(session, code, SiteStatus.OFFLINE, actor, reason=reason)
     archive_name = f"{site.name}（已下线）"
     archive_column = await columns.find_by_name(
         session, portal.code, archive_name
     ) or await columns.create_column(
         session,
         portal.code,
-        {"name": archive_name, "kind": "list", "description": f"{site.name}下线后迁移保存的信息"},
+        ColumnCreate(name=archive_name, description=f"{site.name}下线后迁移保存的信息"),
     )
     moved = (
         await session.execute(
@@ -62,8 +64,8 @@ async def take_offline(
         publication.site_id = portal.code
         publication.column_id = archive_column.id or 0
         publication.updated_at = now()
-        moved_ids.append(publication.id)
-        await emit_state(session, publication, "moved")
+        moved_ids.append(publication.id or 0)
+        await emit_state(session, publication, FeedState.MOVED)
     moment = now()
     expires = moment + timedelta(days=max(30, notice_days))
     notice_column = await columns.find_by_name(session, portal.code, NOTICE_COLUMN) or archive_column
@@ -76,7 +78,7 @@ async def take_offline(
     notice = Publication(
         site_id=portal.code,
         column_id=notice_column.id or 0,
-        status="published",
+        status=PublicationState.PUBLISHED,
         title=f"关于{site.name}下线的公告",
         body_html=f"<p>{escape(text)}</p>",
         body_text=text,
@@ -89,15 +91,15 @@ async def take_offline(
         updated_at=moment,
     )
     session.add(notice)
-    await emit_state(session, notice, "published")
+    await emit_state(session, notice, FeedState.PUBLISHED)
     site.moved_to = portal.code
     site.notice = text
     await sites.record(session, site, "offline:migrated", actor, {"portal": portal.code, "moved": moved_ids})
-    return {
-        "site": code,
-        "portal": portal.code,
-        "column_id": archive_column.id,
-        "moved": moved_ids,
-        "notice_id": notice.id,
-        "notice_expires_at": expires.isoformat(),
-    }
+    return OfflineMigrationOut(
+        site=code,
+        portal=portal.code,
+        column_id=archive_column.id or 0,
+        moved=moved_ids,
+        notice_id=notice.id or 0,
+        notice_expires_at=expires,
+    )

@@ -11,14 +11,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.content.models import Publication, ReviewRecord, Site, SiteColumn
+from services.content.schemas import IndexDocumentOut, PublicationCreate, PublicationUpdate
 from services.content.service.columns import get_column
-from services.content.service.common import aware, emit, now, touch
+from services.content.service.common import emit, touch
 from services.content.service.documents import index_document, interprets
+from services.content.vocab import (
+    EDITABLE_STATES,
+    VISIBLE_STATES,
+    ColumnKind,
+    FeedState,
+    PublicationState,
+    RecordAction,
+)
 from services.kernel.auth import Principal
+from services.kernel.clock import aware, now
 from services.kernel.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-
-EDITABLE_STATES = ("draft",)
-VISIBLE_STATES = ("published", "archived")
+from services.kernel.pagination import PageParams, paginate
+from services.kernel.roles import Role
 
 
 async def fetch_version(
@@ -66,10 +75,10 @@ async def names_of(session: AsyncSession, publication: Publication) -> tuple[str
     return site or publication.site_id, column.name if column else ""
 
 
-async def emit_state(session: AsyncSession, publication: Publication, state: str) -> None:
+async def emit_state(session: AsyncSession, publication: Publication, state: FeedState) -> None:
     await session.flush()
     site_name, column_name = await names_of(session, publication)
-    doc = index_document(publication, site_name, column_name)
+    doc = index_document(publication, site_name, column_name).model_dump(mode="json")
     await emit(session, f"publication.{state}", publication.id or 0, doc, publication.site_id)
     touch(session, publication.site_id, publication.moved_from_site)
 
@@ -81,24 +90,29 @@ async def get_publication(session: AsyncSession, publication_id: int, site: str 
     return publication
 
 
-def _dt(value: Any) -> datetime | None:
-    return aware(value) if isinstance(value, datetime) else None
+def _dt(value: datetime | None) -> datetime | None:
+    return aware(value) if value is not None else None
+
+
+async def _placeable(session: AsyncSession, site: str, column_id: int) -> SiteColumn:
+    column = await get_column(session, site, column_id)
+    if column.kind == ColumnKind.LINK:
+        raise ValidationFailed.field("column_id", "链接栏目不能发布信息")
+    return column
 
 
 async def create_publication(
-    session: AsyncSession, client: httpx.AsyncClient, site: str, data: dict[str, Any], actor: str
+    session: AsyncSession, client: httpx.AsyncClient, site: str, body: PublicationCreate, actor: str
 ) -> Publication:
-    column = await get_column(session, site, data["column_id"])
-    if column.kind == "link":
-        raise ValidationFailed.field("column_id", "链接栏目不能发布信息")
-    stored = await fetch_version(client, int(data["resource_id"]), int(data["resource_version"]), site)
+    column = await _placeable(session, site, body.column_id)
+    stored = await fetch_version(client, body.resource_id, body.resource_version, site)
     publication = Publication(
         site_id=site,
         column_id=column.id or 0,
         title="",
-        important=bool(data.get("important", False)),
-        publish_at=_dt(data.get("publish_at")),
-        expire_at=_dt(data.get("expire_at")),
+        important=body.important,
+        publish_at=_dt(body.publish_at),
+        expire_at=_dt(body.expire_at),
         review_chain=list(column.review_chain),
         created_by=actor,
         created_at=now(),
@@ -106,41 +120,46 @@ async def create_publication(
     )
     apply_snapshot(publication, stored)
     session.add(publication)
-    await emit_state(session, publication, "created")
+    await emit_state(session, publication, FeedState.CREATED)
     return publication
 
 
 async def update_publication(
-    session: AsyncSession, client: httpx.AsyncClient, publication: Publication, changes: dict[str, Any]
+    session: AsyncSession, client: httpx.AsyncClient, publication: Publication, changes: PublicationUpdate
 ) -> Publication:
     """Drafts are edited freely; a live item may only move column; archived items never change."""
-    if publication.status == "archived":
+    if publication.status == PublicationState.ARCHIVED:
         raise Conflict("已归档的信息不能修改")
-    moved = changes.get("column_id") is not None and changes["column_id"] != publication.column_id
+    moved = changes.column_id is not None and changes.column_id != publication.column_id
     content_change = any(
-        changes.get(k) is not None
-        for k in ("resource_version", "resource_id", "important", "publish_at", "expire_at")
+        v is not None
+        for v in (
+            changes.resource_version,
+            changes.resource_id,
+            changes.important,
+            changes.publish_at,
+            changes.expire_at,
+        )
     )
     if content_change and publication.status not in EDITABLE_STATES:
         raise Conflict(f"信息当前状态为 {publication.status}，只有草稿可以修改；请撤回后重新提交审核")
-    if moved:
-        column = await get_column(session, publication.site_id, changes["column_id"])
-        if column.kind == "link":
-            raise ValidationFailed.field("column_id", "链接栏目不能发布信息")
+    if changes.column_id is not None and moved:
+        column = await _placeable(session, publication.site_id, changes.column_id)
         publication.column_id = column.id or 0
-    if changes.get("resource_version") is not None:
-        resource_id = int(changes.get("resource_id") or publication.resource_id or 0)
-        stored = await fetch_version(
-            client, resource_id, int(changes["resource_version"]), publication.site_id
-        )
+    if changes.resource_version is not None:
+        resource_id = changes.resource_id or publication.resource_id or 0
+        stored = await fetch_version(client, resource_id, changes.resource_version, publication.site_id)
         apply_snapshot(publication, stored)
-    if changes.get("important") is not None:
-        publication.important = bool(changes["important"])
-    for name in ("publish_at", "expire_at"):
-        if name in changes:
-            setattr(publication, name, _dt(changes[name]))
+    if changes.important is not None:
+        publication.important = changes.important
+    if "publish_at" in changes.model_fields_set:
+        publication.publish_at = _dt(changes.publish_at)
+    if "expire_at" in changes.model_fields_set:
+        publication.expire_at = _dt(changes.expire_at)
     publication.updated_at = now()
-    await emit_state(session, publication, "moved" if moved and not content_change else "updated")
+    await emit_state(
+        session, publication, FeedState.MOVED if moved and not content_change else FeedState.UPDATED
+    )
     return publication
 
 
@@ -148,21 +167,17 @@ async def list_publications(
     session: AsyncSession,
     site: str,
     *,
-    status: str | None,
+    status: PublicationState | None,
     column_id: int | None,
-    offset: int,
-    limit: int,
+    page: PageParams,
 ) -> tuple[list[Publication], int]:
-    from services.kernel.pagination import PageParams, paginate
-
     stmt = select(Publication).where(col(Publication.site_id) == site)
     if status:
         stmt = stmt.where(col(Publication.status) == status)
     if column_id is not None:
         stmt = stmt.where(col(Publication.column_id) == column_id)
     stmt = stmt.order_by(col(Publication.id).desc())
-    rows, total = await paginate(session, stmt, PageParams(page=offset // limit + 1, size=limit))
-    return rows, total
+    return await paginate(session, stmt, page)
 
 
 async def reviews_of(session: AsyncSession, publication_id: int) -> list[ReviewRecord]:
@@ -177,38 +192,62 @@ async def reviews_of(session: AsyncSession, publication_id: int) -> list[ReviewR
 def inbox_filter(principal: Principal) -> Any:
     """Items in review whose pending role the caller holds on the item's site, on any site."""
     if principal.is_internal:
-        return col(Publication.status) == "in_review"
+        return col(Publication.status) == PublicationState.IN_REVIEW
     clauses = []
     for role in {b.role for b in principal.roles}:
         sites = principal.sites_with(role)
-        if None in sites or principal.has_role("platform_admin"):
+        if None in sites or principal.has_role(Role.PLATFORM_ADMIN):
             clauses.append(col(Publication.pending_role) == role)
         else:
             clauses.append(and_(col(Publication.pending_role) == role, col(Publication.site_id).in_(sites)))
-    if principal.has_role("platform_admin"):
-        clauses.append(col(Publication.pending_role) == "platform_admin")
-    return and_(col(Publication.status) == "in_review", or_(*clauses) if clauses else false())
+    if principal.has_role(Role.PLATFORM_ADMIN):
+        clauses.append(col(Publication.pending_role) == Role.PLATFORM_ADMIN)
+    return and_(col(Publication.status) == PublicationState.IN_REVIEW, or_(*clauses) if clauses else false())
 
 
 async def inbox(
-    session: AsyncSession, principal: Principal, offset: int, limit: int
+    session: AsyncSession, principal: Principal, page: PageParams
 ) -> tuple[list[Publication], int]:
-    from services.kernel.pagination import PageParams, paginate
-
     stmt = (
         select(Publication)
         .where(inbox_filter(principal))
         .where(or_(col(Publication.submitted_by).is_(None), col(Publication.submitted_by) != principal.sub))
+        .where(col(Publication.created_by) != principal.sub)
         .where(
             ~select(col(ReviewRecord.id))
             .where(
                 col(ReviewRecord.publication_id) == col(Publication.id),
                 col(ReviewRecord.review_round) == col(Publication.review_round),
                 col(ReviewRecord.actor) == principal.sub,
-                col(ReviewRecord.action) == "approve",
+                col(ReviewRecord.action) == RecordAction.APPROVE,
             )
             .exists()
         )
         .order_by(col(Publication.updated_at), col(Publication.id))
     )
-    return await paginate(session, stmt, PageParams(page=offset // limit + 1, size=limit))
+    return await paginate(session, stmt, page)
+
+
+async def index_documents(
+    session: AsyncSession, after: int, limit: int
+) -> tuple[list[IndexDocumentOut], int]:
+    """Visible publications with ids above `after`, as index documents, and the next cursor."""
+    stmt = (
+        select(Publication)
+        .where(col(Publication.id) > after, col(Publication.status).in_(VISIBLE_STATES))
+        .order_by(col(Publication.id))
+        .limit(limit)
+    )
+    rows = list((await session.execute(stmt)).scalars())
+    site_names = {row[0]: row[1] for row in await session.execute(select(col(Site.code), col(Site.name)))}
+    column_names: dict[int, str] = {}
+    if rows:
+        stmt_columns = select(col(SiteColumn.id), col(SiteColumn.name)).where(
+            col(SiteColumn.id).in_({p.column_id for p in rows})
+        )
+        column_names = {row[0]: row[1] for row in await session.execute(stmt_columns) if row[0] is not None}
+    items = [
+        index_document(p, site_names.get(p.site_id, p.site_id), column_names.get(p.column_id, ""))
+        for p in rows
+    ]
+    return items, (rows[-1].id or after) if rows else after

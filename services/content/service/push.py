@@ -9,24 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.content.models import Channel, Publication, PushDelivery
-from services.content.service.common import iso, now, wake
+from services.content.schemas import ChannelCreate, ChannelCreatedOut, ChannelOut, DeliveryOut
+from services.content.service.common import wake
 from services.content.service.publications import names_of
-from services.kernel.errors import NotFound, ValidationFailed
+from services.content.vocab import DeliveryState, FeedState, Worker
+from services.kernel.clock import now, to_wire
+from services.kernel.errors import Conflict, NotFound, ValidationFailed
+from services.kernel.outbound import IPNetwork, OutboundClient, OutboundError, OutboundRefused, refusal
 
-WORKER = "push"
 SIGNATURE_HEADER = "X-Jiyue-Signature"
 TIMESTAMP_HEADER = "X-Jiyue-Timestamp"
 
@@ -36,45 +41,57 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def channel_json(channel: Channel, *, with_secret: bool = False) -> dict[str, Any]:
-    out = {
-        "id": channel.id,
-        "site": channel.site_id,
-        "name": channel.name,
-        "url": channel.url,
-        "active": channel.active,
-        "created_at": iso(channel.created_at),
-    }
-    if with_secret:
-        out["secret"] = channel.secret
-    return out
+def channel_out(channel: Channel) -> ChannelOut:
+    return ChannelOut(
+        id=channel.id or 0,
+        site=channel.site_id,
+        name=channel.name,
+        url=channel.url,
+        active=channel.active,
+        created_at=channel.created_at,
+    )
 
 
-def delivery_json(d: PushDelivery) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "channel_id": d.channel_id,
-        "publication_id": d.publication_id,
-        "event": d.event,
-        "status": d.status,
-        "attempts": d.attempts,
-        "next_attempt_at": iso(d.next_attempt_at),
-        "delivered_at": iso(d.delivered_at),
-        "log": d.log,
-    }
+def channel_created_out(channel: Channel) -> ChannelCreatedOut:
+    return ChannelCreatedOut(**channel_out(channel).model_dump(), secret=channel.secret)
+
+
+def delivery_out(d: PushDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=d.id or 0,
+        channel_id=d.channel_id,
+        publication_id=d.publication_id,
+        event=d.event,
+        status=DeliveryState(d.status),
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at,
+        delivered_at=d.delivered_at,
+        log=d.log,
+    )
+
+
+def _literal_refused(host: str, allow: tuple[IPNetwork, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return refusal(address, allow) is not None
 
 
 async def create_channel(
-    session: AsyncSession, site: str, name: str, url: str, secret: str | None
+    session: AsyncSession, site: str, body: ChannelCreate, allow: tuple[IPNetwork, ...] = ()
 ) -> Channel:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = urlsplit(body.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailed.field("url", "推送地址须为 http(s) URL")
+    # Names are checked when they are dialled (their addresses can change); literals right away.
+    if _literal_refused(parts.hostname, allow):
+        raise ValidationFailed.field("url", "推送地址不被允许：须为公网地址")
     channel = Channel(
         site_id=site,
-        name=name,
-        url=url,
-        secret=secret or secrets.token_urlsafe(32),
+        name=body.name,
+        url=body.url,
+        secret=body.secret or secrets.token_urlsafe(32),
         active=True,
         created_at=now(),
     )
@@ -110,7 +127,7 @@ async def list_deliveries(session: AsyncSession, site: str, limit: int = 100) ->
     return list((await session.execute(stmt)).scalars())
 
 
-async def enqueue(session: AsyncSession, publication: Publication, event: str) -> int:
+async def enqueue(session: AsyncSession, publication: Publication, event: FeedState) -> int:
     channels = (
         await session.execute(
             select(Channel).where(col(Channel.site_id) == publication.site_id, col(Channel.active).is_(True))
@@ -125,7 +142,7 @@ async def enqueue(session: AsyncSession, publication: Publication, event: str) -
         "column": column_name,
         "title": publication.title,
         "summary": publication.body_text[:200],
-        "published_at": iso(publication.published_at),
+        "published_at": to_wire(publication.published_at) if publication.published_at else None,
         "url": f"/api/content/v1/items/{publication.id}",
     }
     count = 0
@@ -143,55 +160,132 @@ async def enqueue(session: AsyncSession, publication: Publication, event: str) -
         )
         count += 1
     if count:
-        wake(session, WORKER)
+        wake(session, Worker.PUSH)
     return count
 
 
-async def due_ids(session: AsyncSession, limit: int = 20) -> list[int]:
+@dataclass(frozen=True)
+class Claim:
+    """A delivery taken for one try, with what the try needs (read before the transaction ends)."""
+
+    delivery_id: int
+    channel_id: int
+    url: str
+    secret: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None = None
+    error: str | None = None
+    refused: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+async def claim_due(
+    session: AsyncSession, free_slots: Callable[[int], int], lease: timedelta, limit: int = 200
+) -> list[Claim]:
+    """Take due deliveries, at most `free_slots(channel)` per channel, leased for `lease`.
+
+    The lease (a later next_attempt_at) keeps other passes and replicas off a delivery while it
+    is in flight outside any transaction; a try that never records its outcome is retried then.
+    """
     stmt = (
-        select(col(PushDelivery.id))
-        .where(col(PushDelivery.status) == "pending", col(PushDelivery.next_attempt_at) <= now())
-        .order_by(col(PushDelivery.id))
+        select(PushDelivery)
+        .where(col(PushDelivery.status) == DeliveryState.PENDING, col(PushDelivery.next_attempt_at) <= now())
+        .order_by(col(PushDelivery.next_attempt_at), col(PushDelivery.id))
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    return [i for i in (await session.execute(stmt)).scalars() if i is not None]
+    rows = list((await session.execute(stmt)).scalars())
+    channel_ids = {d.channel_id for d in rows}
+    channels = {
+        c.id: c
+        for c in (await session.execute(select(Channel).where(col(Channel.id).in_(channel_ids)))).scalars()
+    }
+    taken: dict[int, int] = {}
+    claims: list[Claim] = []
+    for delivery in rows:
+        channel = channels.get(delivery.channel_id)
+        if channel is None or not channel.active:
+            delivery.status = DeliveryState.FAILED
+            delivery.log = [*delivery.log, {"at": to_wire(now()), "error": "渠道已停用"}]
+            continue
+        if taken.get(delivery.channel_id, 0) >= free_slots(delivery.channel_id):
+            continue
+        taken[delivery.channel_id] = taken.get(delivery.channel_id, 0) + 1
+        delivery.next_attempt_at = now() + lease
+        claims.append(
+            Claim(delivery.id or 0, delivery.channel_id, channel.url, channel.secret, delivery.payload)
+        )
+    return claims
 
 
-async def attempt(
-    session: AsyncSession, delivery_id: int, client: httpx.AsyncClient, *, max_attempts: int, backoff: float
-) -> str:
-    """One try at one delivery; the outcome goes to its log. Returns the new status."""
-    delivery = await session.get(PushDelivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.status != "pending":
-        return "skipped"
-    channel = await session.get(Channel, delivery.channel_id)
-    if channel is None or not channel.active:
-        delivery.status = "failed"
-        delivery.log = [*delivery.log, {"at": iso(now()), "error": "渠道已停用"}]
-        return delivery.status
-    body = orjson.dumps(delivery.payload)
+async def send(client: OutboundClient, claim: Claim) -> Outcome:
+    """One signed POST, outside any database transaction."""
+    body = orjson.dumps(claim.payload)
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
         TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(channel.secret, timestamp, body),
-        "X-Jiyue-Delivery": str(delivery.id),
+        SIGNATURE_HEADER: sign(claim.secret, timestamp, body),
+        "X-Jiyue-Delivery": str(claim.delivery_id),
     }
-    entry: dict[str, Any] = {"at": iso(now()), "attempt": delivery.attempts + 1}
     try:
-        resp = await client.post(channel.url, content=body, headers=headers)
-        entry["status"] = resp.status_code
-        ok = 200 <= resp.status_code < 300
-    except httpx.HTTPError as exc:
-        entry["error"] = f"{type(exc).__name__}: {exc}"[:300]
-        ok = False
+        resp = await client.post(claim.url, content=body, headers=headers)
+    except OutboundError as exc:
+        # The tenant reads this log: the generic text only (details are in the service log).
+        return Outcome(error=exc.public, refused=isinstance(exc, OutboundRefused))
+    return Outcome(status=resp.status_code)
+
+
+async def record(
+    session: AsyncSession, claim: Claim, outcome: Outcome, *, max_attempts: int, backoff: float
+) -> DeliveryState | None:
+    """Write a try's outcome; back off exponentially, or make it a dead letter after the last try."""
+    delivery = await session.get(PushDelivery, claim.delivery_id, with_for_update=True)
+    if delivery is None or delivery.status != DeliveryState.PENDING:
+        return None
+    entry: dict[str, Any] = {"at": to_wire(now()), "attempt": delivery.attempts + 1}
+    if outcome.status is not None:
+        entry["status"] = outcome.status
+    if outcome.error is not None:
+        entry["error"] = outcome.error
     delivery.attempts += 1
     delivery.log = [*delivery.log, entry]
-    if ok:
-        delivery.status = "delivered"
+    if outcome.ok:
+        delivery.status = DeliveryState.DELIVERED
         delivery.delivered_at = now()
+    elif outcome.refused:
+        delivery.status = DeliveryState.FAILED
     elif delivery.attempts >= max_attempts:
-        delivery.status = "failed"
+        delivery.status = DeliveryState.DEAD
     else:
         delivery.next_attempt_at = now() + timedelta(seconds=backoff * 2 ** (delivery.attempts - 1))
-    return delivery.status
+    return DeliveryState(delivery.status)
+
+
+async def dead_deliveries(session: AsyncSession, site: str) -> list[PushDelivery]:
+    stmt = (
+        select(PushDelivery)
+        .where(col(PushDelivery.site_id) == site, col(PushDelivery.status) == DeliveryState.DEAD)
+        .order_by(col(PushDelivery.id))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def retry_delivery(session: AsyncSession, site: str, delivery_id: int) -> PushDelivery:
+    delivery = await session.get(PushDelivery, delivery_id)
+    if delivery is None or delivery.site_id != site:
+        raise NotFound(f"推送记录 {delivery_id} 不存在")
+    if delivery.status != DeliveryState.DEAD:
+        raise Conflict(f"推送记录 {delivery_id} 当前状态为 {delivery.status}，只有失败的推送可以重试")
+    delivery.status = DeliveryState.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = now()
+    wake(session, Worker.PUSH)
+    return delivery

@@ -12,19 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.content.models import Site, SiteDomain, SiteHistory, feed_tables
-from services.content.service.common import SHANGHAI, aware, emit, iso, now, touch
+from services.content.schemas import (
+    RegistryEntryOut,
+    RegistryOut,
+    SiteCreate,
+    SiteHistoryOut,
+    SiteOut,
+    SiteUpdate,
+)
+from services.content.service.common import emit, touch
+from services.content.vocab import SiteStatus
+from services.kernel.clock import SHANGHAI, aware, now, to_wire
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
 from services.kernel.feed import read_changes
 
 SITE_CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 # 网站标识码: a 6-digit administrative division code + 4 digits, or `bm` + 8 digits.
 ID_CODE = re.compile(r"^(\d{10}|bm\d{8})$")
-KINDS = ("portal", "department")
 MAX_SUSPEND_DAYS = 30
-TRANSITIONS = {
-    "online": ("applying", "suspended"),
-    "suspended": ("online",),
-    "offline": ("applying", "online", "suspended"),
+# target status -> the statuses it may be reached from
+TRANSITIONS: dict[SiteStatus, tuple[SiteStatus, ...]] = {
+    SiteStatus.ONLINE: (SiteStatus.APPLYING, SiteStatus.SUSPENDED),
+    SiteStatus.SUSPENDED: (SiteStatus.ONLINE,),
+    SiteStatus.OFFLINE: (SiteStatus.APPLYING, SiteStatus.ONLINE, SiteStatus.SUSPENDED),
 }
 
 EDITABLE = (
@@ -58,35 +68,35 @@ def validate_id_code(value: str) -> str:
     return value
 
 
-def registry_entry(site: Site) -> dict[str, Any]:
-    return {
-        "code": site.code,
-        "name": site.name,
-        "status": site.status,
-        "domains": list(site.domains),
-        "notice": site.notice,
-        "redirect_to": f"/sites/{site.moved_to}" if site.moved_to else None,
-        "resume_at": iso(site.resume_at),
-    }
+def registry_entry(site: Site) -> RegistryEntryOut:
+    return RegistryEntryOut(
+        code=site.code,
+        name=site.name,
+        status=SiteStatus(site.status),
+        domains=list(site.domains),
+        notice=site.notice,
+        redirect_to=f"/sites/{site.moved_to}" if site.moved_to else None,
+        resume_at=site.resume_at,
+    )
 
 
-def site_json(site: Site) -> dict[str, Any]:
-    return {
-        **registry_entry(site),
-        "id": site.id,
-        "kind": site.kind,
-        "parent_code": site.parent_code,
-        "host_org": site.host_org,
-        "operator_org": site.operator_org,
-        "id_code": site.id_code,
-        "icp_no": site.icp_no,
-        "psb_no": site.psb_no,
-        "responsible_person": site.responsible_person,
-        "moved_to": site.moved_to,
-        "require_interpretation": site.require_interpretation,
-        "created_at": iso(site.created_at),
-        "updated_at": iso(site.updated_at),
-    }
+def site_out(site: Site) -> SiteOut:
+    return SiteOut(
+        **registry_entry(site).model_dump(),
+        id=site.id or 0,
+        kind=site.kind,
+        parent_code=site.parent_code,
+        host_org=site.host_org,
+        operator_org=site.operator_org,
+        id_code=site.id_code,
+        icp_no=site.icp_no,
+        psb_no=site.psb_no,
+        responsible_person=site.responsible_person,
+        moved_to=site.moved_to,
+        require_interpretation=site.require_interpretation,
+        created_at=site.created_at,
+        updated_at=site.updated_at,
+    )
 
 
 async def get_site(session: AsyncSession, code: str) -> Site:
@@ -105,7 +115,8 @@ async def record(session: AsyncSession, site: Site, action: str, actor: str, det
     await session.flush()
     touch(session, site.code)
     topic = {"created": "site.created", "status": "site.status"}.get(action.split(":")[0], "site.updated")
-    await emit(session, topic, site.code, {**registry_entry(site), "action": action}, site.code)
+    entry = registry_entry(site).model_dump(mode="json")
+    await emit(session, topic, site.code, {**entry, "action": action}, site.code)
 
 
 async def _set_domains(session: AsyncSession, site: Site, domains: list[str]) -> None:
@@ -130,53 +141,51 @@ async def _set_domains(session: AsyncSession, site: Site, domains: list[str]) ->
     site.domains = normalised
 
 
-async def create_site(session: AsyncSession, data: dict[str, Any], actor: str) -> Site:
-    code = data["code"]
+async def create_site(session: AsyncSession, body: SiteCreate, actor: str) -> Site:
+    code = body.code
     if not SITE_CODE.match(code):
         raise ValidationFailed.field("code", "站点代码须为小写字母开头的 2-64 位字母、数字、- 或 _")
-    if data.get("kind", "department") not in KINDS:
-        raise ValidationFailed.field("kind", "站点类型须为 portal 或 department")
     if (await session.execute(select(col(Site.id)).where(col(Site.code) == code))).first():
         raise Conflict(f"站点代码 {code} 已存在")
-    if data.get("parent_code"):
-        await get_site(session, data["parent_code"])
+    if body.parent_code:
+        await get_site(session, body.parent_code)
     site = Site(
         code=code,
-        name=data["name"],
-        kind=data.get("kind", "department"),
-        parent_code=data.get("parent_code"),
-        host_org=data.get("host_org") or "",
-        operator_org=data.get("operator_org") or "",
-        id_code=validate_id_code(data["id_code"]),
-        icp_no=data.get("icp_no") or "",
-        psb_no=data.get("psb_no") or "",
-        responsible_person=data.get("responsible_person") or "",
-        require_interpretation=bool(data.get("require_interpretation", False)),
-        status="applying",
+        name=body.name,
+        kind=body.kind,
+        parent_code=body.parent_code,
+        host_org=body.host_org,
+        operator_org=body.operator_org,
+        id_code=validate_id_code(body.id_code),
+        icp_no=body.icp_no,
+        psb_no=body.psb_no,
+        responsible_person=body.responsible_person,
+        require_interpretation=body.require_interpretation,
+        status=SiteStatus.APPLYING,
         created_at=now(),
         updated_at=now(),
     )
     session.add(site)
-    await _set_domains(session, site, data.get("domains") or [])
+    await _set_domains(session, site, body.domains)
     await session.flush()
     await record(session, site, "created", actor, {"domains": site.domains})
     return site
 
 
-async def update_site(session: AsyncSession, code: str, changes: dict[str, Any], actor: str) -> Site:
+async def update_site(session: AsyncSession, code: str, changes: SiteUpdate, actor: str) -> Site:
     site = await get_site(session, code)
-    before = site_json(site)
-    if "id_code" in changes and changes["id_code"] is not None:
-        site.id_code = validate_id_code(changes["id_code"])
-    for name in EDITABLE:
-        if name in changes and changes[name] is not None:
-            setattr(site, name, changes[name])
-    if changes.get("parent_code"):
-        await get_site(session, changes["parent_code"])
-    if changes.get("domains") is not None:
-        await _set_domains(session, site, changes["domains"])
+    before = site_out(site).model_dump(mode="json")
+    if changes.id_code is not None:
+        site.id_code = validate_id_code(changes.id_code)
+    if changes.parent_code:
+        await get_site(session, changes.parent_code)
+    for name, value in changes.model_dump(include=set(EDITABLE), exclude_unset=True).items():
+        if value is not None:
+            setattr(site, name, value)
+    if changes.domains is not None:
+        await _set_domains(session, site, changes.domains)
     site.updated_at = now()
-    after = site_json(site)
+    after = site_out(site).model_dump(mode="json")
     diff = {
         k: {"from": before[k], "to": after[k]}
         for k in after
@@ -202,7 +211,7 @@ async def suspensions_in_year(session: AsyncSession, code: str, when: datetime) 
 async def change_status(
     session: AsyncSession,
     code: str,
-    target: str,
+    target: SiteStatus,
     actor: str,
     *,
     resume_at: datetime | None = None,
@@ -216,8 +225,8 @@ async def change_status(
         raise Conflict(f"站点当前状态为 {site.status}，不能变更为 {target}")
     moment = now()
     detail: dict[str, Any] = {"from": site.status, "reason": reason}
-    if target == "suspended":
-        resume = aware(resume_at)
+    if target == SiteStatus.SUSPENDED:
+        resume = aware(resume_at) if resume_at is not None else None
         if resume is None:
             raise ValidationFailed.field("resume_at", "临时关停须给出恢复时间")
         if resume <= moment:
@@ -227,9 +236,9 @@ async def change_status(
         if await suspensions_in_year(session, code, moment) >= 1:
             raise Conflict("该网站本年度已临时关停过一次，一年内只能临时关停一次")
         site.resume_at = resume
-        site.notice = reason or f"{site.name}临时关停，预计于 {iso(resume)} 恢复访问。"
-        detail["resume_at"] = iso(resume)
-    elif target == "online":
+        site.notice = reason or f"{site.name}临时关停，预计于 {to_wire(resume)} 恢复访问。"
+        detail["resume_at"] = to_wire(resume)
+    elif target == SiteStatus.ONLINE:
         site.resume_at = None
         site.notice = None
     site.status = target
@@ -239,11 +248,13 @@ async def change_status(
 
 
 async def due_resumes(session: AsyncSession) -> list[str]:
-    stmt = select(col(Site.code)).where(col(Site.status) == "suspended", col(Site.resume_at) <= now())
+    stmt = select(col(Site.code)).where(
+        col(Site.status) == SiteStatus.SUSPENDED, col(Site.resume_at) <= now()
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-async def history(session: AsyncSession, code: str) -> list[dict[str, Any]]:
+async def history(session: AsyncSession, code: str) -> list[SiteHistoryOut]:
     await get_site(session, code)
     rows = (
         await session.execute(
@@ -251,10 +262,10 @@ async def history(session: AsyncSession, code: str) -> list[dict[str, Any]]:
         )
     ).scalars()
     return [
-        {"id": r.id, "action": r.action, "actor": r.actor, "detail": r.detail, "at": iso(r.at)} for r in rows
+        SiteHistoryOut(id=r.id or 0, action=r.action, actor=r.actor, detail=r.detail, at=r.at) for r in rows
     ]
 
 
-async def registry(session: AsyncSession) -> dict[str, Any]:
+async def registry(session: AsyncSession) -> RegistryOut:
     _, head = await read_changes(session, feed_tables, 0, 0, None)
-    return {"items": [registry_entry(s) for s in await list_sites(session)], "cursor": head}
+    return RegistryOut(items=[registry_entry(s) for s in await list_sites(session)], cursor=head)

@@ -9,21 +9,35 @@ create tasks, so nobody can push into a site that has not subscribed.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.content.models import Publication, Site, Subscription, SyndicationTask
+from services.content.models import Publication, Site, SiteColumn, Subscription, SyndicationTask
+from services.content.schemas import SubscriptionCreate, SubscriptionOut, TaskOut
 from services.content.service.columns import get_column
-from services.content.service.common import aware, iso, now, wake
+from services.content.service.common import wake
 from services.content.service.publications import emit_state
+from services.content.vocab import (
+    OPEN_TASK_STATES,
+    VISIBLE_STATES,
+    FeedState,
+    PublicationState,
+    TaskState,
+    Worker,
+)
+from services.kernel.clock import aware, now
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
 
-WORKER = "syndication"
-DEADLINE_HOURS = 12
+# Copies that a withdrawn source takes down with it.
+LIVE_COPY_STATES = (
+    PublicationState.DRAFT,
+    PublicationState.IN_REVIEW,
+    PublicationState.APPROVED,
+    PublicationState.PUBLISHED,
+)
 
 
 async def _ancestors(session: AsyncSession, site_code: str) -> list[str]:
@@ -39,12 +53,9 @@ async def _ancestors(session: AsyncSession, site_code: str) -> list[str]:
         current = parent
 
 
-async def subscribe(
-    session: AsyncSession, site: str, column_id: int, source_column_id: int, auto_publish: bool, actor: str
-) -> Subscription:
-    column = await get_column(session, site, column_id)
-    from services.content.models import SiteColumn
-
+async def subscribe(session: AsyncSession, site: str, body: SubscriptionCreate, actor: str) -> Subscription:
+    column = await get_column(session, site, body.column_id)
+    source_column_id = body.source_column_id
     source = await session.get(SiteColumn, source_column_id)
     if source is None or source.deleted:
         raise NotFound(f"来源栏目 {source_column_id} 不存在")
@@ -63,7 +74,7 @@ async def subscribe(
         subscriber_column_id=column.id or 0,
         source_site=source.site_id,
         source_column_id=source_column_id,
-        auto_publish=auto_publish,
+        auto_publish=body.auto_publish,
         created_by=actor,
         created_at=now(),
     )
@@ -86,19 +97,21 @@ async def unsubscribe(session: AsyncSession, site: str, subscription_id: int) ->
     await session.delete(subscription)
 
 
-def subscription_json(s: Subscription) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "site": s.subscriber_site,
-        "column_id": s.subscriber_column_id,
-        "source_site": s.source_site,
-        "source_column_id": s.source_column_id,
-        "auto_publish": s.auto_publish,
-        "created_at": iso(s.created_at),
-    }
+def subscription_out(s: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=s.id or 0,
+        site=s.subscriber_site,
+        column_id=s.subscriber_column_id,
+        source_site=s.source_site,
+        source_column_id=s.source_column_id,
+        auto_publish=s.auto_publish,
+        created_at=s.created_at,
+    )
 
 
-async def create_tasks(session: AsyncSession, source: Publication, went_live: Any) -> int:
+async def create_tasks(
+    session: AsyncSession, source: Publication, went_live: datetime, deadline: timedelta
+) -> int:
     subscriptions = (
         await session.execute(
             select(Subscription).where(col(Subscription.source_column_id) == source.column_id)
@@ -121,39 +134,82 @@ async def create_tasks(session: AsyncSession, source: Publication, went_live: An
                 subscriber_site=s.subscriber_site,
                 subscriber_column_id=s.subscriber_column_id,
                 auto_publish=s.auto_publish,
-                due_at=went_live + timedelta(hours=DEADLINE_HOURS),
+                due_at=went_live + deadline,
                 created_at=now(),
             )
         )
         count += 1
     if count:
-        wake(session, WORKER)
+        wake(session, Worker.SYNDICATION)
     return count
 
 
 async def pending_task_ids(session: AsyncSession, limit: int = 50) -> list[int]:
+    """Due tasks, oldest first; a task that failed waits out its backoff behind the others."""
+    moment = now()
     stmt = (
         select(col(SyndicationTask.id))
-        .where(col(SyndicationTask.status) == "pending")
+        .where(col(SyndicationTask.status) == TaskState.PENDING)
+        .where(
+            or_(
+                col(SyndicationTask.next_attempt_at).is_(None), col(SyndicationTask.next_attempt_at) <= moment
+            )
+        )
         .order_by(col(SyndicationTask.id))
         .limit(limit)
     )
     return [i for i in (await session.execute(stmt)).scalars() if i is not None]
 
 
-async def run_task(session: AsyncSession, task_id: int) -> None:
-    """Make the subscriber's copy; idempotent (a done task is left alone)."""
-    from services.content.service.review import go_live
+async def record_failure(
+    session: AsyncSession, task_id: int, error: str, *, max_attempts: int, backoff: float
+) -> TaskState | None:
+    """Count a failed try: back off exponentially, or make the task a dead letter after the last."""
+    task = await session.get(SyndicationTask, task_id, with_for_update=True)
+    if task is None or task.status != TaskState.PENDING:
+        return None
+    task.attempts += 1
+    task.last_error = error[:300]
+    if task.attempts >= max_attempts:
+        task.status = TaskState.DEAD
+    else:
+        task.next_attempt_at = now() + timedelta(seconds=backoff * 2 ** (task.attempts - 1))
+    return TaskState(task.status)
 
+
+async def dead_tasks(session: AsyncSession, site: str) -> list[SyndicationTask]:
+    stmt = (
+        select(SyndicationTask)
+        .where(col(SyndicationTask.subscriber_site) == site, col(SyndicationTask.status) == TaskState.DEAD)
+        .order_by(col(SyndicationTask.id))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def retry_task(session: AsyncSession, site: str, task_id: int) -> SyndicationTask:
+    task = await session.get(SyndicationTask, task_id)
+    if task is None or task.subscriber_site != site:
+        raise NotFound(f"转载任务 {task_id} 不存在")
+    if task.status != TaskState.DEAD:
+        raise Conflict(f"转载任务 {task_id} 当前状态为 {task.status}，只有失败的任务可以重试")
+    task.status = TaskState.PENDING
+    task.attempts = 0
+    task.next_attempt_at = None
+    wake(session, Worker.SYNDICATION)
+    return task
+
+
+async def make_copy(session: AsyncSession, task_id: int) -> tuple[SyndicationTask, Publication] | None:
+    """The subscriber's draft copy of a pending task's source, or None when nothing is to be done."""
     # Row lock: two replicas woken for the same task must not both make a copy (PostgreSQL).
     task = await session.get(SyndicationTask, task_id, with_for_update=True)
-    if task is None or task.status != "pending":
-        return
+    if task is None or task.status != TaskState.PENDING:
+        return None
     source = await session.get(Publication, task.source_publication_id)
-    if source is None or source.status not in ("published", "archived"):
-        task.status = "cancelled"
+    if source is None or source.status not in VISIBLE_STATES:
+        task.status = TaskState.CANCELLED
         task.completed_at = now()
-        return
+        return None
     column = await get_column(session, task.subscriber_site, task.subscriber_column_id)
     copy = Publication(
         site_id=task.subscriber_site,
@@ -174,53 +230,50 @@ async def run_task(session: AsyncSession, task_id: int) -> None:
         updated_at=now(),
     )
     session.add(copy)
-    await emit_state(session, copy, "created")
-    if task.auto_publish:
-        copy.status = "approved"
-        await go_live(session, copy, None, {"opinion": f"自动转载自信息 {source.id}"})
-    # The task is met when the copy is live; a draft still awaits the subscriber's review.
+    await emit_state(session, copy, FeedState.CREATED)
+    return task, copy
+
+
+def settle(task: SyndicationTask, copy: Publication) -> None:
+    """The task is met when the copy is live; a draft still awaits the subscriber's review."""
     task.target_publication_id = copy.id
-    task.status = "done" if copy.status == "published" else "drafted"
-    task.completed_at = now() if task.status == "done" else None
+    task.status = TaskState.DONE if copy.status == PublicationState.PUBLISHED else TaskState.DRAFTED
+    task.completed_at = now() if task.status == TaskState.DONE else None
 
 
 async def copy_went_live(session: AsyncSession, copy: Publication) -> None:
     stmt = select(SyndicationTask).where(col(SyndicationTask.target_publication_id) == copy.id)
     for task in (await session.execute(stmt)).scalars():
-        if task.status == "drafted":
-            task.status = "done"
+        if task.status == TaskState.DRAFTED:
+            task.status = TaskState.DONE
             task.completed_at = now()
 
 
-async def withdraw_copies(session: AsyncSession, source: Publication) -> None:
-    from services.content.service.review import take_down
-
+async def cancel_for(session: AsyncSession, source: Publication) -> list[Publication]:
+    """Cancel the open tasks of a withdrawn source; answers the copies to take down with it."""
     tasks = (
         await session.execute(
             select(SyndicationTask).where(
                 col(SyndicationTask.source_publication_id) == source.id,
-                col(SyndicationTask.status).in_(("pending", "drafted")),
+                col(SyndicationTask.status).in_(OPEN_TASK_STATES),
             )
         )
     ).scalars()
     for task in tasks:
-        task.status = "cancelled"
+        task.status = TaskState.CANCELLED
         task.completed_at = now()
-    copies = (
-        await session.execute(
-            select(Publication).where(
-                col(Publication.source_publication_id) == source.id,
-                col(Publication.status).in_(("draft", "in_review", "approved", "published")),
-            )
+    copies = await session.execute(
+        select(Publication).where(
+            col(Publication.source_publication_id) == source.id,
+            col(Publication.status).in_(LIVE_COPY_STATES),
         )
-    ).scalars()
-    for copy in list(copies):
-        await take_down(session, copy, None, {"opinion": f"来源信息 {source.id} 已撤回，转载随之撤回"})
+    )
+    return list(copies.scalars())
 
 
 async def list_tasks(
-    session: AsyncSession, sites: set[str | None], overdue: bool, status: str | None
-) -> list[dict[str, Any]]:
+    session: AsyncSession, sites: set[str | None], overdue: bool, status: TaskState | None
+) -> list[TaskOut]:
     stmt = select(SyndicationTask).order_by(col(SyndicationTask.due_at), col(SyndicationTask.id))
     if None not in sites:
         stmt = stmt.where(col(SyndicationTask.subscriber_site).in_([s for s in sites if s]))
@@ -229,23 +282,24 @@ async def list_tasks(
     moment = now()
     out = []
     for t in (await session.execute(stmt.limit(500))).scalars():
-        late = t.status in ("pending", "drafted") and (aware(t.due_at) or moment) < moment
+        due = aware(t.due_at) if t.due_at is not None else moment
+        late = t.status in OPEN_TASK_STATES and due < moment
         if overdue and not late:
             continue
         out.append(
-            {
-                "id": t.id,
-                "source_publication_id": t.source_publication_id,
-                "subscription_id": t.subscription_id,
-                "site": t.subscriber_site,
-                "column_id": t.subscriber_column_id,
-                "auto_publish": t.auto_publish,
-                "status": t.status,
-                "due_at": iso(t.due_at),
-                "overdue": late,
-                "target_publication_id": t.target_publication_id,
-                "created_at": iso(t.created_at),
-                "completed_at": iso(t.completed_at),
-            }
+            TaskOut(
+                id=t.id or 0,
+                source_publication_id=t.source_publication_id,
+                subscription_id=t.subscription_id,
+                site=t.subscriber_site,
+                column_id=t.subscriber_column_id,
+                auto_publish=t.auto_publish,
+                status=TaskState(t.status),
+                due_at=due,
+                overdue=late,
+                target_publication_id=t.target_publication_id,
+                created_at=t.created_at,
+                completed_at=t.completed_at,
+            )
         )
     return out
