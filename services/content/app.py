@@ -9,7 +9,13 @@ from services.content.api.delivery import DeliveryCacheMiddleware
 from services.content.models import feed_tables, metadata
 from services.content.service.common import Hub, register_hub
 from services.content.settings import ContentSettings
-from services.content.workers import cache_follower, push_worker, scheduler_worker, syndication_worker
+from services.content.workers import (
+    cache_follower,
+    push_worker,
+    scheduler_worker,
+    syndication_worker,
+    takedown_consumer,
+)
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.runtime import build_context, migrations_dir
@@ -48,6 +54,7 @@ def create_app(
             await client.aclose()
 
     ctx.on_shutdown.append(close_push_client)
+    ctx.consumers.append(takedown_consumer(ctx, settings))
     app = create_service_app(
         ctx,
         routers,

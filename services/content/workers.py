@@ -20,10 +20,23 @@ from sqlmodel import col
 from services.content.models import Publication, feed_tables
 from services.content.service import push, review, sites, syndication
 from services.content.service.common import Hub, now
+from services.content.service.takedown import TOPIC as TAKEDOWN_TOPIC
+from services.content.service.takedown import TakedownConsumer
 from services.content.settings import ContentSettings
 from services.kernel.context import ServiceContext, Worker
 
 log = logging.getLogger("jiyue.content.workers")
+
+
+def takedown_consumer(ctx: ServiceContext, settings: ContentSettings) -> TakedownConsumer:
+    """Withdraws the publications of resources a platform administrator took down."""
+    return TakedownConsumer(
+        ctx.db,
+        feed_tables,
+        ctx.feed_fetcher("resources", topics=[TAKEDOWN_TOPIC]),
+        poll_seconds=settings.feed_poll_seconds,
+        lease_seconds=settings.feed_lease_seconds,
+    )
 
 
 async def _idle(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
