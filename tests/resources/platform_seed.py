@@ -13,7 +13,11 @@ import httpx
 from tests.identity.helpers import bearer, internal_token, make_user, strong_password, user_token
 from tests.support.platform import Platform
 
-PDF = b"%PDF-1.4\n%\xe5\xb1\x85\xe6\xb0\x91\n1 0 obj<<>>endobj\n" + b"7" * 300 + b"\n%%EOF\n"
+PDF = (
+    b"%PDF-1.4\n%\xe5\xb1\x85\xe6\xb0\x91\n1 0 obj<<>>endobj\n% JIYUE-A-SECRET-PDF\n"
+    + b"7" * 300
+    + b"\n%%EOF\n"
+)
 CHECK = {"opinion": "同意", "confidentiality_check": {"passed": True, "note": ""}}
 
 
@@ -38,6 +42,7 @@ class City:
     internal: dict[str, str]
     people: dict[str, dict[str, str]] = field(default_factory=dict)
     columns: dict[str, int] = field(default_factory=dict)
+    user_ids: dict[str, int] = field(default_factory=dict)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -72,7 +77,7 @@ class City:
 
     async def add_person(self, name: str, roles: list[tuple[str, str | None]]) -> dict[str, str]:
         raw = self.internal["Authorization"].removeprefix("Bearer ")
-        _, password = await make_user(self.client, raw, name, roles)
+        self.user_ids[name], password = await make_user(self.client, raw, name, roles)
         self.people[name] = bearer(await user_token(self.client, name, password))
         return self.people[name]
 
