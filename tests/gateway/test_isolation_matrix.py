@@ -169,7 +169,7 @@ async def test_no_site_owned_operation_leaks_across_tenants(tmp_path: Path) -> N
                     continue  # entitled writes would change the seeds; entitlement is not the question
                 for label, (prefix, extra) in variants.items():
                     headers = {**headers_of[caller], **extra}
-                    body = {} if case.method in ("post", "put", "patch") else None
+                    body: dict[str, Any] | None = {} if case.method in ("post", "put", "patch") else None
                     resp = await c.request(
                         case.method.upper(), prefix + case.path, json=body, headers=headers
                     )
