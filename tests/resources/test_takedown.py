@@ -53,7 +53,9 @@ async def test_an_object_is_public_only_while_a_live_publication_shows_it(
     assert (await client.get(URL, headers={"If-None-Match": etag})).status_code == 404
     assert (await client.get(URL)).status_code == 404
 
-    retired = await client.post(f"{API}/resources/{rid}/retire", json={"reason": "废止"}, headers=actors.admin)
+    retired = await client.post(
+        f"{API}/resources/{rid}/retire", json={"reason": "废止"}, headers=actors.admin
+    )
     assert retired.status_code == 200, retired.text
     # A retired resource's objects stay closed even if a late event says a page shows it.
     await feed(app, [publication_event(3, 62, rid, "published")])
