@@ -1,5 +1,6 @@
-"""A takedown end to end through the gateway: object, item and search hit gone within 1 s on
-every path (no prefix, prefix, Host), a conditional request with the old ETag included."""
+"""A takedown end to end through the gateway: the object gone at once and the item and search
+hit gone within a bounded wait (figure printed) on every path (no prefix, prefix, Host), a
+conditional request with the old ETag included."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def _fast_argon2(_isolated_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
 
 
-async def test_takedown_reaches_objects_items_and_search_within_a_second(tmp_path: Path) -> None:
+async def test_takedown_reaches_objects_items_and_search_on_every_path(tmp_path: Path) -> None:
     # The gateway drops a site's cached search answers when content's feed says a publication
     # changed, which can be before search has dropped the document from its index; an answer
     # cached in between lives for the search TTL (5 s by default). A short TTL bounds that here;
@@ -93,8 +94,10 @@ async def test_takedown_reaches_objects_items_and_search_within_a_second(tmp_pat
         elapsed = time.monotonic() - started
         figures = ", ".join(f"{label}: {t * 1000:.0f} ms" for label, t in sorted(gone_at.items()))
         print(f"takedown gone on every path after {elapsed * 1000:.0f} ms ({figures})")
+        # The objects were gone at once (asserted above, no waiting). Item and search follow
+        # through three feed hops; the figure is printed, not asserted (COMMON: no timed tests,
+        # the machine is shared): ~0.2-0.8 s here, up to ~1.5 s under heavy load.
         assert await all_gone(), figures
-        assert elapsed < 1.0, figures
         for path, headers in objects:
             assert (await c.get(path, headers={**headers, "If-None-Match": etag})).status_code == 404
         usages = await c.get(f"/api/resources/v1/resources/{rid}/usages", headers=city.people["editor_mzj"])
