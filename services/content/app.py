@@ -10,7 +10,13 @@ from services.content.models import feed_tables, metadata
 from services.content.service.cache import DeliveryCache
 from services.content.service.common import ContentState, session_options
 from services.content.settings import ContentSettings
-from services.content.workers import cache_follower, push_worker, scheduler_worker, syndication_worker
+from services.content.workers import (
+    cache_follower,
+    push_worker,
+    scheduler_worker,
+    syndication_worker,
+    takedown_consumer,
+)
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
@@ -53,6 +59,7 @@ def create_app(
         await state.push_client.aclose()
 
     ctx.on_shutdown.append(close_push_client)
+    ctx.consumers.append(takedown_consumer(ctx, settings))
     app = create_service_app(
         ctx,
         routers,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.content.models import Publication
 from services.content.schemas import ActionBody
@@ -130,3 +132,28 @@ async def expire(session: AsyncSession, publication_id: int) -> None:
     publication = await session.get(Publication, publication_id, with_for_update=True)
     if publication is not None and publication.status == State.PUBLISHED:
         await take_down(session, publication, None, ActionBody(opinion="到期自动下线"))
+
+
+# What a takedown can withdraw; archived items are frozen by the archive rules and stay (their
+# attachments are unreachable all the same: resources blocks the bytes).
+WITHDRAWABLE = (State.DRAFT, State.IN_REVIEW, State.APPROVED, State.PUBLISHED)
+
+
+async def withdraw_uses(session: AsyncSession, resource_id: int, reason: str) -> list[int]:
+    """A platform takedown (下架) of a resource: every publication using it is taken down."""
+    rows = (
+        await session.execute(
+            select(Publication)
+            .where(col(Publication.resource_id) == resource_id, col(Publication.status).in_(WITHDRAWABLE))
+            .order_by(col(Publication.id))
+            .with_for_update()
+        )
+    ).scalars()
+    withdrawn: list[int] = []
+    for publication in list(rows):
+        if publication.status not in WITHDRAWABLE:  # a copy an earlier take_down already withdrew
+            continue
+        await take_down(session, publication, None, ActionBody(opinion=f"资源已被平台下架：{reason}"))
+        assert publication.id is not None
+        withdrawn.append(publication.id)
+    return withdrawn

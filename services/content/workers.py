@@ -31,10 +31,40 @@ from services.content.vocab import (
     Worker,
 )
 from services.kernel.clock import now
+from services.kernel.consumer import FeedConsumer
 from services.kernel.context import ServiceContext
 from services.kernel.context import Worker as WorkerFn
+from services.kernel.feed import FeedEvent
 
 log = logging.getLogger("jiyue.content.workers")
+
+
+TAKEDOWN_TOPIC = "resource.takendown"
+
+
+class TakedownConsumer(FeedConsumer):
+    """Follows resources' feed for takedowns; idempotent (a replay finds nothing left to withdraw).
+
+    The resource's takedown withdraws its publications through the ordinary path, so search drops
+    the hit on `publication.withdrawn` and the delivery caches let go of the item on commit.
+    """
+
+    name = "resources-takedowns"
+
+    async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
+        if event.topic == TAKEDOWN_TOPIC:
+            await flows.withdraw_uses(session, int(event.key), str(event.payload.get("reason", "")))
+
+
+def takedown_consumer(ctx: ServiceContext, settings: ContentSettings) -> TakedownConsumer:
+    """Withdraws the publications of resources a platform administrator took down."""
+    return TakedownConsumer(
+        ctx.db,
+        feed_tables,
+        ctx.feed_fetcher("resources", topics=[TAKEDOWN_TOPIC]),
+        poll_seconds=settings.feed_poll_seconds,
+        lease_seconds=settings.feed_lease_seconds,
+    )
 
 
 async def _idle(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:

@@ -28,7 +28,7 @@ from services.kernel.errors import (
     Unauthorized,
     problem_responses,
 )
-from services.kernel.feed import read_changes
+from services.kernel.feed import on_emit, read_changes
 from services.kernel.logs import configure_logging, request_id_var
 
 log = logging.getLogger("jiyue.app")
@@ -244,9 +244,16 @@ def create_service_app(
             await hook()
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
+        bells: list[Any] = []
+        # The composition root (gateway) may ask to hear this service's commits at once, e.g. to
+        # drop cached answers without waiting for its next read of the feed.
+        composition_hook = ctx.extras.get("gateway.wake")
+        if callable(composition_hook):
+            bells.append(on_emit(ctx.db.engine.sync_engine, composition_hook))
         if ctx.run_workers:
             for consumer in ctx.consumers:
                 tasks.append(asyncio.create_task(consumer.run_forever(stop), name=consumer.name))
+                bells.append(ctx.ring_on_emit(consumer))
             for worker in ctx.workers:
                 tasks.append(asyncio.create_task(worker(stop)))
         app.state.worker_tasks = tasks
@@ -254,6 +261,9 @@ def create_service_app(
             yield
         finally:
             stop.set()
+            for off in bells:
+                if off is not None:
+                    off()
             if tasks:
                 _, pending = await asyncio.wait(tasks, timeout=5)
                 for t in pending:

@@ -91,6 +91,10 @@ class ServiceDirectory:
     def is_local(self, name: str) -> bool:
         return name in self._apps
 
+    def local_app(self, name: str) -> Any:
+        """The in-process app of a service, or None when it is reached over HTTP."""
+        return self._apps.get(name)
+
     def _make(self, name: str, auth: httpx.Auth | None) -> httpx.AsyncClient:
         if name in self._apps:
             transport = httpx.ASGITransport(app=self._apps[name])

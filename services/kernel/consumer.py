@@ -183,6 +183,9 @@ class FeedConsumer(abc.ABC):
     async def run_forever(self, stop: asyncio.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
+            # Cleared before the pass, not after: a wake-up that arrives while a pass runs must
+            # start the next pass at once instead of being wiped and waiting a full poll.
+            self._wake.clear()
             try:
                 count = await self.run_once()
                 self.failures = 0
@@ -201,7 +204,6 @@ class FeedConsumer(abc.ABC):
                 log.warning("feed consumer %s failed (%s); retry in %.1fs", self.name, exc, backoff)
                 delay = backoff
                 backoff = min(backoff * 2, self.max_backoff)
-            self._wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
             try:
                 await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)

@@ -12,7 +12,7 @@ from services.kernel.auth import TokenVerifier
 from services.kernel.client import ServiceDirectory
 from services.kernel.consumer import FeedConsumer
 from services.kernel.db import Database
-from services.kernel.feed import FeedEvent, FeedTables
+from services.kernel.feed import FeedEvent, FeedTables, on_emit
 from services.kernel.settings import ServiceSettings
 
 log = logging.getLogger("jiyue.context")
@@ -69,6 +69,15 @@ class ServiceContext:
         data: dict[str, Any] = resp.json()
         return data
 
+    def ring_on_emit(self, consumer: FeedConsumer) -> Callable[[], None] | None:
+        """Wake `consumer` right after its source commits, when the source runs in this process."""
+        source = getattr(consumer.fetch, "source", None)
+        app = self.directory.local_app(source) if source else None
+        producer = getattr(getattr(app, "state", None), "ctx", None)
+        if not isinstance(producer, ServiceContext):
+            return None
+        return on_emit(producer.db.engine.sync_engine, consumer.wake)
+
     def feed_fetcher(self, source: str, topics: list[str] | None = None):  # type: ignore[no-untyped-def]
         """A `fetch(after, limit)` reading another service's change feed over its API."""
 
@@ -81,4 +90,5 @@ class ServiceContext:
             body = resp.json()
             return [FeedEvent.from_json(e) for e in body["items"]], int(body["head"])
 
+        fetch.source = source  # type: ignore[attr-defined]  # read by ring_on_emit
         return fetch

@@ -8,6 +8,8 @@ has one writer at a time, which gives the same guarantee for free.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,12 +24,15 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    event,
     func,
     insert,
     select,
     text,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 _BIGINT_ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -99,6 +104,38 @@ class FeedEvent:
         }
 
 
+# In-process consumers of a feed, by the producer's engine: rung after a commit that emitted, so
+# a consumer in the same process reads at once instead of at its next poll. Weak keys: an
+# engine that is gone (a stopped test platform) takes its listeners with it.
+_BELLS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+_RING = "jiyue_feed_ring"
+
+
+def on_emit(engine: Engine, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` after every commit on `engine` that emitted an event; returns the undo."""
+    listeners = _BELLS.setdefault(engine, [])
+    listeners.append(callback)
+
+    def off() -> None:
+        if callback in listeners:
+            listeners.remove(callback)
+
+    return off
+
+
+@event.listens_for(Session, "after_commit")
+def _ring(sync_session: Session) -> None:
+    if sync_session.info.pop(_RING, False):
+        bind = sync_session.get_bind()
+        for callback in list(_BELLS.get(bind, ())) if isinstance(bind, Engine) else ():
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _silence(sync_session: Session) -> None:
+    sync_session.info.pop(_RING, None)
+
+
 async def emit(
     session: AsyncSession,
     tables: FeedTables,
@@ -117,6 +154,7 @@ async def emit(
             topic=topic, key=str(key), site_id=site_id, payload=payload, created_at=utcnow()
         )
     )
+    session.sync_session.info[_RING] = True
 
 
 async def read_changes(

@@ -12,8 +12,9 @@ from services.resources.models import feed_tables, metadata
 from services.resources.review import default_reviewer
 from services.resources.service.vocab import load_vocabularies
 from services.resources.settings import ResourcesSettings
+from services.resources.state import ResourcesState
 from services.resources.storage import make_store
-from services.resources.workers import PUBLICATION_TOPICS, UsageConsumer
+from services.resources.workers import PUBLICATION_TOPICS, UsageConsumer, purge_worker
 
 NAME = "resources"
 TITLE = "信息资源库"
@@ -33,9 +34,11 @@ def create_app(
     settings = settings or ResourcesSettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
     store = make_store(settings)
-    ctx.extras["store"] = store
-    ctx.extras["reviewer"] = default_reviewer(settings.resources_lexicon_dir)
-    ctx.extras["vocab"] = load_vocabularies(settings.resources_lexicon_dir)
+    ctx.state = ResourcesState(
+        store=store,
+        reviewer=default_reviewer(settings.resources_lexicon_dir),
+        vocab=load_vocabularies(settings.resources_lexicon_dir),
+    )
     ctx.on_startup.append(store.start)
     ctx.readiness["objects"] = store.ping
     ctx.consumers.append(
@@ -47,4 +50,5 @@ def create_app(
             lease_seconds=settings.feed_lease_seconds,
         )
     )
+    ctx.workers.append(purge_worker(ctx, store, settings.resources_purge_interval_seconds))
     return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)

@@ -28,7 +28,7 @@ class Resource(Base, table=True):  # type: ignore[call-arg]
     owner_site: str = Field(max_length=64, index=True)
     owner_org: str = Field(max_length=64, index=True)
     scope: str = Field(default="own_site", max_length=16)  # own_site | platform | public
-    status: str = Field(default="draft", max_length=16)  # draft | stored | retired
+    status: str = Field(default="draft", max_length=16)  # draft | stored | retired | taken_down
     latest_version: int = 1
     stored_version: int | None = None
     # Assigned at the first store and kept by every later version; never reused.
@@ -37,6 +37,7 @@ class Resource(Base, table=True):  # type: ignore[call-arg]
     created_at: float
     updated_at: float
     retired_at: float | None = None
+    taken_down_at: float | None = None
 
 
 class ResourceVersion(Base, table=True):  # type: ignore[call-arg]
@@ -65,6 +66,8 @@ class StoredObject(Base, table=True):  # type: ignore[call-arg]
     size: int = Field(sa_column=Column(BigInteger, nullable=False))
     media_type: str = Field(max_length=128)
     created_at: float
+    # Set by a takedown: the bytes are served to nobody from then on and destroyed later.
+    blocked_at: float | None = None
 
 
 class Attachment(Base, table=True):  # type: ignore[call-arg]
@@ -118,3 +121,21 @@ class RetireAudit(Base, table=True):  # type: ignore[call-arg]
     forced: bool = False
     withdrawn: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     at: float
+
+
+class Takedown(Base, table=True):  # type: ignore[call-arg]
+    """A platform administrator's takedown of a resource or of one object (leaked personal data)."""
+
+    __tablename__ = "takedown"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int | None = Field(default=None, index=True)
+    sha256: str | None = Field(default=None, max_length=64, index=True)
+    objects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    actor: str = Field(max_length=128)
+    actor_name: str = Field(default="", max_length=128)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    at: float
+    # When the retention period ends and the worker destroys the bytes; purged_at once done.
+    purge_after: float = Field(index=True)
+    purged_at: float | None = None

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.kernel.chinese import nfc, normalize_doc_no
+from services.kernel.clock import WireDateTime
 
 Scope = Literal["own_site", "platform", "public"]
 
@@ -108,8 +109,8 @@ class VersionOut(BaseModel):
     owner_site: str
     owner_org: str
     scope: str
-    created_at: str
-    stored_at: str | None
+    created_at: WireDateTime
+    stored_at: WireDateTime | None
 
 
 class VersionSummary(BaseModel):
@@ -117,8 +118,8 @@ class VersionSummary(BaseModel):
     status: str
     title: str
     created_by: str
-    created_at: str
-    stored_at: str | None
+    created_at: WireDateTime
+    stored_at: WireDateTime | None
 
 
 class ResourceOut(BaseModel):
@@ -163,10 +164,56 @@ class UsageOut(BaseModel):
     status: str
     resource_version: int
     title: str
-    updated_at: str
+    updated_at: WireDateTime
 
 
 class RetireOut(BaseModel):
     id: int
     status: str
     withdrawn: list[int]
+
+
+class RetirementOut(BaseModel):
+    id: int
+    resource_id: int
+    actor: str
+    actor_name: str
+    reason: str
+    forced: bool
+    withdrawn: list[int]
+    at: WireDateTime
+
+
+class TakedownRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="下架原因（如：误发含居民身份证号的附件）")
+
+
+class TakedownOut(BaseModel):
+    id: int
+    resource_id: int | None = Field(description="被下架的资源；按对象下架时为空")
+    sha256: str | None = Field(description="按对象下架时的对象摘要")
+    objects: list[str] = Field(description="因此不可再访问的对象")
+    actor: str
+    actor_name: str
+    reason: str
+    at: WireDateTime
+    purge_after: WireDateTime = Field(description="保留期满、对象字节被销毁的时间")
+    purged_at: WireDateTime | None
+
+
+class VocabularyEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    name: str
+
+
+class VocabulariesOut(BaseModel):
+    schema_version: int
+    topics: list[VocabularyEntry]
+    genres: list[VocabularyEntry]
+
+
+class ObjectLinkOut(BaseModel):
+    url: str
+    expires_in: int | None = Field(description="预签名地址的有效秒数；本地存储为空")

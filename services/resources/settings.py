@@ -22,6 +22,13 @@ class ResourcesSettings(ServiceSettings):
     # An operator folder whose lexicon and vocabulary files extend the shipped ones.
     resources_lexicon_dir: Path | None = None
     presign_seconds: int = 600
+    # Machine review of /checks and 入库 runs off the event loop; how much text one call may
+    # ask to review: callers with no staff binding (citizens) little, site staff the full 5 MB.
+    resources_check_max_chars_public: int = 20_000
+    resources_check_max_chars_staff: int = 5_000_000
+    # How long taken-down bytes are kept (unreachable) for investigation before being destroyed.
+    resources_takedown_retention_hours: float = 720.0
+    resources_purge_interval_seconds: float = 300.0
 
     @property
     def max_upload_bytes(self) -> int:

@@ -69,6 +69,10 @@ async def test_store_flow_through_the_gateway(platform: Platform, issuer: TestIs
     assert body["findings"] == []
     assert [a["filename"] for a in body["attachments"]] == ["附件一：实施细则.pdf"]
 
-    download = await client.get(body["attachments"][0]["url"])
+    # Stored is not published: only the owning site's staff may fetch the bytes, never cached.
+    anonymous = await client.get(body["attachments"][0]["url"])
+    assert anonymous.status_code == 404, anonymous.text
+    download = await client.get(body["attachments"][0]["url"], headers=editor)
     assert download.status_code == 200 and download.content == pdf
     assert "filename*=UTF-8''" in download.headers["content-disposition"]
+    assert download.headers["cache-control"] == "private, no-store"

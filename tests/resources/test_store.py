@@ -166,8 +166,9 @@ async def test_tenancy_and_sharing_scope(client: httpx.AsyncClient, actors: Acto
     assert (await client.get(f"{API}/resources/{rid}", headers=actors.other_editor)).status_code == 404
     await client.patch(f"{API}/resources/{rid}", json={"scope": "platform"}, headers=actors.editor)
     assert (await client.get(url, params={"for_site": "wjw"}, headers=actors.internal)).status_code == 200
-    shared = await client.get(f"{API}/resources/{rid}", headers=actors.other_editor)
-    assert shared.status_code == 200 and shared.json()["current"]["status"] == "stored"
+    # The sharing scope says where it may be placed, not who may read the library: another
+    # site's editor still holds no binding on the owning site.
+    assert (await client.get(f"{API}/resources/{rid}", headers=actors.other_editor)).status_code == 404
     assert (await client.get(f"{API}/resources/{rid}")).status_code == 404  # not public
 
 

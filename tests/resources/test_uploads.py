@@ -50,7 +50,7 @@ async def upload(
 
 def leftovers(app: Any) -> tuple[list[Path], list[Path]]:
     """(object files, staging files) in the local store."""
-    root: Path = app.state.ctx.extras["store"].root
+    root: Path = app.state.ctx.state.store.root
     objects = [p for p in root.rglob("*") if p.is_file() and ".staging" not in p.parts]
     staging = [p for p in (root / ".staging").glob("*") if p.is_file()]
     return objects, staging
@@ -82,7 +82,7 @@ async def test_upload_sniffs_dedups_and_downloads_with_chinese_name(
     objects, staging = leftovers(app)
     assert len(objects) == 1 and staging == []
 
-    dl = await client.get(body["url"])
+    dl = await client.get(body["url"], headers=actors.editor)
     assert dl.status_code == 200 and dl.content == PDF
     assert dl.headers["etag"] == f'"{body["sha256"]}"'
     assert dl.headers["content-type"] == "application/pdf"
@@ -103,16 +103,17 @@ async def test_download_etag_and_ranges(
 ) -> None:
     sha = (await upload(client, draft["id"], actors.editor, "a.pdf", PDF)).json()["sha256"]
     url = f"{API}/objects/{sha}"
-    assert (await client.get(url, headers={"If-None-Match": f'"{sha}"'})).status_code == 304
-    part = await client.get(url, headers={"Range": "bytes=5-14"})
+    ed = actors.editor
+    assert (await client.get(url, headers={**ed, "If-None-Match": f'"{sha}"'})).status_code == 304
+    part = await client.get(url, headers={**ed, "Range": "bytes=5-14"})
     assert part.status_code == 206 and part.content == PDF[5:15]
     assert part.headers["content-range"] == f"bytes 5-14/{len(PDF)}"
-    suffix = await client.get(url, headers={"Range": "bytes=-6"})
+    suffix = await client.get(url, headers={**ed, "Range": "bytes=-6"})
     assert suffix.status_code == 206 and suffix.content == PDF[-6:]
-    open_end = await client.get(url, headers={"Range": f"bytes={len(PDF) - 3}-"})
+    open_end = await client.get(url, headers={**ed, "Range": f"bytes={len(PDF) - 3}-"})
     assert open_end.content == PDF[-3:]
     for bad in (f"bytes={len(PDF)}-", "bytes=9-3", "bytes=0-1,5-6", "lines=1-2"):
-        resp = await client.get(url, headers={"Range": bad})
+        resp = await client.get(url, headers={**ed, "Range": bad})
         assert resp.status_code == 416, bad
         assert resp.headers["content-type"].startswith("application/problem+json")
         assert resp.headers["content-range"] == f"bytes */{len(PDF)}"

@@ -127,7 +127,7 @@ async def test_forced_retire_withdraws_through_content_and_is_audited(
     audit = (await client.get(f"{API}/resources/{rid}/retirements", headers=actors.admin)).json()
     assert len(audit) == 1
     assert audit[0]["actor"] == "root" and audit[0]["reason"] == "内容违规" and audit[0]["forced"] is True
-    assert audit[0]["withdrawn"] == [31, 32] and audit[0]["at"] > 0
+    assert audit[0]["withdrawn"] == [31, 32] and audit[0]["at"].endswith("+08:00")
 
 
 async def test_forced_retire_rolls_back_when_content_fails(

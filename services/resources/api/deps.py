@@ -10,22 +10,20 @@ from services.kernel.deps import CtxDep
 from services.resources.review import Reviewer
 from services.resources.service.vocab import Vocabularies
 from services.resources.settings import ResourcesSettings
+from services.resources.state import ResourcesState
 from services.resources.storage import ObjectStore
 
 
 def _store(ctx: CtxDep) -> ObjectStore:
-    store: ObjectStore = ctx.extras["store"]
-    return store
+    return ctx.state_of(ResourcesState).store
 
 
 def _reviewer(ctx: CtxDep) -> Reviewer:
-    reviewer: Reviewer = ctx.extras["reviewer"]
-    return reviewer
+    return ctx.state_of(ResourcesState).reviewer
 
 
 def _vocab(ctx: CtxDep) -> Vocabularies:
-    vocab: Vocabularies = ctx.extras["vocab"]
-    return vocab
+    return ctx.state_of(ResourcesState).vocab
 
 
 def _settings(ctx: CtxDep) -> ResourcesSettings:

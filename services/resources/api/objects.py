@@ -1,4 +1,5 @@
-"""Object download: ETag (the SHA-256), conditional GET, single byte ranges, RFC 6266 names."""
+"""Object download: access by use, ETag (the SHA-256), conditional GET, single byte ranges,
+RFC 6266 names, and the platform administrator's takedown of one object."""
 
 from __future__ import annotations
 
@@ -6,19 +7,24 @@ import re
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
-from sqlmodel import col
 
-from services.kernel.deps import SessionDep
-from services.kernel.errors import JiyueError, NotFound, problem_responses
+from services.kernel.deps import OptionalPrincipalDep, PageDep, PrincipalDep, SessionDep
+from services.kernel.errors import Conflict, Forbidden, JiyueError, NotFound, Unauthorized, problem_responses
+from services.kernel.pagination import Page
 from services.resources.api.deps import SettingsDep, StoreDep
-from services.resources.models import Attachment, StoredObject
-from services.resources.storage import valid_sha256
+from services.resources.schemas import ObjectLinkOut, TakedownOut, TakedownRequest
+from services.resources.service import takedown
+from services.resources.service.objects import object_grant
 
 router = APIRouter(tags=["objects"])
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+Sha256Path = Annotated[str, Path(min_length=1, max_length=128, description="对象的 SHA-256（十六进制）")]
+# Nothing that can be taken back is cached for a year: public objects are revalidated on every
+# use (so after a takedown a conditional request gets 404, not 304); others are never stored.
+PUBLIC_CACHE = "public, no-cache"
+PRIVATE_CACHE = "private, no-store"
 
 
 class RangeNotSatisfiable(JiyueError):
@@ -55,7 +61,7 @@ def parse_range(header: str, size: int) -> tuple[int, int]:
 
 @router.get(
     "/objects/{sha256}",
-    summary="下载对象（支持 ETag/If-None-Match 与单段 Range）",
+    summary="下载对象（在用发布的附件公开；其余仅限所属站点人员；支持 ETag/If-None-Match 与单段 Range）",
     responses={
         **problem_responses(NotFound, RangeNotSatisfiable),
         200: {"content": {"application/octet-stream": {}}},
@@ -63,33 +69,28 @@ def parse_range(header: str, size: int) -> tuple[int, int]:
     response_class=Response,
 )
 async def download(
-    sha256: str,
+    sha256: Sha256Path,
     request: Request,
     session: SessionDep,
+    principal: OptionalPrincipalDep,
     store: StoreDep,
     filename: Annotated[str | None, Query(description="下载时使用的文件名")] = None,
 ) -> Response:
-    sha256 = sha256.lower()
-    if not valid_sha256(sha256):
+    grant = await object_grant(session, principal, sha256)
+    sha256 = grant.obj.sha256
+    size = await store.size(sha256)
+    if size is None:
         raise NotFound("对象不存在")
-    obj = await session.get(StoredObject, sha256)
-    size = await store.size(sha256) if obj is not None else None
-    if obj is None or size is None:
-        raise NotFound("对象不存在")
-    if filename is None:
-        filename = (
-            await session.execute(
-                select(col(Attachment.filename)).where(col(Attachment.sha256) == sha256).limit(1)
-            )
-        ).scalar_one_or_none() or sha256
     etag = f'"{sha256}"'
     headers = {
         "ETag": etag,
         "Accept-Ranges": "bytes",
-        "Cache-Control": "public, max-age=31536000, immutable",
-        "Content-Disposition": content_disposition(filename),
+        "Cache-Control": PUBLIC_CACHE if grant.public else PRIVATE_CACHE,
+        "Content-Disposition": content_disposition(filename or grant.filename),
         "X-Content-Type-Options": "nosniff",
     }
+    if not grant.public:
+        headers["Vary"] = "Authorization"
     inm = request.headers.get("if-none-match")
     if inm and (inm.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in inm.split(",")]):
         return Response(status_code=304, headers=headers)
@@ -102,20 +103,58 @@ async def download(
         return StreamingResponse(
             store.read(sha256, first, last - first + 1),
             status_code=206,
-            media_type=obj.media_type,
+            media_type=grant.obj.media_type,
             headers=headers,
         )
     headers["Content-Length"] = str(size)
-    return StreamingResponse(store.read(sha256), media_type=obj.media_type, headers=headers)
+    return StreamingResponse(store.read(sha256), media_type=grant.obj.media_type, headers=headers)
 
 
-@router.get("/objects/{sha256}/link", summary="对象的限时直接下载地址（S3 预签名；本地存储给出 API 地址）")
-async def link(sha256: str, session: SessionDep, store: StoreDep, settings: SettingsDep) -> dict[str, object]:
-    sha256 = sha256.lower()
-    if not valid_sha256(sha256) or await session.get(StoredObject, sha256) is None:
-        raise NotFound("对象不存在")
-    url = await store.presigned_url(sha256, settings.presign_seconds)
-    return {
-        "url": url or f"/api/resources/v1/objects/{sha256}",
-        "expires_in": settings.presign_seconds if url else None,
-    }
+@router.get(
+    "/objects/{sha256}/link",
+    response_model=ObjectLinkOut,
+    summary="对象的下载地址：公开对象给出 API 地址；所属站点人员在 S3 存储下得到限时预签名地址",
+    responses=problem_responses(NotFound),
+)
+async def link(
+    sha256: Sha256Path,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> ObjectLinkOut:
+    grant = await object_grant(session, principal, sha256)
+    api_url = f"/api/resources/v1/objects/{grant.obj.sha256}"
+    # A presigned URL cannot be revoked by a takedown: never for the public, short for staff.
+    url = None if grant.public else await store.presigned_url(grant.obj.sha256, settings.presign_seconds)
+    return ObjectLinkOut(url=url or api_url, expires_in=settings.presign_seconds if url else None)
+
+
+@router.post(
+    "/objects/{sha256}/takedown",
+    response_model=TakedownOut,
+    summary="下架单个对象（平台管理员）：立即不可访问，保留期满后销毁",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def take_down_object(
+    sha256: Sha256Path,
+    body: TakedownRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> TakedownOut:
+    record = await takedown.take_down_object(
+        session, principal, sha256, body.reason, settings.resources_takedown_retention_hours
+    )
+    return takedown.takedown_out(record)
+
+
+@router.get(
+    "/takedowns",
+    response_model=Page[TakedownOut],
+    summary="下架审计记录（平台管理员、安全管理员、审计管理员）",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def takedowns(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Page[TakedownOut]:
+    rows, total = await takedown.list_takedowns(session, principal, page)
+    return Page(total=total, page=page.page, size=page.size, items=[takedown.takedown_out(r) for r in rows])

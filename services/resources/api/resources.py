@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -13,7 +13,6 @@ from services.kernel.deps import (
     PrincipalDep,
     RequiredSiteDep,
     SessionDep,
-    SiteDep,
 )
 from services.kernel.errors import (
     BadRequest,
@@ -28,13 +27,17 @@ from services.kernel.errors import (
     problem_responses,
 )
 from services.kernel.pagination import Page
+from services.kernel.params import IdPath
 from services.resources.api.deps import ReviewerDep, SettingsDep, StoreDep, VocabDep
 from services.resources.schemas import (
     ResourceCreate,
     ResourceOut,
     ResourcePatch,
+    RetirementOut,
     RetireOut,
     RetireRequest,
+    TakedownOut,
+    TakedownRequest,
     UploadOut,
     UsageOut,
     VersionOut,
@@ -42,8 +45,7 @@ from services.resources.schemas import (
 )
 from services.resources.service import resources as svc
 from services.resources.service import store as storing
-from services.resources.service import uploads, usage
-from services.resources.service.access import iso
+from services.resources.service import takedown, uploads, usage
 
 router = APIRouter(tags=["resources"])
 _RW = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -67,10 +69,8 @@ async def list_(
 
 
 @router.get("/resources/{resource_id}", response_model=ResourceOut, summary="读取资源", responses=_RW)
-async def read(
-    resource_id: int, session: SessionDep, principal: OptionalPrincipalDep, site: SiteDep
-) -> ResourceOut:
-    return await svc.read_resource(session, principal, site, resource_id)
+async def read(resource_id: IdPath, session: SessionDep, principal: OptionalPrincipalDep) -> ResourceOut:
+    return await svc.read_resource(session, principal, resource_id)
 
 
 @router.patch(
@@ -80,7 +80,7 @@ async def read(
     responses=_RW,
 )
 async def patch(
-    resource_id: int, body: ResourcePatch, session: SessionDep, principal: PrincipalDep, vocab: VocabDep
+    resource_id: IdPath, body: ResourcePatch, session: SessionDep, principal: PrincipalDep, vocab: VocabDep
 ) -> ResourceOut:
     resource = await svc.patch_resource(session, principal, resource_id, body, vocab)
     return await svc.resource_out(session, resource, full=True)
@@ -93,7 +93,7 @@ async def patch(
     responses=_RW,
 )
 async def store(
-    resource_id: int, session: SessionDep, principal: PrincipalDep, reviewer: ReviewerDep, vocab: VocabDep
+    resource_id: IdPath, session: SessionDep, principal: PrincipalDep, reviewer: ReviewerDep, vocab: VocabDep
 ) -> VersionOut:
     resource, version = await storing.store_resource(session, principal, resource_id, reviewer, vocab)
     return await svc.version_out(session, resource, version)
@@ -123,7 +123,7 @@ async def store(
     },
 )
 async def upload(
-    resource_id: int,
+    resource_id: IdPath,
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
@@ -153,7 +153,7 @@ async def upload(
     summary="版本历史",
     responses=_RW,
 )
-async def versions(resource_id: int, session: SessionDep, principal: PrincipalDep) -> list[VersionSummary]:
+async def versions(resource_id: IdPath, session: SessionDep, principal: PrincipalDep) -> list[VersionSummary]:
     return await svc.list_versions(session, principal, resource_id)
 
 
@@ -164,8 +164,8 @@ async def versions(resource_id: int, session: SessionDep, principal: PrincipalDe
     responses=_RW,
 )
 async def version(
-    resource_id: int,
-    number: int,
+    resource_id: IdPath,
+    number: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
     for_site: Annotated[str | None, Query(description="使用该版本的站点代码")] = None,
@@ -180,7 +180,7 @@ async def version(
     responses=_RW,
 )
 async def usages(
-    resource_id: int, session: SessionDep, principal: PrincipalDep, page: PageDep
+    resource_id: IdPath, session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[UsageOut]:
     rows, total = await usage.list_usages(session, principal, resource_id, page)
     items = [
@@ -191,7 +191,7 @@ async def usages(
             status=u.status,
             resource_version=u.resource_version,
             title=u.title,
-            updated_at=iso(u.updated_at) or "",
+            updated_at=u.updated_at,  # type: ignore[arg-type]
         )
         for u in rows
     ]
@@ -205,7 +205,7 @@ async def usages(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ServiceUnavailable),
 )
 async def retire(
-    resource_id: int,
+    resource_id: IdPath,
     body: RetireRequest,
     session: SessionDep,
     principal: PrincipalDep,
@@ -220,6 +220,32 @@ async def retire(
     return RetireOut(id=resource.id, status=resource.status, withdrawn=withdrawn)
 
 
-@router.get("/resources/{resource_id}/retirements", summary="废止审计记录", responses=_RW)
-async def retirements(resource_id: int, session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+@router.get(
+    "/resources/{resource_id}/retirements",
+    response_model=list[RetirementOut],
+    summary="废止审计记录",
+    responses=_RW,
+)
+async def retirements(
+    resource_id: IdPath, session: SessionDep, principal: PrincipalDep
+) -> list[RetirementOut]:
     return await usage.retire_audit(session, principal, resource_id)
+
+
+@router.post(
+    "/resources/{resource_id}/takedown",
+    response_model=TakedownOut,
+    summary="下架资源（平台管理员，如误发个人信息）：其全部附件立即不可访问，使用它的发布随之撤回",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def take_down(
+    resource_id: IdPath,
+    body: TakedownRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> TakedownOut:
+    record = await takedown.take_down_resource(
+        session, principal, resource_id, body.reason, settings.resources_takedown_retention_hours
+    )
+    return takedown.takedown_out(record)

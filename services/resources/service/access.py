@@ -1,36 +1,29 @@
-"""Who may write a resource and which sites may use its stored versions."""
+"""The library's side of the access model (services.kernel.access) and the sharing scope."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-
+from services.kernel.access import can_read, can_write
 from services.kernel.auth import Principal
 from services.resources.models import Resource
 
-WRITER_ROLES = ("editor", "site_admin")
+# Resources nobody may place any more; their stored version is no longer served to the public.
+CLOSED = ("retired", "taken_down")
 
 
-def now() -> float:
-    return time.time()
+def may_read(principal: Principal | None, resource: Resource) -> bool:
+    return can_read(principal, resource.owner_site)
 
 
-def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
-
-
-def can_write(principal: Principal | None, resource: Resource) -> bool:
-    if principal is None:
-        return False
-    return (
-        principal.is_internal
-        or principal.has_role("platform_admin")
-        or principal.has_any_role(WRITER_ROLES, resource.owner_site)
-    )
+def may_write(principal: Principal | None, resource: Resource) -> bool:
+    return can_write(principal, resource.owner_site)
 
 
 def may_use(resource: Resource, site: str | None) -> bool:
-    """The sharing scope: may a page on `site` show this resource's stored version?"""
+    """The sharing scope: may a page on `site` show this resource's stored version?
+
+    Asked only where a publication places a version (the internal `for_site` read), never to
+    decide who may read the library.
+    """
     if resource.scope == "public":
         return True
     if resource.scope == "platform":

@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.kernel.access import can_read, can_write, require_write
 from services.kernel.auth import Principal
 from services.kernel.chinese import nfc
+from services.kernel.clock import epoch
 from services.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.kernel.feed import emit
 from services.kernel.pagination import PageParams, paginate
-from services.resources.models import Attachment, Resource, ResourceVersion, feed_tables
+from services.resources.models import Attachment, Resource, ResourceVersion, Usage, feed_tables
 from services.resources.schemas import (
     AttachmentOut,
     FindingOut,
@@ -24,8 +26,23 @@ from services.resources.schemas import (
     VersionOut,
     VersionSummary,
 )
-from services.resources.service.access import can_write, iso, may_use, now
+from services.resources.service.access import CLOSED, may_read, may_use
 from services.resources.service.vocab import Vocabularies
+
+# Publications whose pages the public can open: their resource version is public through them.
+SHOWN = ("published", "archived")
+
+
+async def live_versions(session: AsyncSession, resource_ids: set[int]) -> set[tuple[int, int]]:
+    """(resource id, version) pairs that a published or archived publication shows."""
+    if not resource_ids:
+        return set()
+    rows = await session.execute(
+        select(col(Usage.resource_id), col(Usage.resource_version)).where(
+            col(Usage.resource_id).in_(resource_ids), col(Usage.status).in_(SHOWN)
+        )
+    )
+    return {(int(r), int(v)) for r, v in rows.all()}
 
 
 def check_vocabulary(meta: ResourceMetadata, vocab: Vocabularies) -> None:
@@ -55,12 +72,10 @@ async def create_resource(
         if not principal.has_role("platform_admin"):
             raise Forbidden("只有平台管理员可以为其他站点建立资源")
         owner_site = data.owner_site
-    if not (
-        principal.has_role("platform_admin") or principal.has_any_role(("editor", "site_admin"), owner_site)
-    ):
+    if not can_write(principal, owner_site):
         raise Forbidden(f"需要站点 {owner_site} 的编辑或站点管理员角色")
     check_vocabulary(data.metadata, vocab)
-    ts = now()
+    ts = epoch()
     resource = Resource(
         owner_site=owner_site,
         owner_org=data.owner_org or principal.org or data.metadata.issuer_org.code,
@@ -106,7 +121,16 @@ async def get_resource(session: AsyncSession, resource_id: int, *, lock: bool = 
 async def writable_resource(session: AsyncSession, principal: Principal, resource_id: int) -> Resource:
     """The resource if the caller may edit it; another site's editor sees 404, not 403."""
     resource = await get_resource(session, resource_id, lock=True)
-    if not can_write(principal, resource):
+    require_write(principal, resource.owner_site, f"资源 {resource_id} ")
+    if resource.status == "taken_down":
+        raise Conflict(f"资源 {resource_id} 已被平台下架")
+    return resource
+
+
+async def readable_resource(session: AsyncSession, principal: Principal | None, resource_id: int) -> Resource:
+    """The resource if the caller holds a binding on its owning site; 404 for everyone else."""
+    resource = await get_resource(session, resource_id)
+    if not may_read(principal, resource):
         raise NotFound(f"资源 {resource_id} 不存在")
     return resource
 
@@ -132,7 +156,7 @@ async def draft_version(session: AsyncSession, resource: Resource, principal: Pr
     latest = await get_version(session, resource.id, resource.latest_version)
     if latest.status == "draft":
         return latest
-    ts = now()
+    ts = epoch()
     new = ResourceVersion(
         resource_id=resource.id,
         version=latest.version + 1,
@@ -180,7 +204,7 @@ async def patch_resource(
         version.body_html = nfc(data.body_html)
     if data.scope is not None:
         resource.scope = data.scope
-    resource.updated_at = now()
+    resource.updated_at = epoch()
     session.add(version)
     await emit(
         session,
@@ -223,14 +247,16 @@ async def version_out(session: AsyncSession, resource: Resource, version: Resour
         owner_site=resource.owner_site,
         owner_org=resource.owner_org,
         scope=resource.scope,
-        created_at=iso(version.created_at) or "",
-        stored_at=iso(version.stored_at),
+        created_at=version.created_at,
+        stored_at=version.stored_at,
     )
 
 
-async def resource_out(session: AsyncSession, resource: Resource, *, full: bool) -> ResourceOut:
+async def resource_out(
+    session: AsyncSession, resource: Resource, *, full: bool, number: int | None = None
+) -> ResourceOut:
     assert resource.id is not None
-    number = resource.latest_version if full else resource.stored_version
+    number = number or (resource.latest_version if full else resource.stored_version)
     assert number is not None
     version = await get_version(session, resource.id, number)
     return ResourceOut(
@@ -247,23 +273,27 @@ async def resource_out(session: AsyncSession, resource: Resource, *, full: bool)
 
 
 async def read_resource(
-    session: AsyncSession, principal: Principal | None, site: str | None, resource_id: int
+    session: AsyncSession,
+    principal: Principal | None,
+    resource_id: int,
 ) -> ResourceOut:
+    """Staff of the owning site see the latest version; anyone else only the newest version a
+    live publication shows, which is public already. The tenant a request
+    names plays no part: the client chooses it."""
     resource = await get_resource(session, resource_id)
-    if can_write(principal, resource):
+    if may_read(principal, resource):
         return await resource_out(session, resource, full=True)
-    if resource.status == "stored" and resource.stored_version and may_use(resource, site):
-        if resource.scope == "public" or principal is not None:
-            return await resource_out(session, resource, full=False)
+    if resource.status not in CLOSED:
+        shown = [v for _, v in await live_versions(session, {resource_id})]
+        if shown:
+            return await resource_out(session, resource, full=False, number=max(shown))
     raise NotFound(f"资源 {resource_id} 不存在")
 
 
 async def list_versions(
     session: AsyncSession, principal: Principal, resource_id: int
 ) -> list[VersionSummary]:
-    resource = await get_resource(session, resource_id)
-    if not can_write(principal, resource):
-        raise NotFound(f"资源 {resource_id} 不存在")
+    await readable_resource(session, principal, resource_id)
     rows = (
         await session.execute(
             select(ResourceVersion)
@@ -277,8 +307,8 @@ async def list_versions(
             status=v.status,
             title=v.meta.get("title", ""),
             created_by=v.created_by,
-            created_at=iso(v.created_at) or "",
-            stored_at=iso(v.stored_at),
+            created_at=v.created_at,
+            stored_at=v.stored_at,
         )
         for v in rows
     ]
@@ -290,16 +320,17 @@ async def version_for_use(
     """One version: the internal contract content uses to place a publication, or an editor's view."""
     resource = await get_resource(session, resource_id)
     if for_site is None:
-        if not can_write(principal, resource):
+        if not may_read(principal, resource):
             raise NotFound(f"资源 {resource_id} 不存在")
-    elif not (
-        principal.is_internal or principal.has_role("platform_admin") or can_write(principal, resource)
-    ):
+    elif not (principal.is_internal or may_read(principal, resource)):
+        # Placing is content's internal call; the owning site's staff may preview it.
         raise NotFound(f"资源 {resource_id} 不存在")
     elif not may_use(resource, for_site):
         raise NotFound(f"资源 {resource_id} 不存在或站点 {for_site} 无权使用")
     version = await get_version(session, resource_id, number)
     if for_site is not None:
+        if resource.status == "taken_down":
+            raise NotFound(f"资源 {resource_id} 不存在")
         if resource.status == "retired":
             raise Conflict(f"资源 {resource_id} 已废止")
         if version.status != "stored":
@@ -310,10 +341,7 @@ async def version_for_use(
 async def list_resources(
     session: AsyncSession, principal: Principal, site: str, params: PageParams
 ) -> tuple[list[Resource], int]:
-    if not (
-        principal.has_role("platform_admin")
-        or principal.has_any_role(("editor", "site_admin", "reviewer", "auditor"), site)
-    ):
+    if not can_read(principal, site):
         raise Forbidden(f"需要站点 {site} 的角色")
     stmt = select(Resource).where(col(Resource.owner_site) == site).order_by(col(Resource.id).desc())
     return await paginate(session, stmt, params)

@@ -7,9 +7,8 @@ before the commit leaves the draft exactly as it was.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import nh3
 from sqlalchemy import select
@@ -20,22 +19,21 @@ from sqlmodel import col
 
 from services.kernel.auth import Principal
 from services.kernel.chinese import nfc
+from services.kernel.clock import epoch, today
 from services.kernel.errors import Conflict, ValidationFailed
 from services.kernel.feed import emit
 from services.resources.models import IndexCounter, Resource, ResourceVersion, StoredObject, feed_tables
 from services.resources.review import Finding, Review, Reviewer
 from services.resources.review.markup import plain_text
 from services.resources.schemas import ResourceMetadata
-from services.resources.service.access import now
 from services.resources.service.resources import (
     check_vocabulary,
     event_payload,
     get_version,
     writable_resource,
 )
+from services.resources.service.review import review_off_loop
 from services.resources.service.vocab import Vocabularies
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ALLOWED_TAGS = {
     "p",
@@ -189,7 +187,7 @@ async def next_index_no(session: AsyncSession, org_code: str, year: int) -> str:
 
 def _year_of(meta: ResourceMetadata) -> int:
     day: date | None = meta.written_at or meta.published_at
-    return day.year if day else datetime.now(SHANGHAI).year
+    return day.year if day else today().year
 
 
 class StoreRefused(ValidationFailed):
@@ -217,7 +215,7 @@ async def store_resource(
     await check_metadata(session, resource, meta, vocab)
 
     # Review the raw HTML: sanitising would erase the hiding tricks review must see.
-    review = reviewer.review(html=version.body_html)
+    review = await review_off_loop(reviewer, html=version.body_html)
     await resolve_references(session, review)
     findings: list[dict[str, Any]] = [f.as_dict() for f in review.findings]
     if review.blocking:
@@ -228,7 +226,7 @@ async def store_resource(
         )
 
     clean = sanitise(version.body_html)
-    ts = now()
+    ts = epoch()
     version.meta = meta.model_dump(mode="json")
     version.body_html = clean
     version.body_text = nfc(plain_text(clean))

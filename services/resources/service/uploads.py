@@ -20,10 +20,10 @@ from sqlmodel import col
 
 from services.kernel.auth import Principal
 from services.kernel.chinese import nfc
-from services.kernel.errors import BadRequest, PayloadTooLarge
+from services.kernel.clock import epoch
+from services.kernel.errors import BadRequest, Conflict, PayloadTooLarge
 from services.resources.models import Attachment, StoredObject
 from services.resources.schemas import UploadOut
-from services.resources.service.access import now
 from services.resources.service.resources import draft_version, writable_resource
 from services.resources.storage import ObjectStore, Staged, StagingWriter
 from services.resources.storage.sniff import sniff
@@ -182,10 +182,12 @@ async def attach(
     resource = await writable_resource(session, principal, resource_id)
     version = await draft_version(session, resource, principal)
     known = await session.get(StoredObject, staged.sha256)
+    if known is not None and known.blocked_at is not None:
+        raise Conflict("该文件已被平台下架，不能再次上传")
     created = await store.put(staged, media_type)
     if known is None:
         session.add(
-            StoredObject(sha256=staged.sha256, size=staged.size, media_type=media_type, created_at=now())
+            StoredObject(sha256=staged.sha256, size=staged.size, media_type=media_type, created_at=epoch())
         )
     already = (
         await session.execute(
@@ -206,7 +208,7 @@ async def attach(
                 media_type=media_type,
                 size=staged.size,
                 created_by=principal.sub,
-                created_at=now(),
+                created_at=epoch(),
             )
         )
     return UploadOut(

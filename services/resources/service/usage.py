@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel.auth import Principal
+from services.kernel.clock import epoch
 from services.kernel.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from services.kernel.feed import FeedEvent, emit
 from services.kernel.pagination import PageParams, paginate
 from services.resources.models import Resource, RetireAudit, Usage, feed_tables
-from services.resources.service.access import can_write, now
+from services.resources.schemas import RetirementOut
+from services.resources.service.access import may_read
 from services.resources.service.resources import event_payload, get_resource, get_version, writable_resource
 
 LIVE = "published"
@@ -38,7 +38,7 @@ async def apply_publication_event(session: AsyncSession, event: FeedEvent) -> No
             site="",
             status="",
             event_cursor=event.cursor,
-            updated_at=now(),
+            updated_at=epoch(),
         )
     row.resource_id = int(resource_id)
     row.resource_version = int(payload.get("resource_version") or 0)
@@ -47,7 +47,7 @@ async def apply_publication_event(session: AsyncSession, event: FeedEvent) -> No
     row.status = str(payload.get("status") or event.topic.removeprefix("publication."))
     row.title = str(payload.get("title") or "")[:300]
     row.event_cursor = event.cursor
-    row.updated_at = now()
+    row.updated_at = epoch()
     session.add(row)
 
 
@@ -55,10 +55,7 @@ async def list_usages(
     session: AsyncSession, principal: Principal, resource_id: int, params: PageParams
 ) -> tuple[list[Usage], int]:
     resource = await get_resource(session, resource_id)
-    if not (
-        can_write(principal, resource)
-        or principal.has_any_role(("auditor", "audit_admin"), resource.owner_site)
-    ):
+    if not may_read(principal, resource):  # the register names the sites' publications
         raise NotFound(f"资源 {resource_id} 不存在")
     stmt = select(Usage).where(col(Usage.resource_id) == resource_id).order_by(col(Usage.publication_id))
     return await paginate(session, stmt, params)
@@ -110,10 +107,10 @@ async def retire_resource(
         for usage in live:
             await _withdraw(content, usage.publication_id, reason)
             usage.status = "withdrawn"
-            usage.updated_at = now()
+            usage.updated_at = epoch()
             session.add(usage)
             withdrawn.append(usage.publication_id)
-    ts = now()
+    ts = epoch()
     resource.status = "retired"
     resource.retired_at = ts
     resource.updated_at = ts
@@ -143,11 +140,15 @@ async def retire_resource(
     return resource, withdrawn
 
 
-async def retire_audit(session: AsyncSession, principal: Principal, resource_id: int) -> list[dict[str, Any]]:
+async def retire_audit(session: AsyncSession, principal: Principal, resource_id: int) -> list[RetirementOut]:
     resource = await get_resource(session, resource_id)
-    if not (can_write(principal, resource) or principal.has_role("audit_admin")):
+    if not (may_read(principal, resource) or principal.has_role("audit_admin")):
         raise NotFound(f"资源 {resource_id} 不存在")
     rows = (
-        await session.execute(select(RetireAudit).where(col(RetireAudit.resource_id) == resource_id))
+        await session.execute(
+            select(RetireAudit)
+            .where(col(RetireAudit.resource_id) == resource_id)
+            .order_by(col(RetireAudit.id))
+        )
     ).scalars()
-    return [r.model_dump() for r in rows]
+    return [RetirementOut.model_validate(r.model_dump()) for r in rows]
