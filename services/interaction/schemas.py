@@ -1,0 +1,274 @@
+"""Request and response models of the interaction service."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from services.interaction.vocab import (
+    Complexity,
+    DeadlineState,
+    LetterAction,
+    LetterKind,
+    LetterStatus,
+    RatingLevel,
+)
+from services.kernel.clock import WireDateTime
+from services.kernel.workdays import CalendarSource, DayKind
+
+# Letters are plain text; markup in them is either a mistake or an attack on whoever renders it.
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?]|&#|javascript:", re.IGNORECASE)
+
+
+def _plain(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("不能为空")
+    if _MARKUP.search(value):
+        raise ValueError("只接受纯文本，不接受 HTML 标记或脚本")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+# -- calendar ---------------------------------------------------------------------------
+
+
+class NamedDay(BaseModel):
+    date: date
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class CalendarYearIn(BaseModel):
+    holidays: list[NamedDay] = Field(max_length=366, description="法定节假日（含连休的周末）")
+    workdays: list[NamedDay] = Field(default_factory=list, max_length=60, description="调休上班的周末")
+    note: str = Field("", max_length=500, description="依据，如国务院办公厅通知文号")
+
+
+class DayOut(BaseModel):
+    date: date
+    kind: DayKind
+    name: str
+
+
+class DeadlineMoveOut(BaseModel):
+    letter_id: int
+    before: date | None
+    after: date | None
+    state: DeadlineState
+    reason: str
+
+
+class CalendarYearOut(BaseModel):
+    year: int
+    source: CalendarSource
+    holidays: list[DayOut]
+    workdays: list[DayOut]
+    note: str = ""
+    updated_by: str | None = None
+    updated_at: WireDateTime | None = None
+    moved: list[DeadlineMoveOut] = Field(default_factory=list, description="本次修改移动的未结期限")
+
+
+# -- mailbox ----------------------------------------------------------------------------
+
+
+class DeadlineDaysIn(BaseModel):
+    ordinary: int = Field(3, ge=1, le=60)
+    complex: int = Field(10, ge=1, le=60)
+
+
+class MailboxIn(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    allow_anonymous: bool = False
+    departments: dict[Code, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=dict, max_length=500, description="承办部门：代码 → 名称"
+    )
+    refusal_reasons: dict[Code, Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, max_length=50, description="不予受理的理由；不给则用平台默认（诉讼、信访、重复、职责外）"
+    )
+    deadlines: dict[LetterKind, DeadlineDaysIn] = Field(default_factory=dict)
+
+
+class MailboxOut(BaseModel):
+    site: str
+    name: str
+    allow_anonymous: bool
+    departments: dict[str, str]
+    refusal_reasons: dict[str, str]
+    deadlines: dict[LetterKind, DeadlineDaysIn]
+
+
+# -- letters ----------------------------------------------------------------------------
+
+
+class AttachmentIn(BaseModel):
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    text: str = Field("", max_length=50_000, description="附件的文字内容（已抽取）")
+
+
+class LetterIn(BaseModel):
+    kind: LetterKind
+    recipient: Code = Field(description="leader（领导信箱）或承办部门代码")
+    title: Annotated[PlainText, Field(max_length=200)]
+    body: Annotated[PlainText, Field(max_length=20_000)]
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    marked_names: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=20, description="来信人标注须隐去的姓名"
+    )
+    anonymous: bool = False
+    publish_consent: bool = False
+
+
+class LetterReceiptOut(BaseModel):
+    id: int
+    status: LetterStatus
+    received_at: WireDateTime
+    query_code: str | None = Field(None, description="匿名来信的查询码，只显示这一次")
+
+
+class LookupIn(BaseModel):
+    query_code: Annotated[str, Field(min_length=8, max_length=64)]
+
+
+class AcceptIn(BaseModel):
+    complexity: Complexity = Complexity.ORDINARY
+
+
+class RefuseIn(BaseModel):
+    reason: Code
+    note: str = Field("", max_length=1000)
+
+
+class AssignIn(BaseModel):
+    org: Code = Field(description="承办部门代码")
+    note: str = Field("", max_length=1000)
+
+
+class ReplyIn(BaseModel):
+    text: Annotated[PlainText, Field(max_length=20_000)]
+
+
+class RatingIn(BaseModel):
+    level: RatingLevel
+    query_code: str | None = Field(None, min_length=8, max_length=64, description="匿名来信人凭查询码评价")
+    items: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=10
+    )
+
+
+class SkippedDayOut(BaseModel):
+    date: date
+    kind: DayKind
+    name: str
+
+
+class DeadlineOut(BaseModel):
+    state: DeadlineState
+    days: int
+    day_zero: date
+    due_on: date | None
+    remind_on: date | None
+    overdue: bool
+    reason: str = Field(description="期限如何得出，或为何无法确定")
+    skipped: list[SkippedDayOut] = Field(default_factory=list)
+    inspection_due_on: date = Field(description="政府网站检查口径：三个月内须答复")
+
+
+class EventOut(BaseModel):
+    at: WireDateTime
+    action: LetterAction
+    actor: str
+    detail: dict[str, str | int | None]
+
+
+class AttachmentOut(BaseModel):
+    filename: str
+    text: str
+
+
+class LetterOut(BaseModel):
+    """A handler's (or the writer's) view: the unredacted letter and its history."""
+
+    id: int
+    site: str
+    kind: LetterKind
+    recipient: str
+    status: LetterStatus
+    complexity: Complexity
+    title: str
+    body: str
+    attachments: list[AttachmentOut]
+    writer_name: str
+    anonymous: bool
+    publish_consent: bool
+    handling_org: str | None
+    refusal_reason: str | None
+    refusal_note: str
+    reply: str
+    received_at: WireDateTime
+    replied_at: WireDateTime | None
+    deadline: DeadlineOut
+    rating: RatingLevel | None
+    events: list[EventOut]
+
+
+class RedactionOut(BaseModel):
+    field: str
+    kind: str
+    start: int
+    end: int
+
+
+class PublicLetterOut(BaseModel):
+    """The published rendering: personal data redacted, no writer identity."""
+
+    id: int
+    site: str
+    kind: LetterKind
+    title: str
+    body: str
+    attachments: list[AttachmentOut]
+    reply: str
+    handling_org: str | None
+    received_at: WireDateTime
+    replied_at: WireDateTime | None
+    published_at: WireDateTime | None
+    rating: RatingLevel | None
+    redactions: list[RedactionOut]
+
+
+class PublicLetterPage(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[PublicLetterOut]
+
+
+class InboxItemOut(BaseModel):
+    id: int
+    kind: LetterKind
+    status: LetterStatus
+    title: str
+    handling_org: str | None
+    received_at: WireDateTime
+    deadline_state: DeadlineState
+    due_on: date | None
+    overdue: bool
+
+
+class InboxPage(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[InboxItemOut]
+
+
+class SweepOut(BaseModel):
+    reminded: list[int]
+    overdue: list[int]
