@@ -215,6 +215,7 @@ class LetterOut(BaseModel):
     replied_at: WireDateTime | None
     deadline: DeadlineOut
     rating: RatingLevel | None
+    review_rules: list[str] = Field(description="机器审查的发现（规则名）")
     events: list[EventOut]
 
 

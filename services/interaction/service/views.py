@@ -60,6 +60,7 @@ async def letter_out(session: AsyncSession, letter: Letter, calendar: WorkCalend
         replied_at=letter.replied_at,
         deadline=deadline_out(letter, calendar),
         rating=RatingLevel(letter.rating) if letter.rating else None,
+        review_rules=sorted({str(f.get("rule", "")) for f in letter.findings}),
         events=[
             EventOut(at=e.at, action=LetterAction(e.action), actor=e.actor, detail=_detail(e.detail))
             for e in events
