@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.interaction.api import routers
 from services.interaction.models import feed_tables, metadata
+from services.interaction.service.pages import content_lookup
 from services.interaction.service.review import resources_review
 from services.interaction.service.throttle import Throttle
 from services.interaction.settings import InteractionSettings
@@ -35,6 +36,7 @@ def create_app(
     ctx.state = InteractionState(
         review=resources_review(ctx.directory),
         throttle=Throttle(settings.interaction_anonymous_burst, settings.interaction_anonymous_per_hour),
+        pages=content_lookup(ctx.directory),
     )
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)

@@ -1,4 +1,5 @@
-"""Transitions that fan out across modules: a calendar edit moves every open deadline it touches."""
+"""Transitions that fan out across modules: a calendar edit moves every open deadline it
+touches; a writer's rating of a reply is a 好差评 rating too, and a 差评 opens rectification."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.interaction.models import CalendarYear, Letter
-from services.interaction.schemas import CalendarYearIn, DeadlineMoveOut
+from services.interaction.schemas import CalendarYearIn, DeadlineMoveOut, RatingIn
+from services.interaction.service import letters, ratings
 from services.interaction.service.calendar import load_calendar, put_year
 from services.interaction.service.deadlines import OPEN_STATUSES, schedule
 from services.interaction.service.letters import record
-from services.interaction.vocab import DeadlineState, LetterAction
+from services.interaction.vocab import DeadlineState, LetterAction, RatingTarget
+from services.kernel.auth import Principal
 
 
 async def edit_calendar_year(
@@ -57,3 +60,21 @@ async def edit_calendar_year(
             )
         )
     return row, moves
+
+
+async def rate_letter(
+    session: AsyncSession, letter: Letter, body: RatingIn, principal: Principal | None
+) -> None:
+    await letters.rate(session, letter, body, principal)  # refuses a second rating first
+    ref = str(letter.id)
+    await ratings.rate(
+        session,
+        letter.site,
+        RatingTarget.REPLY,
+        ref,
+        body.level,
+        list(body.items),
+        "",
+        ratings.rater_key(RatingTarget.REPLY, ref, "writer"),
+        await load_calendar(session),
+    )

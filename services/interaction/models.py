@@ -120,3 +120,70 @@ class LetterEvent(Base, table=True):  # type: ignore[call-arg]
     actor: str = Field(max_length=128)
     action: str = Field(max_length=32)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ErrorReport(Base, table=True):  # type: ignore[call-arg]
+    """找错: a mistake reported on a page the platform delivers, and how it was handled."""
+
+    __tablename__ = "error_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=24)
+    page_url: str = Field(max_length=2000)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    publication_id: int | None = None
+    column_id: int | None = None
+    assignee: str | None = Field(default=None, max_length=128, index=True)  # the column's responsible editor
+    reporter_sub: str | None = Field(default=None, max_length=128)  # never shown publicly
+    status: str = Field(max_length=16, index=True)
+    answer: str = Field(default="", sa_column=Column(Text, nullable=False))
+    answered_by: str | None = Field(default=None, max_length=128)
+    answered_at: float | None = None
+    received_at: float
+    received_on: date
+    deadline_state: str = Field(max_length=24)
+    due_on: date | None = None
+    deadline_reason: str = Field(default="", max_length=500)
+    overdue_at: float | None = None
+    # The redacted description and answer the public reads, and what was redacted.
+    public: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    redactions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Rating(Base, table=True):  # type: ignore[call-arg]
+    """好差评: one rating of a reply, a service or a page; never altered, never deleted."""
+
+    __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("target_kind", "target_ref", "rater_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=64, index=True)
+    target_kind: str = Field(max_length=16)
+    target_ref: str = Field(max_length=2000)
+    level: str = Field(max_length=16)
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # A one-way key (one rating per rater and target); the rater's identity is not stored.
+    rater_key: str = Field(max_length=64)
+    at: float
+
+
+class Rectification(Base, table=True):  # type: ignore[call-arg]
+    """The task a 差评 opens: due in 15 working days, closed only with a call-back record."""
+
+    __tablename__ = "rectification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rating_id: int = Field(foreign_key="rating.id", unique=True)
+    site: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=16)
+    opened_on: date
+    deadline_state: str = Field(max_length=24)
+    due_on: date | None = None
+    deadline_reason: str = Field(default="", max_length=500)
+    measures: str = Field(default="", sa_column=Column(Text, nullable=False))
+    callback_record: str = Field(default="", sa_column=Column(Text, nullable=False))
+    callback_at: float | None = None
+    closed_by: str | None = Field(default=None, max_length=128)
+    closed_at: float | None = None

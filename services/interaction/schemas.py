@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -15,6 +15,10 @@ from services.interaction.vocab import (
     LetterKind,
     LetterStatus,
     RatingLevel,
+    RatingTarget,
+    RectificationStatus,
+    ReportKind,
+    ReportStatus,
 )
 from services.kernel.clock import WireDateTime
 from services.kernel.workdays import CalendarSource, DayKind
@@ -270,6 +274,96 @@ class InboxPage(BaseModel):
     items: list[InboxItemOut]
 
 
-class SweepOut(BaseModel):
-    reminded: list[int]
-    overdue: list[int]
+# -- error reports (找错) -----------------------------------------------------------------
+
+
+class ErrorReportIn(BaseModel):
+    kind: ReportKind
+    page_url: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^(https?://|/)\S*$")]
+    description: Annotated[PlainText, Field(max_length=5000)]
+
+
+class AnswerIn(BaseModel):
+    text: Annotated[PlainText, Field(max_length=5000)]
+
+
+class PublicReportOut(BaseModel):
+    id: int
+    kind: ReportKind
+    page_url: str
+    publication_id: int | None
+    column_id: int | None
+    description: str
+    status: ReportStatus
+    answer: str
+    received_at: WireDateTime
+    answered_at: WireDateTime | None
+    due_on: date | None
+    deadline_state: DeadlineState
+    overdue: bool
+    redactions: list[RedactionOut]
+
+
+class ReportOut(PublicReportOut):
+    """The staff's view: who it was routed to and the description as written."""
+
+    assignee: str | None
+    original_description: str
+
+
+class PublicReportPage(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[PublicReportOut]
+
+
+# -- ratings (好差评) ---------------------------------------------------------------------
+
+
+class PublicRatingIn(BaseModel):
+    target: Literal[RatingTarget.SERVICE, RatingTarget.PAGE]
+    ref: Annotated[str, Field(min_length=1, max_length=2000, description="服务代码或页面地址")]
+    level: RatingLevel
+    items: list[str] = Field(default_factory=list, max_length=10)
+    comment: str = Field("", max_length=2000)
+
+
+class RatingOut(BaseModel):
+    """A rating as anyone sees it: never who gave it."""
+
+    id: int
+    site: str
+    target: RatingTarget
+    ref: str
+    level: RatingLevel
+    items: list[str]
+    comment: str
+    at: WireDateTime
+    rectification_id: int | None
+
+
+class RatingPage(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[RatingOut]
+
+
+class CallbackIn(BaseModel):
+    measures: Annotated[PlainText, Field(max_length=5000, description="整改措施")]
+    callback_record: Annotated[PlainText, Field(max_length=5000, description="回访记录（必填）")]
+
+
+class RectificationOut(BaseModel):
+    id: int
+    rating_id: int
+    site: str
+    status: RectificationStatus
+    opened_on: date
+    deadline_state: DeadlineState
+    due_on: date | None
+    deadline_reason: str
+    measures: str
+    callback_record: str
+    closed_at: WireDateTime | None

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from services.interaction.service.pages import PageLookup
 from services.interaction.service.review import Review
 from services.interaction.service.throttle import Throttle
 from services.kernel.deps import CtxDep
@@ -16,6 +17,7 @@ from services.kernel.deps import CtxDep
 class InteractionState:
     review: Review
     throttle: Throttle
+    pages: PageLookup
 
 
 def _state(ctx: CtxDep) -> InteractionState:

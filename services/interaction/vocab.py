@@ -63,6 +63,42 @@ class Topic(StrEnum):
     REPLIED = "letter.replied"
     OVERDUE = "letter.overdue"
     RATED = "letter.rated"
+    REPORT_RECEIVED = "report.received"
+    REPORT_REPLIED = "report.replied"
+    REPORT_OVERDUE = "report.overdue"
+    RATING_RECEIVED = "rating.received"
+
+
+class ReportKind(StrEnum):
+    BROKEN_LINK = "broken_link"  # 链接错误
+    WRONG_CONTENT = "wrong_content"  # 内容错误
+    UNUSABLE_SERVICE = "unusable_service"  # 服务不可用
+    OTHER = "other"
+
+
+class ReportStatus(StrEnum):
+    RECEIVED = "received"
+    ANSWERED = "answered"
+
+
+class RatingTarget(StrEnum):
+    REPLY = "reply"  # a letter's reply (rated by its writer)
+    SERVICE = "service"  # an online service of the site
+    PAGE = "page"  # a page the platform delivers
+
+
+class RectificationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+# 好差评 evaluation items (after the national 政务服务“好差评” scheme's second-level items):
+# what a rater may tick; the good ones for 满意 and above, the bad ones otherwise.
+GOOD_ITEMS = ("服务态度好", "办事效率高", "流程简便", "信息准确", "答复清楚", "问题已解决")
+BAD_ITEMS = ("服务态度差", "办事效率低", "流程繁琐", "信息不准确", "答复不清楚", "问题未解决", "推诿扯皮")
+BAD_LEVELS = (RatingLevel.UNSATISFIED, RatingLevel.VERY_UNSATISFIED)
+RECTIFICATION_DAYS = 15
+REPORT_DAYS = 3
 
 
 LEADER_RECIPIENT = "leader"

@@ -17,9 +17,14 @@ def deadline_worker(ctx: ServiceContext, interval: float) -> Worker:
         while not stop.is_set():
             try:
                 async with ctx.db.session() as session:
-                    reminded, overdue = await sweep(session)
-                if reminded or overdue:
-                    log.info("deadline sweep: %d reminded, %d overdue", len(reminded), len(overdue))
+                    done = await sweep(session)
+                if done.reminded or done.overdue or done.reports_overdue:
+                    log.info(
+                        "deadline sweep: %d reminded, %d letters and %d reports overdue",
+                        len(done.reminded),
+                        len(done.overdue),
+                        len(done.reports_overdue),
+                    )
             except Exception:
                 log.exception("deadline sweep failed; retrying at the next interval")
             with contextlib.suppress(TimeoutError):

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.interaction.service.pages import PageMatch
 from services.kernel import clock
 from tests.support.services import running_service
 from tests.support.tokens import TestIssuer
@@ -43,6 +44,13 @@ async def fake_review(text: str) -> tuple[bool, list[dict[str, Any]]]:
     return False, []
 
 
+async def fake_pages(site: str, url: str) -> PageMatch:
+    """Content's answer for the tests' URLs: item 42 is in column 7, edited by ed7."""
+    if url.endswith("/items/42"):
+        return PageMatch(publication_id=42, column_id=7, responsible_editor="ed7")
+    return PageMatch()
+
+
 class Actors:
     def __init__(self, issuer: TestIssuer) -> None:
         self.citizen = issuer.headers("c1", [("citizen", None)], site=SITE, name="王小明")
@@ -69,6 +77,7 @@ def _clock() -> Any:
 async def service(tmp_path: Path, issuer: TestIssuer) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     async with running_service("interaction", tmp_path / "var", issuer) as (app, client):
         app.state.ctx.state.review = fake_review
+        app.state.ctx.state.pages = fake_pages
         yield app, client
 
 

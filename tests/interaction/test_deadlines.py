@@ -122,7 +122,8 @@ async def test_reminders_and_overdue_alerts_fire_once_as_the_clock_moves(
 
     async def run() -> tuple[list[int], list[int]]:
         async with db.session() as session:
-            return await sweep(session)
+            done = await sweep(session)
+        return done.reminded, done.overdue
 
     assert await run() == ([], [])
     travel_to(2026, 12, 9)

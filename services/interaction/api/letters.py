@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.interaction.flows import rate_letter
 from services.interaction.models import Letter
 from services.interaction.schemas import (
     AcceptIn,
@@ -205,7 +206,7 @@ async def rate(
         if can_handle(principal, letter.site):
             raise Forbidden("只有来信人可以评价")
         raise NotFound(f"来信 {letter_id} 不存在")
-    await letters.rate(session, letter, body, principal)
+    await rate_letter(session, letter, body, principal)
     return await _view(session, letter)
 
 

@@ -6,6 +6,8 @@ only the replica whose update changed the row records the event and emits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -13,6 +15,7 @@ from sqlmodel import col
 from services.interaction.models import Letter
 from services.interaction.service.deadlines import OPEN_STATUSES
 from services.interaction.service.letters import announce, record
+from services.interaction.service.reports import overdue_reports
 from services.interaction.vocab import DeadlineState, LetterAction, Topic
 from services.kernel.clock import epoch, today
 
@@ -25,8 +28,15 @@ async def _fire(session: AsyncSession, letter: Letter, column: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-async def sweep(session: AsyncSession) -> tuple[list[int], list[int]]:
-    """(reminded, overdue) letter ids of this pass."""
+@dataclass(frozen=True)
+class SweepResult:
+    reminded: list[int]  # letters
+    overdue: list[int]  # letters
+    reports_overdue: list[int]  # 找错 reports
+
+
+async def sweep(session: AsyncSession) -> SweepResult:
+    """What this pass fired; an empty result when nothing new is due."""
     on = today()
     base = select(Letter).where(
         col(Letter.status).in_(OPEN_STATUSES),
@@ -57,4 +67,4 @@ async def sweep(session: AsyncSession) -> tuple[list[int], list[int]]:
             )
             await announce(session, Topic.OVERDUE, letter)
             overdue.append(letter.id or 0)
-    return reminded, overdue
+    return SweepResult(reminded, overdue, await overdue_reports(session))

@@ -3,7 +3,7 @@
 
 Revision ID: interaction_0001
 Revises: 
-Create Date: 2026-12-02 05:33:51.505828
+Create Date: 2026-12-02 05:46:25.213810
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,35 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_year'))
     )
+    op.create_table('error_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('site', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('page_url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('publication_id', sa.Integer(), nullable=True),
+    sa.Column('column_id', sa.Integer(), nullable=True),
+    sa.Column('assignee', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('reporter_sub', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answered_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('answered_at', sa.Float(), nullable=True),
+    sa.Column('received_at', sa.Float(), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('deadline_state', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('deadline_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('overdue_at', sa.Float(), nullable=True),
+    sa.Column('public', sa.JSON(), nullable=False),
+    sa.Column('redactions', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_error_report'))
+    )
+    with op.batch_alter_table('error_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_error_report_assignee'), ['assignee'], unique=False)
+        batch_op.create_index(batch_op.f('ix_error_report_site'), ['site'], unique=False)
+        batch_op.create_index(batch_op.f('ix_error_report_status'), ['status'], unique=False)
+
     op.create_table('feed_cursor',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('position', sa.BigInteger(), server_default='0', nullable=False),
@@ -121,6 +150,22 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_topic'), ['topic'], unique=False)
 
+    op.create_table('rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('site', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('target_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('target_ref', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('level', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('items', sa.JSON(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('rater_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rating')),
+    sa.UniqueConstraint('target_kind', 'target_ref', 'rater_key', name=op.f('uq_rating_target_kind_target_ref_rater_key'))
+    )
+    with op.batch_alter_table('rating', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rating_site'), ['site'], unique=False)
+
     op.create_table('letter_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('letter_id', sa.Integer(), nullable=False),
@@ -134,15 +179,44 @@ def upgrade() -> None:
     with op.batch_alter_table('letter_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_letter_event_letter_id'), ['letter_id'], unique=False)
 
+    op.create_table('rectification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rating_id', sa.Integer(), nullable=False),
+    sa.Column('site', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=False),
+    sa.Column('deadline_state', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('deadline_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('measures', sa.Text(), nullable=False),
+    sa.Column('callback_record', sa.Text(), nullable=False),
+    sa.Column('callback_at', sa.Float(), nullable=True),
+    sa.Column('closed_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('closed_at', sa.Float(), nullable=True),
+    sa.ForeignKeyConstraint(['rating_id'], ['rating.id'], name=op.f('fk_rectification_rating_id_rating')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rectification')),
+    sa.UniqueConstraint('rating_id', name=op.f('uq_rectification_rating_id'))
+    )
+    with op.batch_alter_table('rectification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rectification_site'), ['site'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('rectification', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rectification_site'))
+
+    op.drop_table('rectification')
     with op.batch_alter_table('letter_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_letter_event_letter_id'))
 
     op.drop_table('letter_event')
+    with op.batch_alter_table('rating', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rating_site'))
+
+    op.drop_table('rating')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_topic'))
 
@@ -155,6 +229,12 @@ def downgrade() -> None:
 
     op.drop_table('letter')
     op.drop_table('feed_cursor')
+    with op.batch_alter_table('error_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_error_report_status'))
+        batch_op.drop_index(batch_op.f('ix_error_report_site'))
+        batch_op.drop_index(batch_op.f('ix_error_report_assignee'))
+
+    op.drop_table('error_report')
     op.drop_table('calendar_year')
     op.drop_table('audit_entry')
     # ### end Alembic commands ###
