@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -367,3 +367,19 @@ class RectificationOut(BaseModel):
     measures: str
     callback_record: str
     closed_at: WireDateTime | None
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: WireDateTime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[AuditEntryOut]

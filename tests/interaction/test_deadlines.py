@@ -12,6 +12,7 @@ from services.interaction.models import AuditEntry
 from services.interaction.service.sweep import sweep
 from services.kernel import clock
 from tests.interaction.conftest import TABLE_2027, Actors, letter
+from tests.support.tokens import TestIssuer
 
 API = "/api/interaction/v1"
 
@@ -29,7 +30,7 @@ async def submit(client: httpx.AsyncClient, actors: Actors, **overrides: Any) ->
 
 
 async def test_without_the_2027_table_the_deadline_is_explicitly_unknown_and_the_table_moves_it(
-    service: tuple[Any, httpx.AsyncClient], client: httpx.AsyncClient, actors: Actors
+    service: tuple[Any, httpx.AsyncClient], client: httpx.AsyncClient, actors: Actors, issuer: TestIssuer
 ) -> None:
     travel_to(2026, 12, 31)  # Thursday, the last working day before the New Year holiday
     letter_id = await submit(client, actors)
@@ -73,6 +74,11 @@ async def test_without_the_2027_table_the_deadline_is_explicitly_unknown_and_the
     async with app.state.ctx.db.session() as session:
         actions = [a.action for a in (await session.execute(select(AuditEntry))).scalars()]
     assert actions.count("calendar.put") == 3
+    auditor = {"Authorization": issuer.headers("aud", [("audit_admin", None)])["Authorization"]}
+    trail = (await client.get(f"{API}/audit", headers=auditor)).json()
+    assert [i["action"] for i in trail["items"]][:3] == ["calendar.put"] * 3
+    assert trail["items"][0]["actor"] == "root" and trail["items"][0]["detail"]["note"] == TABLE_2027["note"]
+    assert (await client.get(f"{API}/audit", headers=actors.admin)).status_code == 403
 
 
 async def test_with_the_table_entered_first_the_deadline_is_known_at_once(

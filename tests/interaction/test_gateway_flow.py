@@ -123,5 +123,11 @@ async def test_a_letters_whole_life_through_the_gateway(platform: Platform, issu
     changes = await client.get("/api/interaction/v1/changes", headers=internal)
     assert changes.status_code == 200, changes.text
     topics = [e["topic"] for e in changes.json()["items"]]
-    assert topics == ["letter.received", "letter.accepted", "letter.replied", "letter.rated", "rating.received"]
+    assert topics == [
+        "letter.received",
+        "letter.accepted",
+        "letter.replied",
+        "letter.rated",
+        "rating.received",
+    ]
     assert not any(p in changes.text for p in PERSONAL)

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path
 
 from services.interaction.flows import edit_calendar_year
 from services.interaction.models import CalendarYear
-from services.interaction.schemas import CalendarYearIn, CalendarYearOut
+from services.interaction.schemas import AuditEntryOut, AuditPage, CalendarYearIn, CalendarYearOut
 from services.interaction.service.access import is_platform_admin
-from services.interaction.service.calendar import MAX_YEAR, MIN_YEAR, audit, year_out
+from services.interaction.service.calendar import MAX_YEAR, MIN_YEAR, audit, audit_page, year_out
 from services.kernel.auth import Principal
-from services.kernel.deps import PrincipalDep, SessionDep
+from services.kernel.deps import PageDep, PrincipalDep, SessionDep
 from services.kernel.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, problem_responses
+from services.kernel.roles import Role
 
 router = APIRouter(tags=["working-day calendar"])
 YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="年份")]
@@ -48,3 +49,20 @@ async def put_year(
     out = year_out(year, row)
     out.moved = moves
     return out
+
+
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    summary="操作审计：工作日历与站点设置的读写（审计管理员）",
+    responses=ERRORS,
+)
+async def read_audit(session: SessionDep, principal: PrincipalDep, page: PageDep) -> AuditPage:
+    if not principal.has_role(Role.AUDIT_ADMIN):
+        raise Forbidden("操作审计由审计管理员（audit_admin）查阅")
+    rows, total = await audit_page(session, page)
+    items = [
+        AuditEntryOut(id=r.id or 0, at=r.at, actor=r.actor, action=r.action, target=r.target, detail=r.detail)
+        for r in rows
+    ]
+    return AuditPage(total=total, page=page.page, size=page.size, items=items)

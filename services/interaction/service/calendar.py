@@ -6,11 +6,13 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.interaction.models import AuditEntry, CalendarYear
 from services.interaction.schemas import CalendarYearIn, CalendarYearOut, DayOut
 from services.kernel.clock import epoch
 from services.kernel.errors import NotFound, ValidationFailed
+from services.kernel.pagination import PageParams, paginate
 from services.kernel.workdays import CalendarSource, DayKind, WorkCalendar, YearTable
 
 MIN_YEAR, MAX_YEAR = 2004, 2100
@@ -36,6 +38,10 @@ def check_year(year: int) -> None:
 
 async def audit(session: AsyncSession, actor: str, action: str, target: str, **detail: object) -> None:
     session.add(AuditEntry(at=epoch(), actor=actor, action=action, target=target, detail=detail))
+
+
+async def audit_page(session: AsyncSession, params: PageParams) -> tuple[list[AuditEntry], int]:
+    return await paginate(session, select(AuditEntry).order_by(col(AuditEntry.id).desc()), params)
 
 
 async def put_year(session: AsyncSession, year: int, body: CalendarYearIn, actor: str) -> CalendarYear:
