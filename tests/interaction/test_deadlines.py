@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.interaction.models import AuditEntry
 from services.interaction.service.sweep import sweep
 from services.kernel import clock
-from tests.interaction.conftest import TABLE_2027, Actors, letter
+from tests.interaction.conftest import MAILBOX, TABLE_2027, Actors, letter
 from tests.support.tokens import TestIssuer
 
 API = "/api/interaction/v1"
@@ -153,3 +153,21 @@ async def test_reminders_and_overdue_alerts_fire_once_as_the_clock_moves(
     internal = {"Authorization": actors.admin["Authorization"]}
     feed = (await client.get(f"{API}/changes", params={"topics": "letter.overdue"}, headers=internal)).json()
     assert [e["key"] for e in feed["items"]] == [str(letter_id)]
+
+
+async def test_each_site_sets_its_days_per_letter_type(client: httpx.AsyncClient, actors: Actors) -> None:
+    mailbox = {**MAILBOX, "deadlines": {"consultation": {"ordinary": 5, "complex": 20}}}
+    assert (await client.put(f"{API}/mailbox", json=mailbox, headers=actors.site_admin)).status_code == 200
+    assert (await client.put(f"{API}/mailbox", json=mailbox, headers=actors.handler)).status_code == 403
+    travel_to(2026, 12, 7)
+    consultation = await submit(client, actors, kind="consultation", title="咨询")
+    complaint = await submit(client, actors, kind="complaint", title="投诉")
+    due = {
+        lid: (await client.get(f"{API}/letters/{lid}/deadline", headers=actors.handler)).json()
+        for lid in (consultation, complaint)
+    }
+    assert (due[consultation]["days"], due[consultation]["due_on"]) == (5, "2026-12-14")
+    assert (due[complaint]["days"], due[complaint]["due_on"]) == (3, "2026-12-10")
+    public = (await client.get(f"{API}/mailbox", headers=actors.anonymous)).json()
+    assert public["deadlines"]["consultation"] == {"ordinary": 5, "complex": 20}
+    assert set(public["refusal_reasons"]) == {"litigation", "petition", "duplicate", "out_of_remit"}
