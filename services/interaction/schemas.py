@@ -61,7 +61,8 @@ class DayOut(BaseModel):
 
 
 class DeadlineMoveOut(BaseModel):
-    letter_id: int
+    subject: Literal["letter", "report", "rectification"]
+    id: int
     before: date | None
     after: date | None
     state: DeadlineState

@@ -50,7 +50,11 @@ async def test_without_the_2027_table_the_deadline_is_explicitly_unknown_and_the
     body = resp.json()
     assert body["source"] == "operator" and len(body["holidays"]) == 3
     [moved] = body["moved"]
-    assert moved["letter_id"] == letter_id and moved["before"] is None and moved["after"] == "2027-01-06"
+    assert (
+        (moved["subject"], moved["id"]) == ("letter", letter_id)
+        and moved["before"] is None
+        and moved["after"] == "2027-01-06"
+    )
     assert "2027" in moved["reason"] and TABLE_2027["note"] in moved["reason"]
 
     deadline = (await client.get(f"{API}/letters/{letter_id}/deadline", headers=actors.handler)).json()

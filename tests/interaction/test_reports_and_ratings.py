@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from services.interaction.service.sweep import sweep
-from tests.interaction.conftest import Actors, letter
+from tests.interaction.conftest import TABLE_2027, Actors, letter
 from tests.interaction.test_deadlines import travel_to
 
 API = "/api/interaction/v1"
@@ -144,3 +144,29 @@ async def test_a_writers_bad_rating_of_a_reply_opens_rectification_too(
         )
     ).json()
     assert tally["total"] == 1 and tally["items"][0]["rectification_id"] is not None
+
+
+async def test_entering_a_year_moves_open_reports_and_rectifications_too(
+    client: httpx.AsyncClient, actors: Actors
+) -> None:
+    travel_to(2026, 12, 31)
+    body = {"kind": "broken_link", "page_url": "/zwgk/index.html", "description": "链接打不开"}
+    report = (await client.post(f"{API}/reports", json=body, headers=actors.citizen)).json()
+    assert report["deadline_state"] == "deadline_unknown" and report["due_on"] is None
+    rating = {"target": "page", "ref": "/zwgk/index.html", "level": "不满意", "items": ["信息不准确"]}
+    task_id = (await client.post(f"{API}/ratings", json=rating, headers=actors.citizen)).json()[
+        "rectification_id"
+    ]
+    task = (await client.get(f"{API}/rectifications/{task_id}", headers=actors.handler)).json()
+    assert task["deadline_state"] == "deadline_unknown" and "2027" in task["deadline_reason"]
+
+    moved = (await client.put(f"{API}/calendar/years/2027", json=TABLE_2027, headers=actors.admin)).json()[
+        "moved"
+    ]
+    assert {(m["subject"], m["id"], m["after"]) for m in moved} == {
+        ("report", report["id"], "2027-01-06"),
+        ("rectification", task_id, "2027-01-22"),
+    }
+    assert all(TABLE_2027["note"] in m["reason"] for m in moved)
+    public = (await client.get(f"{API}/public/reports/{report['id']}", headers=actors.anonymous)).json()
+    assert public["due_on"] == "2027-01-06" and public["deadline_state"] == "scheduled"

@@ -39,6 +39,13 @@ def rater_key(target: RatingTarget, ref: str, who: str) -> str:
     return hashlib.sha256(f"{target}\x1f{ref}\x1f{who}".encode()).hexdigest()
 
 
+def schedule_rectification(task: Rectification, calendar: WorkCalendar) -> None:
+    result = calendar.add_working_days(task.opened_on, RECTIFICATION_DAYS)
+    task.due_on = result.due
+    task.deadline_state = DeadlineState.SCHEDULED if result.known else DeadlineState.DEADLINE_UNKNOWN
+    task.deadline_reason = (result.explain() if result.known else result.reason)[:500]
+
+
 def check_items(level: RatingLevel, items: list[str]) -> None:
     allowed = BAD_ITEMS if level in BAD_LEVELS else GOOD_ITEMS
     wrong = [i for i in items if i not in allowed]
@@ -81,16 +88,14 @@ async def rate(
     task = None
     if level in BAD_LEVELS:
         assert rating.id is not None
-        result = calendar.add_working_days(today(), RECTIFICATION_DAYS)
         task = Rectification(
             rating_id=rating.id,
             site=site,
             status=RectificationStatus.OPEN,
             opened_on=today(),
-            deadline_state=DeadlineState.SCHEDULED if result.known else DeadlineState.DEADLINE_UNKNOWN,
-            due_on=result.due,
-            deadline_reason=(result.explain() if result.known else result.reason)[:500],
+            deadline_state=DeadlineState.SCHEDULED,
         )
+        schedule_rectification(task, calendar)
         session.add(task)
         await session.flush()
     await emit(

@@ -21,7 +21,7 @@ from services.kernel.pagination import PageParams, paginate
 from services.kernel.workdays import WorkCalendar
 
 
-def _schedule(report: ErrorReport, calendar: WorkCalendar) -> None:
+def schedule_report(report: ErrorReport, calendar: WorkCalendar) -> None:
     result = calendar.add_working_days(report.received_on, REPORT_DAYS)
     report.due_on = result.due
     report.deadline_state = DeadlineState.SCHEDULED if result.known else DeadlineState.DEADLINE_UNKNOWN
@@ -70,7 +70,7 @@ async def submit(
         received_on=today(),
         deadline_state=DeadlineState.SCHEDULED,
     )
-    _schedule(report, calendar)
+    schedule_report(report, calendar)
     _render(report)
     session.add(report)
     await session.flush()
