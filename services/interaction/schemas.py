@@ -339,9 +339,10 @@ class RatingOut(BaseModel):
     ref: str
     level: RatingLevel
     items: list[str]
-    comment: str
+    comment: str = Field(description="评价留言（已遮蔽个人信息）")
     at: WireDateTime
     rectification_id: int | None
+    redactions: list[RedactionOut]
 
 
 class RatingPage(BaseModel):

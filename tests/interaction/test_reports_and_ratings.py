@@ -78,7 +78,7 @@ async def test_a_bad_rating_opens_a_rectification_that_closes_only_with_a_call_b
         "ref": "jtj-yyzz",
         "level": "非常不满意",
         "items": ["办事效率低"],
-        "comment": "跑了三次",
+        "comment": "跑了三次，回电 13812345678 或 0415-3123456",
     }
     resp = await client.post(f"{API}/ratings", json=rating, headers=actors.citizen)
     assert resp.status_code == 201, resp.text
@@ -122,6 +122,8 @@ async def test_a_bad_rating_opens_a_rectification_that_closes_only_with_a_call_b
         await client.get(f"{API}/public/ratings", params={"target": "service"}, headers=actors.handler)
     ).json()
     assert tally["total"] == 1 and "rater" not in str(tally) and "c1" not in str(tally)
+    assert "13812345678" not in str(tally) and "0415-3123456" not in str(tally)
+    assert [r["kind"] for r in tally["items"][0]["redactions"]] == ["mobile", "landline"]
 
 
 async def test_a_writers_bad_rating_of_a_reply_opens_rectification_too(

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.interaction.models import Rating, Rectification, feed_tables
-from services.interaction.schemas import CallbackIn, RatingOut, RectificationOut
+from services.interaction.schemas import CallbackIn, RatingOut, RectificationOut, RedactionOut
 from services.interaction.service.access import can_handle
+from services.interaction.service.redaction import redact
 from services.interaction.vocab import (
     BAD_ITEMS,
     BAD_LEVELS,
@@ -151,6 +152,7 @@ async def ratings_page(
 
 def rating_out(rating: Rating, task_id: int | None) -> RatingOut:
     assert rating.id is not None
+    comment, found = redact("comment", rating.comment, [])
     return RatingOut(
         id=rating.id,
         site=rating.site,
@@ -158,9 +160,10 @@ def rating_out(rating: Rating, task_id: int | None) -> RatingOut:
         ref=rating.target_ref,
         level=RatingLevel(rating.level),
         items=rating.items,
-        comment=rating.comment,
+        comment=comment,
         at=rating.at,
         rectification_id=task_id,
+        redactions=[RedactionOut(**r.__dict__) for r in found],
     )
 
 
