@@ -185,5 +185,6 @@ class Rectification(Base, table=True):  # type: ignore[call-arg]
     measures: str = Field(default="", sa_column=Column(Text, nullable=False))
     callback_record: str = Field(default="", sa_column=Column(Text, nullable=False))
     callback_at: float | None = None
+    overdue_at: float | None = None
     closed_by: str | None = Field(default=None, max_length=128)
     closed_at: float | None = None

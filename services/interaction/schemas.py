@@ -301,6 +301,7 @@ class PublicReportOut(BaseModel):
     answered_at: WireDateTime | None
     due_on: date | None
     deadline_state: DeadlineState
+    deadline_reason: str = Field(description="期限如何得出（第 0 日、跳过的日子），或为何无法确定")
     overdue: bool
     redactions: list[RedactionOut]
 
@@ -366,6 +367,7 @@ class RectificationOut(BaseModel):
     deadline_state: DeadlineState
     due_on: date | None
     deadline_reason: str
+    overdue: bool
     measures: str
     callback_record: str
     closed_at: WireDateTime | None

@@ -67,6 +67,7 @@ class Topic(StrEnum):
     REPORT_REPLIED = "report.replied"
     REPORT_OVERDUE = "report.overdue"
     RATING_RECEIVED = "rating.received"
+    RECTIFICATION_OVERDUE = "rectification.overdue"
 
 
 class ReportKind(StrEnum):

@@ -18,12 +18,13 @@ def deadline_worker(ctx: ServiceContext, interval: float) -> Worker:
             try:
                 async with ctx.db.session() as session:
                     done = await sweep(session)
-                if done.reminded or done.overdue or done.reports_overdue:
+                if done.reminded or done.overdue or done.reports_overdue or done.rectifications_overdue:
                     log.info(
-                        "deadline sweep: %d reminded, %d letters and %d reports overdue",
+                        "deadline sweep: %d reminded, %d letters, %d reports, %d rectifications overdue",
                         len(done.reminded),
                         len(done.overdue),
                         len(done.reports_overdue),
+                        len(done.rectifications_overdue),
                     )
             except Exception:
                 log.exception("deadline sweep failed; retrying at the next interval")

@@ -70,7 +70,7 @@ async def test_a_report_is_routed_to_the_columns_editor_answered_and_public(
 
 
 async def test_a_bad_rating_opens_a_rectification_that_closes_only_with_a_call_back(
-    client: httpx.AsyncClient, actors: Actors
+    service: tuple[Any, httpx.AsyncClient], client: httpx.AsyncClient, actors: Actors
 ) -> None:
     travel_to(2026, 12, 7)
     rating = {
@@ -107,6 +107,12 @@ async def test_a_bad_rating_opens_a_rectification_that_closes_only_with_a_call_b
     assert (
         await client.get(f"{API}/rectifications/{task_id}", headers=actors.other_handler)
     ).status_code == 404
+    travel_to(2026, 12, 29)  # a day past the 15 working days: alerted once, shown as late
+    for expected in ([task_id], []):
+        async with service[0].state.ctx.db.session() as session:
+            assert (await sweep(session)).rectifications_overdue == expected
+    late = (await client.get(f"{API}/rectifications/{task_id}", headers=actors.handler)).json()
+    assert late["overdue"] is True
     missing = await client.post(
         f"{API}/rectifications/{task_id}/close", json={"measures": "优化流程"}, headers=actors.handler
     )
@@ -155,6 +161,7 @@ async def test_entering_a_year_moves_open_reports_and_rectifications_too(
     body = {"kind": "broken_link", "page_url": "/zwgk/index.html", "description": "链接打不开"}
     report = (await client.post(f"{API}/reports", json=body, headers=actors.citizen)).json()
     assert report["deadline_state"] == "deadline_unknown" and report["due_on"] is None
+    assert "2027" in report["deadline_reason"]
     rating = {"target": "page", "ref": "/zwgk/index.html", "level": "不满意", "items": ["信息不准确"]}
     task_id = (await client.post(f"{API}/ratings", json=rating, headers=actors.citizen)).json()[
         "rectification_id"
@@ -172,3 +179,4 @@ async def test_entering_a_year_moves_open_reports_and_rectifications_too(
     assert all(TABLE_2027["note"] in m["reason"] for m in moved)
     public = (await client.get(f"{API}/public/reports/{report['id']}", headers=actors.anonymous)).json()
     assert public["due_on"] == "2027-01-06" and public["deadline_state"] == "scheduled"
+    assert "第 0 日" in public["deadline_reason"] and "元旦" in public["deadline_reason"]

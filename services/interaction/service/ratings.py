@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -178,7 +178,41 @@ def rectification_out(task: Rectification) -> RectificationOut:
         deadline_state=DeadlineState(task.deadline_state),
         due_on=task.due_on,
         deadline_reason=task.deadline_reason,
+        overdue=task.overdue_at is not None
+        or (task.status == RectificationStatus.OPEN and task.due_on is not None and today() > task.due_on),
         measures=task.measures,
         callback_record=task.callback_record,
         closed_at=task.closed_at,
     )
+
+
+async def overdue_rectifications(session: AsyncSession) -> list[int]:
+    """Alert once per rectification past its 15 working days (the sweep's share for 好差评)."""
+    stmt = select(Rectification).where(
+        col(Rectification.status) == RectificationStatus.OPEN,
+        col(Rectification.deadline_state) == DeadlineState.SCHEDULED,
+        col(Rectification.overdue_at).is_(None),
+        col(Rectification.due_on) < today(),
+    )
+    fired = []
+    for task in (await session.execute(stmt)).scalars().all():
+        marked = await session.execute(
+            update(Rectification)
+            .where(col(Rectification.id) == task.id, col(Rectification.overdue_at).is_(None))
+            .values(overdue_at=epoch())
+        )
+        if getattr(marked, "rowcount", 0):
+            await emit(
+                session,
+                feed_tables,
+                Topic.RECTIFICATION_OVERDUE,
+                f"rectification:{task.id}",
+                {
+                    "id": task.id,
+                    "rating_id": task.rating_id,
+                    "due_on": task.due_on and task.due_on.isoformat(),
+                },
+                site_id=task.site,
+            )
+            fired.append(task.id or 0)
+    return fired

@@ -157,6 +157,7 @@ def public_report_out(report: ErrorReport) -> PublicReportOut:
         answered_at=report.answered_at,
         due_on=report.due_on,
         deadline_state=DeadlineState(report.deadline_state),
+        deadline_reason=report.deadline_reason,
         overdue=overdue(report),
         redactions=[RedactionOut(**r) for r in report.redactions],
     )

@@ -15,6 +15,7 @@ from sqlmodel import col
 from services.interaction.models import Letter
 from services.interaction.service.deadlines import OPEN_STATUSES
 from services.interaction.service.letters import announce, record
+from services.interaction.service.ratings import overdue_rectifications
 from services.interaction.service.reports import overdue_reports
 from services.interaction.vocab import DeadlineState, LetterAction, Topic
 from services.kernel.clock import epoch, today
@@ -33,6 +34,7 @@ class SweepResult:
     reminded: list[int]  # letters
     overdue: list[int]  # letters
     reports_overdue: list[int]  # 找错 reports
+    rectifications_overdue: list[int]  # 差评 rectification tasks
 
 
 async def sweep(session: AsyncSession) -> SweepResult:
@@ -67,4 +69,6 @@ async def sweep(session: AsyncSession) -> SweepResult:
             )
             await announce(session, Topic.OVERDUE, letter)
             overdue.append(letter.id or 0)
-    return SweepResult(reminded, overdue, await overdue_reports(session))
+    return SweepResult(
+        reminded, overdue, await overdue_reports(session), await overdue_rectifications(session)
+    )

@@ -3,7 +3,7 @@
 
 Revision ID: interaction_0001
 Revises: 
-Create Date: 2026-12-02 05:46:25.213810
+Create Date: 2026-12-02 06:15:24.529227
 """
 
 from collections.abc import Sequence
@@ -191,6 +191,7 @@ def upgrade() -> None:
     sa.Column('measures', sa.Text(), nullable=False),
     sa.Column('callback_record', sa.Text(), nullable=False),
     sa.Column('callback_at', sa.Float(), nullable=True),
+    sa.Column('overdue_at', sa.Float(), nullable=True),
     sa.Column('closed_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('closed_at', sa.Float(), nullable=True),
     sa.ForeignKeyConstraint(['rating_id'], ['rating.id'], name=op.f('fk_rectification_rating_id_rating')),
