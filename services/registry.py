@@ -29,6 +29,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("content", "services.content.app", "站点栏目与内容发布", 8102),
     ServiceSpec("resources", "services.resources.app", "信息资源库", 8103),
     ServiceSpec("search", "services.search.app", "站内搜索", 8104),
+    ServiceSpec("interaction", "services.interaction.app", "互动交流", 8105),
 )
 
 GATEWAY_PORT = 8000

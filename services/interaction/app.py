@@ -1,0 +1,42 @@
+"""The interaction service's app: 互动交流（领导信箱、咨询、投诉、建议、求助）."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.interaction.api import routers
+from services.interaction.models import feed_tables, metadata
+from services.interaction.service.pages import content_lookup
+from services.interaction.service.review import resources_review
+from services.interaction.service.throttle import Throttle
+from services.interaction.settings import InteractionSettings
+from services.interaction.state import InteractionState
+from services.interaction.workers import deadline_worker
+from services.kernel.app import create_service_app
+from services.kernel.client import ServiceDirectory
+from services.kernel.runtime import build_context, migrations_dir
+
+NAME = "interaction"
+TITLE = "互动交流"
+DESCRIPTION = "领导信箱、咨询投诉建议求助：机器审查、受理转办、工作日时限、答复公开、隐私遮蔽"
+MIGRATIONS = migrations_dir(__file__)
+settings_class = InteractionSettings
+
+__all__ = ["MIGRATIONS", "NAME", "create_app", "metadata", "settings_class"]
+
+
+def create_app(
+    settings: InteractionSettings | None = None,
+    *,
+    directory: ServiceDirectory | None = None,
+    run_workers: bool = True,
+) -> FastAPI:
+    settings = settings or InteractionSettings()
+    ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
+    ctx.state = InteractionState(
+        review=resources_review(ctx.directory),
+        throttle=Throttle(settings.interaction_anonymous_burst, settings.interaction_anonymous_per_hour),
+        pages=content_lookup(ctx.directory),
+    )
+    ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
+    return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)

@@ -1,0 +1,27 @@
+"""What the interaction service keeps beside the kernel context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+from services.interaction.service.pages import PageLookup
+from services.interaction.service.review import Review
+from services.interaction.service.throttle import Throttle
+from services.kernel.deps import CtxDep
+
+
+@dataclass
+class InteractionState:
+    review: Review
+    throttle: Throttle
+    pages: PageLookup
+
+
+def _state(ctx: CtxDep) -> InteractionState:
+    return ctx.state_of(InteractionState)
+
+
+StateDep = Annotated[InteractionState, Depends(_state)]

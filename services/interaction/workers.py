@@ -1,0 +1,34 @@
+"""The deadline worker: reminders and overdue alerts on a timer (the clock decides, not the timer)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from services.interaction.service.sweep import sweep
+from services.kernel.context import ServiceContext, Worker
+
+log = logging.getLogger("jiyue.interaction.sweep")
+
+
+def deadline_worker(ctx: ServiceContext, interval: float) -> Worker:
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with ctx.db.session() as session:
+                    done = await sweep(session)
+                if done.reminded or done.overdue or done.reports_overdue or done.rectifications_overdue:
+                    log.info(
+                        "deadline sweep: %d reminded, %d letters, %d reports, %d rectifications overdue",
+                        len(done.reminded),
+                        len(done.overdue),
+                        len(done.reports_overdue),
+                        len(done.rectifications_overdue),
+                    )
+            except Exception:
+                log.exception("deadline sweep failed; retrying at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    return run
