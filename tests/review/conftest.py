@@ -28,3 +28,7 @@ def seed_texts() -> list[str]:
     if not texts:
         pytest.skip(f"no seed regulation in {folder} (../shared/seed)")
     return texts
+
+
+# The resources service fixtures (a running service, its client, the test actors).
+from tests.resources.conftest import actors, client, service  # noqa: E402, F401

@@ -48,6 +48,8 @@ class Gazetteer:
     full: frozenset[str]  # 丹东市, 宽甸满族自治县
     short: frozenset[str]  # 丹东, 宽甸 (two characters or more)
     longest: int
+    # What laws write before 人民政府 instead of a place (各级, 本级, 县级以上 …)
+    generic: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> Gazetteer:
@@ -55,6 +57,9 @@ class Gazetteer:
         if extra_dir is not None:
             names += _read_divisions(Path(extra_dir) / "divisions.tsv")
         nations = read_terms(GAZETTEER_DIR / "nations.txt")
+        generic = read_terms(GAZETTEER_DIR / "generic.txt")
+        if extra_dir is not None:
+            generic += read_terms(Path(extra_dir) / "generic.txt")
         ethnic = (
             re.compile("(?:" + "|".join(sorted(nations, key=len, reverse=True)) + ")+$") if nations else None
         )
@@ -70,7 +75,12 @@ class Gazetteer:
             if len(stem) >= 2:
                 short.add(stem)
         full = frozenset(names)
-        return cls(full=full, short=frozenset(short), longest=max(map(len, full | short), default=0))
+        return cls(
+            full=full,
+            short=frozenset(short),
+            longest=max(map(len, full | short), default=0),
+            generic=tuple(dict.fromkeys(generic)),
+        )
 
     def is_place(self, name: str) -> bool:
         return name in self.full or name in self.short

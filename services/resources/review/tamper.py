@@ -17,6 +17,7 @@ detectors look at structure instead:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -28,150 +29,6 @@ _ABBREVIATED = ("政办发", "政发〔", "政办函", "政办〔")  # 丹政办
 _ISSUING_OFFICE = ("政府", "办公室", "办公厅")  # 市人民政府京政发〔1985〕
 _NATIONAL_HEADS = ("中华人民共和国", "国务院", "最高人民", "全国人民代表大会", "中共中央")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{1,14}$")
-# What laws put before 人民政府 instead of a place: levels, relations, verbs and particles.
-_GENERIC_TAILS = (
-    "级",
-    "届",
-    "次",
-    "地方",
-    "当地",
-    "在地",
-    "生地",
-    "置地",
-    "有关",
-    "相关",
-    "中央",
-    "全国",
-    "城市",
-    "乡镇",
-    "区县",
-    "县区",
-    "直辖市",
-    "自治区",
-    "自治州",
-    "自治县",
-    "自治旗",
-    "民族乡",
-    "辖市",
-    "以上",
-    "以下",
-    "双方",
-    "基层",
-    "所属",
-    "配合",
-    "接受",
-    "执行",
-    "完善",
-    "熟悉",
-    "选举",
-    "或者",
-    "简称",
-    "地区",
-    "特区",
-    "本",
-    "其",
-    "该",
-    "各",
-    "由",
-    "经",
-    "向",
-    "报",
-    "在",
-    "和",
-    "或",
-    "及",
-    "与",
-    "的",
-    "对",
-    "请",
-    "交",
-    "给",
-    "至",
-    "同",
-    "商",
-    "等",
-    "为",
-    "除",
-    "入",
-    "照",
-    "据",
-    "付",
-    "得",
-    "求",
-    "议",
-    "送",
-    "过",
-    "认为",
-    "挥",
-    "权",
-    "于",
-    "告",
-    "集",
-    "席",
-    "持",
-    "障",
-    "强",
-    "任",
-    "销",
-    "免",
-    "要求",
-    "是指",
-    "代表",
-    "担任",
-    "印发",
-    "发送",
-    "抄送",
-    "列入",
-    "辖",
-    "一",
-    "涉农",
-    "单列",
-    "开发",
-    "受",
-    "协助",
-    "是",
-    "四",
-    "发布",
-    "实施",
-    "上下游",
-    "设立",
-    "属地",
-    "沿岸",
-    "以",
-    "按",
-    "反馈",
-    "享受",
-    "听取",
-    "服从",
-    "相邻",
-    "参加",
-    "行政",
-    "接到",
-    "日",
-    "关于",
-    "决定",
-    "行使",
-    "履行",
-    "符合",
-    "承担",
-    "需要",
-    "实行",
-    "公布",
-    "推选",
-    "完成",
-    "做好",
-    "调度",
-    "规范",
-    "讨论",
-    "使用",
-    "妨碍",
-    "违反",
-    "组织",
-    "联系",
-    "编制",
-    "流域内",
-    "而",
-)
 _ADMIN = "市省县区州乡镇旗盟"
 _PLACE_FOLLOW = re.compile(r"[市省县]|人民政府|政府|人民代表大会|人大|政办|政发")
 # 城市, 都市, 超市 …: the character before 市 makes a word, not a place.
@@ -184,12 +41,24 @@ _TITLE_SHAPE = re.compile(
     r"([\u4e00-\u9fff]{2,4}?)(娱乐城|娱乐|国际|体育|彩票|棋牌|电竞|真人|网投|平台|官网|集团)"
 )
 _SEPARATORS = re.compile(r"[，,、|｜_ /]+")
+# Four separators, each within nine characters of the last, on one line.
+_DENSE = re.compile(r"[，,、|｜_ /](?:[^，,、|｜_ /\n]{0,9}+[，,、|｜_ /]){3}")  # possessive: no backtracking
 _NUMERAL = re.compile(r"[0-9一二三四五六七八九十百千零]+")
 _FUNCTION_CHARS = re.compile(r"[的了是在或和与及应当为其之等]")
 # Endings no place or office takes: a place with one of them is a brand (澳门娱乐, 丹东官网).
 _BRANDISH = re.compile(
     r"娱乐|棋牌|网投|官网|真人|电竞|彩票|注册|下载|登录|开户|网址|入口|手机版|[aA][pP][pP]"
 )
+
+
+_OFFICE_SUFFIX = re.compile(r"(?:人民政府|人民代表大会常务委员会|人民代表大会|办公室|办公厅|政府)+$")
+
+
+def own_stems(names: Sequence[str]) -> tuple[str, ...]:
+    """The site's organisation and its place part: 丹东市人民政府 → 丹东市人民政府, 丹东市."""
+    out = [n.strip() for n in names if n.strip()]
+    out += [stem for stem in (_OFFICE_SUFFIX.sub("", n) for n in out) if len(stem) >= 2]
+    return tuple(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
@@ -207,7 +76,7 @@ class TamperDetector:
         self.gaz = gazetteer
 
     def _generic(self, run: str, own: Sequence[str]) -> bool:
-        if not run or run.endswith(_GENERIC_TAILS) or self.gaz.place_suffix(run):
+        if not run or run.endswith(self.gaz.generic) or self.gaz.place_suffix(run):
             return True
         return any(name and run.endswith(name) for name in own)
 
@@ -237,6 +106,7 @@ class TamperDetector:
     ) -> list[tuple[Hit, bool]]:
         """(hit, blocks) pairs; a hit that blocks is one no clean official text produces.
         titled: the first line is the page title (not merely the body's first paragraph)."""
+        own = own_stems(own)
         out: list[tuple[Hit, bool]] = []
         names = list(self.issuer_names(text, own))
         for offset, run, frame, known in names:
@@ -289,7 +159,7 @@ class TamperDetector:
 
     def _known_name(self, name: str, own: Sequence[str]) -> bool:
         gaz = self.gaz
-        if any(n and n in name for n in own):
+        if any(n and (n in name or name in n) for n in own):
             return True
         if _BRANDISH.search(name):
             return False
@@ -415,16 +285,22 @@ class TamperDetector:
         """A short line of short pieces: one name alone and again with three or more endings
         (「X，X官网，X注册，X下载」). Enumerations in laws repeat words, not a name with tails."""
         hits: list[Hit] = []
-        at = 0
-        for line in text.split("\n"):
-            start, at = at, at + len(line) + 1
-            if not 8 <= len(line) <= 200:
+        done = -1
+        for dense in _DENSE.finditer(text):
+            if dense.start() < done:
                 continue
+            start = text.rfind("\n", 0, dense.start()) + 1
+            end = text.find("\n", dense.end())
+            done = end = len(text) if end < 0 else end
+            line = text[start:end]
             seps = len(_SEPARATORS.findall(line))
             # Short pieces only: a sentence has far fewer separators per character.
-            if seps < 3 or len(line) > 9 * (seps + 1):
+            if len(line) > 200 or len(line) > 9 * (seps + 1):
                 continue
             parts = [p for p in (q.strip() for q in _SEPARATORS.split(line)) if p]
+            heads = Counter(p[:2] for p in parts)
+            if heads.most_common(1)[0][1] * 10 < 7 * len(parts):
+                continue
             bases = {p for p in parts if 2 <= len(p) <= 8}
             for base in bases:
                 tails = [
