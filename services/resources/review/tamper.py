@@ -285,19 +285,18 @@ class TamperDetector:
         """A short line of short pieces: one name alone and again with three or more endings
         (「X，X官网，X注册，X下载」). Enumerations in laws repeat words, not a name with tails."""
         hits: list[Hit] = []
-        done = -1
-        for dense in _DENSE.finditer(text):
-            if dense.start() < done:
-                continue
+        dense = _DENSE.search(text)
+        while dense is not None:
             start = text.rfind("\n", 0, dense.start()) + 1
             end = text.find("\n", dense.end())
-            done = end = len(text) if end < 0 else end
+            end = len(text) if end < 0 else end
+            dense = _DENSE.search(text, end)  # one look per line
             line = text[start:end]
-            seps = len(_SEPARATORS.findall(line))
+            pieces = _SEPARATORS.split(line)
             # Short pieces only: a sentence has far fewer separators per character.
-            if len(line) > 200 or len(line) > 9 * (seps + 1):
+            if len(line) > 200 or len(line) > 9 * len(pieces):
                 continue
-            parts = [p for p in (q.strip() for q in _SEPARATORS.split(line)) if p]
+            parts = [p for p in (q.strip() for q in pieces) if p]
             heads = Counter(p[:2] for p in parts)
             if heads.most_common(1)[0][1] * 10 < 7 * len(parts):
                 continue
