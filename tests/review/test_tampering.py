@@ -77,6 +77,10 @@ def test_site_own_organisation_is_not_a_stranger(reviewer: Reviewer) -> None:
     text = NOTICE.replace("丹东市", "集约新区管委会").replace("丹政办发", "集管发")
     assert "tamper.unknown-issuer" in blocking_rules(reviewer, text=text)
     assert not blocking_rules(reviewer, text=text, own_names=["集约新区管委会"])
+    # A district site of a city the gazetteer lacks names its parent city before itself.
+    html = "<h1>示范市东城区人民政府关于优化营商环境的实施意见</h1><p>各街道办事处：现印发给你们。</p>"
+    assert blocking_rules(reviewer, html=html)
+    assert not blocking_rules(reviewer, html=html, own_names=["东城区人民政府办公室"])
 
 
 def test_prefix_title_and_keyword_stuffing(reviewer: Reviewer) -> None:

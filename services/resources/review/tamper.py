@@ -178,7 +178,7 @@ class TamperDetector:
             return []
         hits: list[Hit] = []
         m = _TITLE_PLACE.match(title)
-        if m and not self._known_name(m.group(1), own):
+        if m and not self._known_name(m.group(1), own) and not title[m.end() :].startswith(tuple(own)):
             name = m.group(1)
             hits.append(
                 Hit(
@@ -246,6 +246,8 @@ class TamperDetector:
                 head = next((rest[:k] for k in range(2, 10) if rest[:k] in full), None)
             if head is None:
                 continue
+            if rest.startswith(tuple(own)):  # 示范市 + 东城区人民政府: the own organisation's parent
+                return None
             name = title[:i]
             if (
                 not _ALL_CJK.fullmatch(name)
