@@ -86,6 +86,8 @@ class FindingOut(BaseModel):
     offset: int = Field(description="在纯文本中的字符位置")
     rule: str
     detail: str = ""
+    detector: str = Field("", description="发现问题的检测器，如 issuer-frame、stuffing、version-diff")
+    reason: str = Field("", description="检测器给出的理由")
 
 
 class AttachmentOut(BaseModel):

@@ -10,15 +10,18 @@ markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from services.resources.review.gazetteer import Gazetteer
 from services.resources.review.lexicon import SUBJECT_CATEGORIES, Lexicons
 from services.resources.review.markup import Extracted, extract
 from services.resources.review.privacy import find_privacy
+from services.resources.review.tamper import TamperDetector
 
 WINDOW = 80  # characters either side in which signals count as "near"
 EXCERPT = 20
@@ -45,9 +48,15 @@ class Finding:
     offset: int
     rule: str
     detail: str = ""
+    # Which detector fired and why, in words; rule and detail stay for existing readers.
+    detector: str = ""
+    reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["detector"] = self.detector or self.rule.split(".", 1)[0]
+        out["reason"] = self.reason or self.detail
+        return out
 
 
 @dataclass
@@ -72,14 +81,26 @@ def _host(url: str) -> str:
 
 
 class Reviewer:
-    def __init__(self, lexicons: Lexicons) -> None:
+    def __init__(self, lexicons: Lexicons, gazetteer: Gazetteer | None = None) -> None:
         self.lex = lexicons
+        self.tamper = TamperDetector(gazetteer or Gazetteer.load())
 
     def excerpt(self, text: str, start: int, end: int | None = None) -> str:
         end = start + 1 if end is None else end
         return text[max(0, start - EXCERPT) : min(len(text), end + EXCERPT)].replace("\n", " ").strip()
 
-    def review(self, *, text: str | None = None, html: str | None = None) -> Review:
+    def review(
+        self,
+        *,
+        text: str | None = None,
+        html: str | None = None,
+        title: str | None = None,
+        own_names: Sequence[str] = (),
+        previous: str | None = None,
+    ) -> Review:
+        """title: the page title when it is not the body's first line; own_names: the site's own
+        organisation (an issuer name that is no division); previous: the text of the version
+        this one replaces, to see issuer names swapped."""
         extracted = extract(html) if html is not None else Extracted(text=text or "")
         body = extracted.text
         result = Review(text=body)
@@ -91,8 +112,37 @@ class Reviewer:
         bad_link_offsets = self._review_links(body, links, result)
         self._review_hidden(body, extracted, out)
         self._review_terms(body, bad_link_offsets, out)
+        titled = title is not None or (html is not None and html.lstrip()[:3].lower() == "<h1")
+        self._review_tampering(body, title, own_names, previous, titled, out)
         out.sort(key=lambda f: (f.offset, f.rule))
         return result
+
+    def _review_tampering(
+        self,
+        body: str,
+        title: str | None,
+        own_names: Sequence[str],
+        previous: str | None,
+        titled: bool,
+        out: list[Finding],
+    ) -> None:
+        # The title is the first line of the page the public sees; findings in it sit at 0.
+        shift = len(title) + 1 if title else 0
+        page = f"{title}\n{body}" if title else body
+        for hit, blocks in self.tamper.scan(page, own_names, previous, titled):
+            offset = max(0, hit.start - shift)
+            out.append(
+                Finding(
+                    "spam",
+                    "block" if blocks else "warn",
+                    self.excerpt(page, hit.start, hit.end),
+                    offset,
+                    hit.rule,
+                    hit.token,
+                    hit.detector,
+                    hit.reason,
+                )
+            )
 
     # -- links ------------------------------------------------------------------------
 
@@ -219,4 +269,4 @@ class Reviewer:
 
 @lru_cache(maxsize=8)
 def default_reviewer(extra_dir: Path | None = None) -> Reviewer:
-    return Reviewer(Lexicons.load(extra_dir))
+    return Reviewer(Lexicons.load(extra_dir), Gazetteer.load(extra_dir))

@@ -68,7 +68,12 @@ def trie_pattern(terms: list[str]) -> str:
     return render(trie)
 
 
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _first_chars(words: list[str]) -> re.Pattern[str] | None:
+    firsts = sorted({c for w in words for c in (w[0].lower(), w[0].upper())})
+    return re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
 
 
 def _compile(words: list[str]) -> re.Pattern[str] | None:
@@ -84,6 +89,9 @@ class Lexicons:
     # digit are tried only where an ASCII word starts.
     matcher: re.Pattern[str] | None
     ascii_matcher: re.Pattern[str] | None
+    # The first characters of those terms: the scan jumps to them instead of visiting every
+    # ASCII word (dates and article numbers are most of them).
+    ascii_first: re.Pattern[str] | None = None
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> Lexicons:
@@ -105,6 +113,7 @@ class Lexicons:
             category_of=category_of,
             matcher=_compile([w for w in words if w not in set(ascii_first)]),
             ascii_matcher=_compile(ascii_first),
+            ascii_first=_first_chars(ascii_first),
         )
 
     def scan(self, text: str) -> list[tuple[int, str, str]]:
@@ -114,9 +123,12 @@ class Lexicons:
             for m in self.matcher.finditer(text):
                 if m.end() > m.start():
                     out.append((m.start(), m.group(0), self.category_of[m.group(0).lower()]))
-        if self.ascii_matcher is not None:
-            for word in _ASCII_WORD.finditer(text):
-                hit = self.ascii_matcher.match(text, word.start())
+        if self.ascii_matcher is not None and self.ascii_first is not None:
+            for first in self.ascii_first.finditer(text):
+                at = first.start()
+                if at and _ASCII_ALNUM.match(text, at - 1):
+                    continue  # inside a word: terms match from a word's start only
+                hit = self.ascii_matcher.match(text, at)
                 if hit and hit.end() > hit.start():
                     out.append((hit.start(), hit.group(0), self.category_of[hit.group(0).lower()]))
             out.sort()

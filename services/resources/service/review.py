@@ -8,6 +8,7 @@ from queueing megabytes of work.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from services.kernel.auth import Principal
 from services.kernel.roles import ADMIN_ROLES, SITE_STAFF_ROLES
@@ -26,5 +27,15 @@ def check_limit(principal: Principal, settings: ResourcesSettings) -> int:
     return settings.resources_check_max_chars_public
 
 
-async def review_off_loop(reviewer: Reviewer, *, text: str | None = None, html: str | None = None) -> Review:
-    return await asyncio.to_thread(reviewer.review, text=text, html=html)
+async def review_off_loop(
+    reviewer: Reviewer,
+    *,
+    text: str | None = None,
+    html: str | None = None,
+    title: str | None = None,
+    own_names: Sequence[str] = (),
+    previous: str | None = None,
+) -> Review:
+    return await asyncio.to_thread(
+        reviewer.review, text=text, html=html, title=title, own_names=own_names, previous=previous
+    )

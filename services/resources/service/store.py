@@ -214,8 +214,14 @@ async def store_resource(
         raise ValidationFailed.field("metadata", f"元数据不符合规范: {exc}") from exc
     await check_metadata(session, resource, meta, vocab)
 
-    # Review the raw HTML: sanitising would erase the hiding tricks review must see.
-    review = await review_off_loop(reviewer, html=version.body_html)
+    # Review the raw HTML: sanitising would erase the hiding tricks review must see. The
+    # previous stored version lets review see an issuer or place swapped between versions.
+    previous = None
+    if resource.stored_version is not None and resource.stored_version != version.version:
+        previous = (await get_version(session, resource_id, resource.stored_version)).body_text
+    review = await review_off_loop(
+        reviewer, html=version.body_html, title=meta.title, own_names=[meta.issuer_org.name], previous=previous
+    )
     await resolve_references(session, review)
     findings: list[dict[str, Any]] = [f.as_dict() for f in review.findings]
     if review.blocking:
