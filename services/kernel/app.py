@@ -8,27 +8,22 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.context import ServiceContext
-from services.kernel.deps import SessionDep, require_scope
 from services.kernel.errors import (
     PROBLEM_BASE,
     PROBLEM_MEDIA_TYPE,
-    Forbidden,
     JiyueError,
     Problem,
-    Unauthorized,
-    problem_responses,
 )
-from services.kernel.feed import read_changes
+from services.kernel.feed_api import changes_router, dead_letters_router, feed_pruner
 from services.kernel.logs import configure_logging, request_id_var
 
 log = logging.getLogger("jiyue.app")
@@ -161,44 +156,6 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-class ChangesPage(BaseModel):
-    items: list[dict[str, Any]]
-    head: int
-    next_cursor: int
-    has_more: bool
-
-
-def changes_router(ctx: ServiceContext) -> APIRouter:
-    router = APIRouter(tags=["change feed"])
-    tables = ctx.feed
-    assert tables is not None
-
-    @router.get(
-        "/changes",
-        response_model=ChangesPage,
-        summary="变更订阅：按游标读取本服务的变更事件",
-        responses=problem_responses(Unauthorized, Forbidden),
-        dependencies=[Depends(require_scope("changes:read"))],
-    )
-    async def changes(
-        session: SessionDep,
-        after: Annotated[int, Query(ge=0, description="上次读到的游标")] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        topics: Annotated[str | None, Query(description="逗号分隔的主题过滤")] = None,
-    ) -> ChangesPage:
-        topic_list = [t for t in (topics or "").split(",") if t] or None
-        events, head = await read_changes(session, tables, after, limit, topic_list)
-        next_cursor = events[-1].cursor if events else after
-        return ChangesPage(
-            items=[e.to_json() for e in events],
-            head=head,
-            next_cursor=next_cursor,
-            has_more=next_cursor < head,
-        )
-
-    return router
-
-
 async def readiness_report(ctx: ServiceContext) -> tuple[bool, dict[str, Any]]:
     checks: dict[str, Any] = {}
     ok = True
@@ -292,6 +249,11 @@ def create_service_app(
         app.include_router(router, prefix=prefix)
     if ctx.feed is not None:
         app.include_router(changes_router(ctx), prefix=prefix)
+        ctx.workers.append(feed_pruner(ctx))
+    if ctx.consumers:
+        app.include_router(dead_letters_router(ctx), prefix=prefix)
+    for consumer in ctx.consumers:
+        consumer.apply_settings(ctx.settings)
     for router in root_routers:
         app.include_router(router)
     return app

@@ -101,6 +101,16 @@ class Conflict(JiyueError):
     title = "状态冲突"
 
 
+class FeedCursorExpired(JiyueError):
+    """A change-feed consumer asked from a cursor whose successors were pruned.
+
+    `extra` carries `oldest_cursor` (read on from there after rebuilding) and `head`."""
+
+    status = 410
+    slug = "feed-cursor-expired"
+    title = "变更游标已过期"
+
+
 class PayloadTooLarge(JiyueError):
     status = 413
     slug = "payload-too-large"

@@ -33,7 +33,7 @@ async def site_registry(session: SessionDep, principal: PrincipalDep) -> dict[st
 
 @router.get(
     "/index-documents",
-    summary="已发布与已归档信息的索引文档（按 id）",
+    summary="已发布与已归档信息的索引文档（按 id）；给出 ids 时返回这些信息的当前文档（任何状态）",
     responses=problem_responses(Forbidden),
 )
 async def index_documents(
@@ -41,14 +41,23 @@ async def index_documents(
     principal: PrincipalDep,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ids: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{1,18}(,[0-9]{1,18}){0,999}$", description="逗号分隔的信息编号，至多 1000 个"),
+    ] = None,
 ) -> dict[str, Any]:
     _require_internal(principal)
-    stmt = (
-        select(Publication)
-        .where(col(Publication.id) > after, col(Publication.status).in_(VISIBLE_STATES))
-        .order_by(col(Publication.id))
-        .limit(limit)
-    )
+    if ids is not None:
+        # Feed consumers resolve the references a batch of events carries.
+        wanted = sorted({int(i) for i in ids.split(",")})
+        stmt = select(Publication).where(col(Publication.id).in_(wanted)).order_by(col(Publication.id))
+    else:
+        stmt = (
+            select(Publication)
+            .where(col(Publication.id) > after, col(Publication.status).in_(VISIBLE_STATES))
+            .order_by(col(Publication.id))
+            .limit(limit)
+        )
     rows = list((await session.execute(stmt)).scalars())
     site_names = {row[0]: row[1] for row in await session.execute(select(col(Site.code), col(Site.name)))}
     column_ids = {p.column_id for p in rows}
@@ -62,4 +71,4 @@ async def index_documents(
         index_document(p, site_names.get(p.site_id, p.site_id), column_names.get(p.column_id, ""))
         for p in rows
     ]
-    return {"items": items, "next_after": rows[-1].id if rows else after, "has_more": len(rows) == limit}
+    return {"items": items, "next_after": rows[-1].id if rows else after, "has_more": ids is None and len(rows) == limit}

@@ -13,7 +13,7 @@ from sqlmodel import col
 from services.content.models import Publication, ReviewRecord, Site, SiteColumn
 from services.content.service.columns import get_column
 from services.content.service.common import aware, emit, now, touch
-from services.content.service.documents import index_document, interprets
+from services.content.service.documents import interprets, reference_payload
 from services.kernel.auth import Principal
 from services.kernel.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 
@@ -66,10 +66,11 @@ async def names_of(session: AsyncSession, publication: Publication) -> tuple[str
     return site or publication.site_id, column.name if column else ""
 
 
-async def emit_state(session: AsyncSession, publication: Publication, state: str) -> None:
+async def emit_state(
+    session: AsyncSession, publication: Publication, state: str, changed: tuple[str, ...] = ()
+) -> None:
     await session.flush()
-    site_name, column_name = await names_of(session, publication)
-    doc = index_document(publication, site_name, column_name)
+    doc = reference_payload(publication, changed)
     await emit(session, f"publication.{state}", publication.id or 0, doc, publication.site_id)
     touch(session, publication.site_id, publication.moved_from_site)
 
@@ -140,7 +141,8 @@ async def update_publication(
         if name in changes:
             setattr(publication, name, _dt(changes[name]))
     publication.updated_at = now()
-    await emit_state(session, publication, "moved" if moved and not content_change else "updated")
+    changed = tuple(k for k, v in changes.items() if v is not None)
+    await emit_state(session, publication, "moved" if moved and not content_change else "updated", changed)
     return publication
 
 
