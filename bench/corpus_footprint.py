@@ -23,6 +23,8 @@ from bench.common import CORPUS, Row
 from bench.footprint import JIYUE, ROOT, free_port
 
 CMD = "python -m bench corpus_footprint"
+# ../shared beside the project; a worktree elsewhere names it (JIYUE_BENCH_CORPUS=/work/shared/...).
+CORPUS = Path(os.environ.get("JIYUE_BENCH_CORPUS") or CORPUS)
 
 
 def raw_text_bytes(limit: int | None) -> tuple[int, int]:
