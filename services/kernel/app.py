@@ -20,23 +20,30 @@ from services.kernel.context import ServiceContext
 from services.kernel.errors import (
     PROBLEM_BASE,
     PROBLEM_MEDIA_TYPE,
+    BadRequest,
+    Forbidden,
+    HttpError,
     JiyueError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
     Problem,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
 )
 from services.kernel.feed_api import changes_router, dead_letters_router, feed_pruner
 from services.kernel.logs import configure_logging, request_id_var
 
 log = logging.getLogger("jiyue.app")
 
-_HTTP_TITLES = {
-    400: ("bad-request", "请求有误"),
-    401: ("unauthorized", "未认证或令牌无效"),
-    403: ("forbidden", "无权执行此操作"),
-    404: ("not-found", "请求的路径不存在"),
-    405: ("method-not-allowed", "不支持的请求方法"),
-    413: ("payload-too-large", "上传内容过大"),
-    415: ("unsupported-media-type", "不支持的内容类型"),
-}
+# Starlette's own HTTP errors (unknown path, wrong method, ...) in the platform's vocabulary.
+_HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
+    err.status: (err.slug, err.title)
+    for err in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge,
+                UnsupportedMediaType)
+}  # fmt: skip
+_HTTP_PROBLEMS[404] = (NotFound.slug, "请求的路径不存在")
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -77,8 +84,8 @@ def install_error_handlers(app: FastAPI) -> None:
             errors.append({"field": field, "message": message, "type": kind})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)[:500]
         problem = Problem(
-            type=PROBLEM_BASE + "validation",
-            title="输入校验未通过",
+            type=ValidationFailed.type_uri(),
+            title=ValidationFailed.title,
             status=422,
             detail=detail,
             instance=request.url.path,
@@ -89,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        slug, title = _HTTP_TITLES.get(exc.status_code, ("http-error", "请求失败"))
+        slug, title = _HTTP_PROBLEMS.get(exc.status_code, (HttpError.slug, HttpError.title))
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and detail in (None, "Not Found"):
             detail = f"路径 {request.url.path} 不存在"
@@ -106,8 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         problem = Problem(
-            type=PROBLEM_BASE + "internal",
-            title="服务器内部错误",
+            type=JiyueError.type_uri(),
+            title=JiyueError.title,
             status=500,
             detail="服务器处理请求时出错，已记录；请凭 request_id 联系平台运维。",
             instance=request.url.path,

@@ -12,19 +12,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from services.kernel.deps import SessionDep
-from services.kernel.errors import JiyueError, NotFound, problem_responses
+from services.kernel.errors import NotFound, RangeNotSatisfiable, problem_responses
 from services.resources.api.deps import SettingsDep, StoreDep
 from services.resources.models import Attachment, StoredObject
 from services.resources.storage import valid_sha256
 
 router = APIRouter(tags=["objects"])
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-class RangeNotSatisfiable(JiyueError):
-    status = 416
-    slug = "range-not-satisfiable"
-    title = "请求的字节范围无效"
 
 
 def content_disposition(filename: str) -> str:
