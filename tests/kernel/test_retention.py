@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.tenancy import REGISTRY_PATH, SiteRegistry
 from services.kernel import clock
+from services.kernel.client import ServiceDirectory
 from services.kernel.consumer import FeedConsumer
 from services.kernel.db import Database
 from services.kernel.errors import FeedCursorExpired
@@ -189,3 +194,33 @@ async def test_changes_answers_410_problem_with_the_oldest_cursor(tmp_path: Path
         fresh = await client.get("/api/resources/v1/changes", params={"after": 2}, headers=headers)
         assert [e["key"] for e in fresh.json()["items"]] == ["p2"]
         assert fresh.json()["items"][0]["created_at"].endswith("+08:00")
+
+
+async def test_gateway_registry_behind_the_window_reloads_its_snapshot() -> None:
+    """The gateway follows content's feed too; a 410 makes it reload the site registry."""
+    fake = FastAPI()
+    seen: dict[str, Any] = {}
+
+    @fake.post("/api/identity/v1/token")
+    async def token() -> dict[str, Any]:
+        return {"access_token": "t", "token_type": "Bearer", "expires_in": 300}
+
+    @fake.get("/api/content/v1/changes")
+    async def changes(after: int, consumer: str) -> JSONResponse:
+        seen["consumer"] = consumer
+        problem = FeedCursorExpired("过期", extra={"oldest_cursor": 40, "head": 50}).to_problem()
+        return JSONResponse(problem.model_dump(), status_code=410)
+
+    @fake.get(REGISTRY_PATH)
+    async def registry() -> dict[str, Any]:
+        return {"items": [{"code": "sfs", "name": "示范市", "status": "open", "domains": []}], "cursor": 50}
+
+    directory = ServiceDirectory("secret")
+    directory.register_app("identity", fake)
+    directory.register_app("content", fake)
+    sites = SiteRegistry(directory, [])
+    sites.cursor = 3
+    assert await sites._read_feed() is True
+    assert seen["consumer"] == "gateway-site-registry"
+    assert sites.cursor == 50 and "sfs" in sites.by_code
+    await directory.aclose()
