@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -198,6 +198,7 @@ class FeedConsumer(abc.ABC):
             "holder": row["lease_owner"],
             "processed": row["processed"],
             "last_error": self.last_error,
+            "dead_letters": await self.dead_letter_count(),
         }
 
     async def _advance(self, session: AsyncSession, cursor: int, head: int, processed: int = 1) -> None:
@@ -258,7 +259,7 @@ class FeedConsumer(abc.ABC):
             await self._advance(session, event.cursor, head, processed=0)
         self._failing = None
         metrics.FEED_DEAD_LETTERED.labels(consumer=self.name).inc()
-        metrics.FEED_DEAD_LETTERS.labels(consumer=self.name).inc()
+        await self.dead_letter_count()
         log.error("%s: event %s set aside after %d attempts: %s", self.name, event.cursor, attempts, error)
         return True
 
@@ -295,8 +296,22 @@ class FeedConsumer(abc.ABC):
                 )
             return False
         await self.after_batch([event])
-        metrics.FEED_DEAD_LETTERS.labels(consumer=self.name).dec()
+        await self.dead_letter_count()
         return True
+
+    async def dead_letter_count(self) -> int:
+        """How many events wait in this consumer's dead letters (also sets the gauge)."""
+        dl = self.tables.dead_letters
+        async with self.db.session() as session:
+            count = int(
+                (
+                    await session.execute(
+                        select(func.count()).select_from(dl).where(dl.c.consumer == self.name)
+                    )
+                ).scalar_one()
+            )
+        metrics.FEED_DEAD_LETTERS.labels(consumer=self.name).set(count)
+        return count
 
     async def _recover(self, gone: FeedCursorExpired) -> None:
         extra = gone.extra or {}

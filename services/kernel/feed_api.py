@@ -24,7 +24,7 @@ from services.kernel.errors import (
     problem_responses,
 )
 from services.kernel.feed import prune, read_changes
-from services.kernel.metrics import FEED_DEAD_LETTERS, FEED_PRUNED
+from services.kernel.metrics import FEED_PRUNED
 from services.kernel.params import MAX_ID, IdPath
 from services.kernel.purge import periodic
 
@@ -166,7 +166,6 @@ def dead_letters_router(ctx: ServiceContext) -> APIRouter:
             count = (
                 await session.execute(select(func.count()).select_from(dl).where(dl.c.consumer == name))
             ).scalar_one()
-            FEED_DEAD_LETTERS.labels(consumer=name).set(count)
             total += count
             rows = (
                 await session.execute(select(dl).where(dl.c.consumer == name).order_by(dl.c.id).limit(limit))

@@ -73,6 +73,8 @@ async def test_poison_event_backs_off_then_is_set_aside_and_retried_by_an_operat
         assert await consumer.run_once() == 1  # attempt 3: set aside; 13 applied
         assert await consumer.position() == 3
         assert dead_lettered() == before + 1
+        assert REGISTRY.get_sample_value("jiyue_feed_dead_letters", {"consumer": UsageConsumer.name}) == 1
+        assert (await consumer.status())["dead_letters"] == 1
 
         admin = issuer.headers("root", roles=[("platform_admin", None)])
         editor = issuer.headers("ed", roles=[("editor", "jtj")])
@@ -94,6 +96,7 @@ async def test_poison_event_backs_off_then_is_set_aside_and_retried_by_an_operat
             "id": letter["id"], "applied": True, "attempts": None, "last_error": None,
         }  # fmt: skip
         assert (await client.get(f"{API}/dead-letters", headers=admin)).json()["total"] == 0
+        assert REGISTRY.get_sample_value("jiyue_feed_dead_letters", {"consumer": UsageConsumer.name}) == 0
         missing = await client.post(f"{API}/dead-letters/{letter['id']}/retry", headers=admin)
         assert missing.status_code == 404
 
