@@ -37,6 +37,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
@@ -186,7 +188,13 @@ async def acknowledge(session: AsyncSession, tables: FeedTables, consumer: str, 
         await session.execute(select(acks.c.position, acks.c.seen_at).where(acks.c.consumer == consumer))
     ).one_or_none()
     if row is None:
-        await session.execute(insert(acks).values(consumer=consumer, position=position, seen_at=now))
+        # Two replicas of one consumer may register at once: the second insert is a no-op.
+        ins = pg_insert(acks) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(acks)
+        await session.execute(
+            ins.values(consumer=consumer, position=position, seen_at=now).on_conflict_do_nothing(
+                index_elements=["consumer"]
+            )
+        )
         return
     # Idle polls repeat the same cursor: write only when it moved or the last sighting is old,
     # so a quiet feed costs no writes.

@@ -21,6 +21,7 @@ from services.kernel.db import Database
 from services.kernel.errors import FeedCursorExpired
 from services.kernel.feed import FeedEvent, FeedTables, define_feed_tables, emit, prune, read_changes
 from services.resources.models import feed_tables as resources_feed
+from tests.support import real
 from tests.support.services import running_service
 from tests.support.tokens import TestIssuer
 
@@ -224,3 +225,36 @@ async def test_gateway_registry_behind_the_window_reloads_its_snapshot() -> None
     assert seen["consumer"] == "gateway-site-registry"
     assert sites.cursor == 50 and "sfs" in sites.by_code
     await directory.aclose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+async def feed_db(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    if request.param == "sqlite":
+        return Database(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
+    return Database(await real.fresh_postgres_database(), "feedtest")
+
+
+async def test_acknowledgements_and_pruning_on_each_backend(feed_db: Database) -> None:
+    metadata = MetaData()
+    tables = define_feed_tables(metadata)
+    await feed_db.ensure_schema()
+    async with feed_db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    for i in range(4):
+        async with feed_db.session() as s:
+            await emit(s, tables, "t", f"k{i}", {"i": i, "标题": "通知"})
+    async with feed_db.session() as s:
+        await read_changes(s, tables, 0, 2, None, consumer="a")
+        await read_changes(s, tables, 2, 2, None, consumer="a")  # moves a's acknowledgement
+    clock.shift(PAST_IT)
+    async with feed_db.session() as s:
+        await read_changes(s, tables, 2, 2, None, consumer="a")  # seen again: holds the feed at 2
+    async with feed_db.session() as s:
+        assert await prune(s, tables, RETENTION) == 2
+    async with feed_db.session() as s:
+        events, head = await read_changes(s, tables, 2, 10, None, consumer="a")
+        with pytest.raises(FeedCursorExpired):
+            await read_changes(s, tables, 1, 10, None, consumer="a")
+    assert [e.key for e in events] == ["k2", "k3"] and head == events[-1].cursor
+    assert events[0].payload == {"i": 2, "标题": "通知"}
+    await feed_db.dispose()
