@@ -36,6 +36,7 @@ from services import registry
 from services.kernel.app import RequestIdMiddleware
 from services.kernel.auth import TokenVerifier
 from services.kernel.deps import CLIENT_IP_HEADER, TENANT_HEADER
+from services.kernel.errors import NotFound, UnknownSite
 from services.kernel.logs import configure_logging, request_id_var
 from services.kernel.runtime import make_directory
 
@@ -304,7 +305,7 @@ class Gateway:
             code, _, rest = path[7:].partition("/")
             site = self.sites.by_code.get(code)
             if site is None:
-                await problem(404, "not-found", "资源不存在", f"站点 {code} 不存在", path)(
+                await problem(NotFound.status, NotFound.slug, NotFound.title, f"站点 {code} 不存在", path)(
                     scope, receive, send
                 )
                 return
@@ -316,7 +317,7 @@ class Gateway:
                 site = self.sites.by_host.get(hostname)
                 if site is None:
                     detail = f"未知站点域名 {hostname}"
-                    await problem(404, "unknown-site", "站点不存在", detail, path)(scope, receive, send)
+                    await problem(UnknownSite.status, UnknownSite.slug, UnknownSite.title, detail, path)(scope, receive, send)
                     return
         outcome.path = path
         if site is not None:

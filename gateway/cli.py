@@ -18,10 +18,6 @@ console = Console()
 app = typer.Typer(help="集约化平台 Jiyue 命令行", no_args_is_help=True, pretty_exceptions_show_locals=False)
 
 
-def _embedded(settings_url: str) -> bool:
-    return not settings_url
-
-
 @app.command()
 def migrate(
     service: Annotated[str | None, typer.Argument(help="只迁移这个服务")] = None,

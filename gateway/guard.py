@@ -16,7 +16,7 @@ from gateway.security import CorsPolicy
 from gateway.tenancy import SiteEntry
 from services.kernel.app import problem_response
 from services.kernel.auth import Principal, TokenVerifier
-from services.kernel.errors import PROBLEM_BASE, Problem, TooManyRequests, Unauthorized
+from services.kernel.errors import PROBLEM_BASE, CorsRefused, Problem, TooManyRequests, Unauthorized
 from services.kernel.logs import request_id_var
 
 
@@ -69,13 +69,15 @@ class Guard:
         if not self.cors_policy.allows(origin, site):
             if preflight:
                 detail = f"来源 {origin.decode('latin-1')} 不得跨域访问本站接口"
-                return problem(403, "cors-refused", "跨域请求被拒绝", detail, path), None
+                return problem(CorsRefused.status, CorsRefused.slug, CorsRefused.title, detail, path), None
             return None, None  # no Access-Control headers: the browser withholds the answer
         if not preflight:
             return None, self.cors_policy.actual_headers(origin)
         allowed = self.cors_policy.preflight_headers(origin, requested)
         if allowed is None:
-            return problem(403, "cors-refused", "跨域请求被拒绝", "预检请求包含不允许的请求头", path), None
+            return problem(
+                CorsRefused.status, CorsRefused.slug, CorsRefused.title, "预检请求包含不允许的请求头", path
+            ), None
         return Preflight(allowed), None
 
     async def admit(

@@ -18,7 +18,7 @@ from typing import Any
 from gateway.cache import cache_kind
 from gateway.tenancy import SiteEntry, SiteRegistry
 from services.kernel.app import problem_response
-from services.kernel.errors import PROBLEM_BASE, Problem
+from services.kernel.errors import Problem, SiteMoved, SiteOffline, SiteSuspended
 from services.kernel.logs import request_id_var
 
 DEFAULT_RETRY_SECONDS = 3600
@@ -65,9 +65,9 @@ def closed_site_response(
     if site.status == "suspended":
         seconds = retry_after(site.resume_at)
         problem = Problem(
-            type=PROBLEM_BASE + "site-suspended",
-            title="网站暂停访问",
-            status=503,
+            type=SiteSuspended.type_uri(),
+            title=SiteSuspended.title,
+            status=SiteSuspended.status,
             detail=site.notice or f"网站 {site.name or site.code} 暂停访问",
             instance=path,
             request_id=request_id_var.get(),
@@ -80,18 +80,18 @@ def closed_site_response(
     if base is not None and method in ("GET", "HEAD") and cache_kind(path) is not None:
         location = base + moved_path(path, query)
         problem = Problem(
-            type=PROBLEM_BASE + "site-moved",
-            title="网站已下线，内容已迁移",
-            status=308,
+            type=SiteMoved.type_uri(),
+            title=SiteMoved.title,
+            status=SiteMoved.status,
             detail=site.notice or f"网站 {site.name or site.code} 已下线",
             instance=path,
             request_id=request_id_var.get(),
         )
         return problem_response(problem, {"Location": location})
     problem = Problem(
-        type=PROBLEM_BASE + "site-offline",
-        title="网站已下线",
-        status=410,
+        type=SiteOffline.type_uri(),
+        title=SiteOffline.title,
+        status=SiteOffline.status,
         detail=site.notice or f"网站 {site.name or site.code} 已下线",
         instance=path,
         request_id=request_id_var.get(),

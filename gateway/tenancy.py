@@ -125,8 +125,13 @@ class SiteRegistry:
         """Apply content's new events; True when there may be more to read at once."""
         assert self.directory is not None
         resp = await self.directory.client("content").get(
-            "/api/content/v1/changes", params={"after": self.cursor, "limit": 500}
+            "/api/content/v1/changes",
+            params={"after": self.cursor, "limit": 500, "consumer": "gateway-site-registry"},
         )
+        if resp.status_code == 410:
+            # Behind content's feed retention: the registry itself is the snapshot (with its head).
+            await self.load()
+            return True
         resp.raise_for_status()
         body = resp.json()
         events: list[dict[str, Any]] = body["items"]

@@ -11,7 +11,7 @@ import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.kernel.app import problem_response
-from services.kernel.errors import PROBLEM_BASE, Problem
+from services.kernel.errors import Problem, UpstreamUnavailable
 from services.kernel.logs import request_id_var
 
 log = logging.getLogger("jiyue.gateway")
@@ -54,9 +54,9 @@ class LocalUpstream(Upstream):
 
 async def unavailable(send: Send, service: str, detail: str, path: str) -> None:
     problem = Problem(
-        type=PROBLEM_BASE + "upstream-unavailable",
-        title="服务暂不可用",
-        status=503,
+        type=UpstreamUnavailable.type_uri(),
+        title=UpstreamUnavailable.title,
+        status=UpstreamUnavailable.status,
         detail=f"服务 {service} 暂不可用: {detail}",
         instance=path,
         request_id=request_id_var.get(),

@@ -8,40 +8,43 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.context import ServiceContext
-from services.kernel.deps import SessionDep, require_scope
 from services.kernel.errors import (
     PROBLEM_BASE,
     PROBLEM_MEDIA_TYPE,
+    BadRequest,
     Forbidden,
+    HttpError,
     JiyueError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
     Problem,
     Unauthorized,
-    problem_responses,
+    UnsupportedMediaType,
+    ValidationFailed,
 )
-from services.kernel.feed import on_emit, read_changes
+from services.kernel.feed import on_emit
+from services.kernel.feed_api import changes_router, dead_letters_router, feed_pruner
 from services.kernel.logs import configure_logging, request_id_var
 
 log = logging.getLogger("jiyue.app")
 
-_HTTP_TITLES = {
-    400: ("bad-request", "请求有误"),
-    401: ("unauthorized", "未认证或令牌无效"),
-    403: ("forbidden", "无权执行此操作"),
-    404: ("not-found", "请求的路径不存在"),
-    405: ("method-not-allowed", "不支持的请求方法"),
-    413: ("payload-too-large", "上传内容过大"),
-    415: ("unsupported-media-type", "不支持的内容类型"),
-}
+# Starlette's own HTTP errors (unknown path, wrong method, ...) in the platform's vocabulary.
+_HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
+    err.status: (err.slug, err.title)
+    for err in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge,
+                UnsupportedMediaType)
+}  # fmt: skip
+_HTTP_PROBLEMS[404] = (NotFound.slug, "请求的路径不存在")
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -82,8 +85,8 @@ def install_error_handlers(app: FastAPI) -> None:
             errors.append({"field": field, "message": message, "type": kind})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)[:500]
         problem = Problem(
-            type=PROBLEM_BASE + "validation",
-            title="输入校验未通过",
+            type=ValidationFailed.type_uri(),
+            title=ValidationFailed.title,
             status=422,
             detail=detail,
             instance=request.url.path,
@@ -94,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        slug, title = _HTTP_TITLES.get(exc.status_code, ("http-error", "请求失败"))
+        slug, title = _HTTP_PROBLEMS.get(exc.status_code, (HttpError.slug, HttpError.title))
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and detail in (None, "Not Found"):
             detail = f"路径 {request.url.path} 不存在"
@@ -111,8 +114,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         problem = Problem(
-            type=PROBLEM_BASE + "internal",
-            title="服务器内部错误",
+            type=JiyueError.type_uri(),
+            title=JiyueError.title,
             status=500,
             detail="服务器处理请求时出错，已记录；请凭 request_id 联系平台运维。",
             instance=request.url.path,
@@ -159,44 +162,6 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
-
-
-class ChangesPage(BaseModel):
-    items: list[dict[str, Any]]
-    head: int
-    next_cursor: int
-    has_more: bool
-
-
-def changes_router(ctx: ServiceContext) -> APIRouter:
-    router = APIRouter(tags=["change feed"])
-    tables = ctx.feed
-    assert tables is not None
-
-    @router.get(
-        "/changes",
-        response_model=ChangesPage,
-        summary="变更订阅：按游标读取本服务的变更事件",
-        responses=problem_responses(Unauthorized, Forbidden),
-        dependencies=[Depends(require_scope("changes:read"))],
-    )
-    async def changes(
-        session: SessionDep,
-        after: Annotated[int, Query(ge=0, description="上次读到的游标")] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        topics: Annotated[str | None, Query(description="逗号分隔的主题过滤")] = None,
-    ) -> ChangesPage:
-        topic_list = [t for t in (topics or "").split(",") if t] or None
-        events, head = await read_changes(session, tables, after, limit, topic_list)
-        next_cursor = events[-1].cursor if events else after
-        return ChangesPage(
-            items=[e.to_json() for e in events],
-            head=head,
-            next_cursor=next_cursor,
-            has_more=next_cursor < head,
-        )
-
-    return router
 
 
 async def readiness_report(ctx: ServiceContext) -> tuple[bool, dict[str, Any]]:
@@ -302,6 +267,11 @@ def create_service_app(
         app.include_router(router, prefix=prefix)
     if ctx.feed is not None:
         app.include_router(changes_router(ctx), prefix=prefix)
+        ctx.workers.append(feed_pruner(ctx))
+    if ctx.consumers:
+        app.include_router(dead_letters_router(ctx), prefix=prefix)
+    for consumer in ctx.consumers:
+        consumer.apply_settings(ctx.settings)
     for router in root_routers:
         app.include_router(router)
     return app

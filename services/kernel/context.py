@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 from services.kernel.auth import TokenVerifier
 from services.kernel.client import ServiceDirectory
-from services.kernel.consumer import FeedConsumer
+from services.kernel.consumer import FeedConsumer, RemoteFeed
 from services.kernel.db import Database
-from services.kernel.feed import FeedEvent, FeedTables, on_emit
+from services.kernel.feed import FeedTables, on_emit
 from services.kernel.settings import ServiceSettings
 
 log = logging.getLogger("jiyue.context")
@@ -78,17 +78,7 @@ class ServiceContext:
             return None
         return on_emit(producer.db.engine.sync_engine, consumer.wake)
 
-    def feed_fetcher(self, source: str, topics: list[str] | None = None):  # type: ignore[no-untyped-def]
-        """A `fetch(after, limit)` reading another service's change feed over its API."""
-
-        async def fetch(after: int, limit: int) -> tuple[list[FeedEvent], int]:
-            params: dict[str, Any] = {"after": after, "limit": limit}
-            if topics:
-                params["topics"] = ",".join(topics)
-            resp = await self.directory.client(source).get(f"/api/{source}/v1/changes", params=params)
-            resp.raise_for_status()
-            body = resp.json()
-            return [FeedEvent.from_json(e) for e in body["items"]], int(body["head"])
-
-        fetch.source = source  # type: ignore[attr-defined]  # read by ring_on_emit
-        return fetch
+    def feed_fetcher(self, source: str, topics: list[str] | None = None) -> RemoteFeed:
+        """A `fetch(after, limit)` reading another service's change feed over its API; the
+        consumer it is handed to names itself on each read (retention counts on that)."""
+        return RemoteFeed(self.directory, source, topics)

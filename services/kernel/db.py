@@ -8,11 +8,12 @@ write before it is durable.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -42,6 +43,12 @@ def service_base(name: str) -> type[SQLModel]:
     return base
 
 
+def _json_text(value: Any) -> str:
+    # JSON columns hold Chinese text; escaped as \uXXXX it takes six bytes a character instead
+    # of UTF-8's three, which doubled every stored body, metadata record and feed payload.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -56,7 +63,7 @@ class Database:
         self.url = url
         self.schema = schema
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_text}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
@@ -84,14 +91,10 @@ class Database:
 
     async def ensure_schema(self) -> None:
         if self.schema and not self.is_sqlite:
-            from sqlalchemy import text
-
             async with self.engine.begin() as conn:
                 await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
 
     async def ping(self) -> None:
-        from sqlalchemy import text
-
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 

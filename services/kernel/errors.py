@@ -48,6 +48,10 @@ class JiyueError(Exception):
         self.extra = extra
         self.headers = headers or {}
 
+    @classmethod
+    def type_uri(cls) -> str:
+        return PROBLEM_BASE + cls.slug
+
     def to_problem(self, instance: str | None = None, request_id: str | None = None) -> Problem:
         return Problem(
             type=PROBLEM_BASE + self.slug,
@@ -89,6 +93,18 @@ class NotFound(JiyueError):
     title = "资源不存在"
 
 
+class CorsRefused(Forbidden):
+    slug = "cors-refused"
+    title = "跨域请求被拒绝"
+
+
+class UnknownSite(NotFound):
+    """The gateway knows no site by that code or domain."""
+
+    slug = "unknown-site"
+    title = "站点不存在"
+
+
 class MethodNotAllowed(JiyueError):
     status = 405
     slug = "method-not-allowed"
@@ -99,6 +115,16 @@ class Conflict(JiyueError):
     status = 409
     slug = "conflict"
     title = "状态冲突"
+
+
+class FeedCursorExpired(JiyueError):
+    """A change-feed consumer asked from a cursor whose successors were pruned.
+
+    `extra` carries `oldest_cursor` (read on from there after rebuilding) and `head`."""
+
+    status = 410
+    slug = "feed-cursor-expired"
+    title = "变更游标已过期"
 
 
 class PayloadTooLarge(JiyueError):
@@ -113,6 +139,12 @@ class UnsupportedMediaType(JiyueError):
     title = "不支持的文件类型"
 
 
+class RangeNotSatisfiable(JiyueError):
+    status = 416
+    slug = "range-not-satisfiable"
+    title = "请求的字节范围无效"
+
+
 class ValidationFailed(JiyueError):
     status = 422
     slug = "validation"
@@ -121,6 +153,13 @@ class ValidationFailed(JiyueError):
     @classmethod
     def field(cls, field: str, message: str) -> ValidationFailed:
         return cls(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class ReviewBlocked(ValidationFailed):
+    """The resource library's machine review refused a version (先审后入库)."""
+
+    slug = "review-blocked"
+    title = "机器审查未通过，不能入库"
 
 
 class TooManyRequests(JiyueError):
@@ -133,6 +172,39 @@ class ServiceUnavailable(JiyueError):
     status = 503
     slug = "unavailable"
     title = "服务暂不可用"
+
+
+class UpstreamUnavailable(ServiceUnavailable):
+    """The gateway could not reach the service behind a path."""
+
+    slug = "upstream-unavailable"
+
+
+class SiteSuspended(ServiceUnavailable):
+    slug = "site-suspended"
+    title = "网站暂停访问"
+
+
+class SiteMoved(JiyueError):
+    """An offline site whose content moved: answered with a redirect (Location)."""
+
+    status = 308
+    slug = "site-moved"
+    title = "网站已下线，内容已迁移"
+
+
+class SiteOffline(JiyueError):
+    status = 410
+    slug = "site-offline"
+    title = "网站已下线"
+
+
+class HttpError(JiyueError):
+    """Any other HTTP error status the framework raises (the status is the framework's)."""
+
+    status = 400
+    slug = "http-error"
+    title = "请求失败"
 
 
 def problem_responses(*errors: type[JiyueError]) -> dict[int | str, dict[str, Any]]:

@@ -35,6 +35,13 @@ class ServiceSettings(BaseSettings):
     # Feed consumers poll their source this often when idle.
     feed_poll_seconds: float = 0.5
     feed_lease_seconds: float = 15.0
+    # Producers prune events older than this once every consumer seen within it has passed them.
+    feed_retention_days: float = 30.0
+    feed_prune_seconds: float = 3600.0
+    # A consumer retries a failing event with exponential backoff from this base, then sets it
+    # aside in its dead letters after this many attempts.
+    feed_max_attempts: int = 5
+    feed_retry_base_seconds: float = 1.0
     # Per-service override of the database URL, e.g. JIYUE_DATABASE_URLS='{"search": "..."}'.
     database_urls: dict[str, str] = Field(default_factory=dict)
 

@@ -14,7 +14,7 @@ from services.resources.service.vocab import load_vocabularies
 from services.resources.settings import ResourcesSettings
 from services.resources.state import ResourcesState
 from services.resources.storage import make_store
-from services.resources.workers import PUBLICATION_TOPICS, UsageConsumer, purge_worker
+from services.resources.workers import PUBLICATION_TOPICS, UsageConsumer, content_snapshot, purge_worker
 
 NAME = "resources"
 TITLE = "信息资源库"
@@ -46,6 +46,7 @@ def create_app(
             ctx.db,
             feed_tables,
             ctx.feed_fetcher("content", topics=PUBLICATION_TOPICS),
+            snapshot=content_snapshot(ctx.directory),
             poll_seconds=settings.feed_poll_seconds,
             lease_seconds=settings.feed_lease_seconds,
         )

@@ -15,6 +15,7 @@ from services.search.backends import make_backend
 from services.search.models import feed_tables, metadata
 from services.search.querying import Vocabulary
 from services.search.querylog import QueryLogBuffer
+from services.search.reindex import documents_fetcher, source_fetcher
 from services.search.settings import SearchSettings
 from services.search.state import SearchState
 from services.search.workers import PublicationIndexer
@@ -52,6 +53,8 @@ def create_app(
             # All topics: a new publication.* state content adds later must not be missed.
             ctx.feed_fetcher(source),
             backend=backend,
+            documents=documents_fetcher(ctx.directory, source),
+            snapshot=source_fetcher(ctx.directory, source),
             flush_batch=settings.search_flush_batch,
             poll_seconds=settings.feed_poll_seconds,
             lease_seconds=settings.feed_lease_seconds,

@@ -31,6 +31,19 @@ def source_fetcher(directory: Any, source: str) -> PageFetch:
     return fetch
 
 
+def documents_fetcher(directory: Any, source: str) -> Callable[[list[int]], Awaitable[list[dict[str, Any]]]]:
+    """The current index documents of the given publications (what feed events refer to)."""
+
+    async def fetch(ids: list[int]) -> list[dict[str, Any]]:
+        resp = await directory.client(source).get(
+            f"/api/{source}/v1/index-documents", params={"ids": ",".join(str(i) for i in ids)}
+        )
+        resp.raise_for_status()
+        return list(resp.json().get("items", []))
+
+    return fetch
+
+
 async def rebuild(
     db: Database,
     backend: SearchBackend,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import Gauge
@@ -12,6 +13,9 @@ from services.kernel.consumer import FeedConsumer
 from services.kernel.feed import FeedEvent
 from services.search.backends.base import SearchBackend
 from services.search.indexing import flush_dirty, record_document
+from services.search.reindex import PageFetch, rebuild
+
+DocumentFetch = Callable[[list[int]], Awaitable[list[dict[str, Any]]]]
 
 log = logging.getLogger("jiyue.search.worker")
 
@@ -31,15 +35,42 @@ class PublicationIndexer(FeedConsumer):
     name = "search-publications"
     batch_size = 200
 
-    def __init__(self, *args: Any, backend: SearchBackend, flush_batch: int = 500, **kw: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        backend: SearchBackend,
+        documents: DocumentFetch,
+        snapshot: PageFetch,
+        flush_batch: int = 500,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
         self.backend = backend
+        self.documents = documents
+        self.snapshot = snapshot
         self.flush_batch = flush_batch
+        self._batch_docs: dict[int, dict[str, Any]] = {}
+
+    async def before_batch(self, events: list[FeedEvent]) -> None:
+        # Events are references; fetch the current documents they name, one request per batch.
+        ids = sorted(
+            {
+                int(e.payload["publication_id"])
+                for e in events
+                if e.topic.startswith(TOPIC_PREFIX) and "publication_id" in e.payload
+            }
+        )
+        self._batch_docs = {int(d["publication_id"]): d for d in await self.documents(ids)} if ids else {}
 
     async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
         if not event.topic.startswith(TOPIC_PREFIX) or "publication_id" not in event.payload:
             return
-        await record_document(session, event.payload)
+        # A publication the source no longer serves is recorded from the reference (its state).
+        doc = self._batch_docs.get(int(event.payload["publication_id"]), event.payload)
+        await record_document(session, doc)
+
+    async def rebuild(self, head: int) -> None:
+        await rebuild(self.db, self.backend, self.snapshot)
 
     async def after_batch(self, events: list[FeedEvent]) -> None:
         await flush_dirty(self.db, self.backend, self.flush_batch)

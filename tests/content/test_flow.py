@@ -56,12 +56,19 @@ async def test_two_reviewers_then_live_in_delivery(content: Content) -> None:
     assert detail.json()["reviews"][1]["confidentiality_check"] == {"passed": True, "note": "无涉密"}
 
     events = await _changes(content, "publication.published")
-    doc = events[-1]["payload"]
+    ref = events[-1]["payload"]
     assert events[-1]["key"] == str(pid)
-    assert doc["doc_no"] == "示交发〔2026〕3号" and doc["site"] == "jtj" and doc["column_name"] == "通知公告"
-    assert doc["url"] == f"/api/content/v1/items/{pid}" and doc["published_at"]
+    # Events are references; the index document (with the body) is fetched by id.
+    assert ref["publication_id"] == pid and ref["site"] == "jtj" and ref["status"] == "published"
+    assert "body_text" not in ref
     docs = await content.client.get("/api/content/v1/index-documents", headers=content.admin)
     assert [d["publication_id"] for d in docs.json()["items"]] == [pid]
+    by_id = await content.client.get(
+        "/api/content/v1/index-documents", params={"ids": str(pid)}, headers=content.admin
+    )
+    doc = by_id.json()["items"][0]
+    assert doc["doc_no"] == "示交发〔2026〕3号" and doc["site"] == "jtj" and doc["column_name"] == "通知公告"
+    assert doc["url"] == f"/api/content/v1/items/{pid}" and doc["published_at"]
 
 
 async def test_self_approval_is_forbidden(content: Content) -> None:

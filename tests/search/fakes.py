@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException
 
+REFERENCE_KEYS = ("publication_id", "site", "column_id", "status", "resource_id", "resource_version", "title")
+
 
 class FakeContent:
     def __init__(self) -> None:
@@ -33,7 +35,8 @@ class FakeContent:
                 "topic": f"publication.{status}",
                 "key": str(publication_id),
                 "site_id": doc["site"],
-                "payload": doc,
+                # Like content's: a reference; the consumer fetches the document by id.
+                "payload": {k: doc[k] for k in REFERENCE_KEYS},
                 "created_at": datetime.now(UTC).isoformat(),
             }
         )
@@ -65,7 +68,10 @@ class FakeContent:
             return {"items": items, "head": head, "next_cursor": next_cursor, "has_more": next_cursor < head}
 
         @app.get("/api/content/v1/index-documents")
-        async def index_documents(after: int = 0, limit: int = 100) -> dict[str, Any]:
+        async def index_documents(after: int = 0, limit: int = 100, ids: str | None = None) -> dict[str, Any]:
+            if ids is not None:
+                wanted = sorted({int(i) for i in ids.split(",")})
+                return {"items": [fake.documents[i] for i in wanted if i in fake.documents]}
             live = sorted(
                 (
                     d

@@ -36,7 +36,7 @@ async def site_registry(session: SessionDep, principal: PrincipalDep) -> Registr
 @router.get(
     "/index-documents",
     response_model=IndexDocumentsOut,
-    summary="已发布与已归档信息的索引文档（按 id）",
+    summary="已发布与已归档信息的索引文档（按 id）；给出 ids 时返回这些信息的当前文档（任何状态）",
     responses=problem_responses(Forbidden),
 )
 async def index_documents(
@@ -44,7 +44,12 @@ async def index_documents(
     principal: PrincipalDep,
     after: CursorQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ids: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{1,18}(,[0-9]{1,18}){0,999}$", description="逗号分隔的信息编号，至多 1000 个"),
+    ] = None,
 ) -> IndexDocumentsOut:
     _require_internal(principal)
-    items, next_after = await publications.index_documents(session, after, limit)
-    return IndexDocumentsOut(items=items, next_after=next_after, has_more=len(items) == limit)
+    wanted = [int(i) for i in ids.split(",")] if ids is not None else None
+    items, next_after = await publications.index_documents(session, after, limit, wanted)
+    return IndexDocumentsOut(items=items, next_after=next_after, has_more=wanted is None and len(items) == limit)

@@ -101,6 +101,22 @@ def index_document(publication: Publication, site_name: str, column_name: str) -
     )
 
 
+def reference_payload(publication: Publication, changed: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What a `publication.*` event carries: a reference, never the body. Consumers that need
+    the index document fetch it from `GET /index-documents?ids=`."""
+    return {
+        "publication_id": publication.id,
+        "site": publication.site_id,
+        "column_id": publication.column_id,
+        "status": publication.status,
+        "resource_id": publication.resource_id,
+        "resource_version": publication.resource_version,
+        "title": publication.title[:300],
+        "moved_from_site": publication.moved_from_site,
+        "changed": list(changed),
+    }
+
+
 def publication_fields(publication: Publication) -> dict[str, Any]:
     """The fields of `PublicationOut`, for it and the answers that extend it."""
     return {

@@ -14,7 +14,7 @@ from services.content.models import Publication, ReviewRecord, Site, SiteColumn
 from services.content.schemas import IndexDocumentOut, PublicationCreate, PublicationUpdate
 from services.content.service.columns import get_column
 from services.content.service.common import emit, touch
-from services.content.service.documents import index_document, interprets
+from services.content.service.documents import index_document, interprets, reference_payload
 from services.content.vocab import (
     EDITABLE_STATES,
     VISIBLE_STATES,
@@ -75,10 +75,11 @@ async def names_of(session: AsyncSession, publication: Publication) -> tuple[str
     return site or publication.site_id, column.name if column else ""
 
 
-async def emit_state(session: AsyncSession, publication: Publication, state: FeedState) -> None:
+async def emit_state(
+    session: AsyncSession, publication: Publication, state: FeedState, changed: tuple[str, ...] = ()
+) -> None:
     await session.flush()
-    site_name, column_name = await names_of(session, publication)
-    doc = index_document(publication, site_name, column_name).model_dump(mode="json")
+    doc = reference_payload(publication, changed)
     await emit(session, f"publication.{state}", publication.id or 0, doc, publication.site_id)
     touch(session, publication.site_id, publication.moved_from_site)
 
@@ -157,8 +158,9 @@ async def update_publication(
     if "expire_at" in changes.model_fields_set:
         publication.expire_at = _dt(changes.expire_at)
     publication.updated_at = now()
+    changed = tuple(sorted(changes.model_fields_set))
     await emit_state(
-        session, publication, FeedState.MOVED if moved and not content_change else FeedState.UPDATED
+        session, publication, FeedState.MOVED if moved and not content_change else FeedState.UPDATED, changed
     )
     return publication
 
@@ -229,15 +231,20 @@ async def inbox(
 
 
 async def index_documents(
-    session: AsyncSession, after: int, limit: int
+    session: AsyncSession, after: int, limit: int, ids: list[int] | None = None
 ) -> tuple[list[IndexDocumentOut], int]:
-    """Visible publications with ids above `after`, as index documents, and the next cursor."""
-    stmt = (
-        select(Publication)
-        .where(col(Publication.id) > after, col(Publication.status).in_(VISIBLE_STATES))
-        .order_by(col(Publication.id))
-        .limit(limit)
-    )
+    """Visible publications with ids above `after`, as index documents, and the next cursor; with
+    `ids`, those publications' current documents in any state (feed consumers resolving the
+    references a batch of events carries)."""
+    if ids is not None:
+        stmt = select(Publication).where(col(Publication.id).in_(sorted(set(ids)))).order_by(col(Publication.id))
+    else:
+        stmt = (
+            select(Publication)
+            .where(col(Publication.id) > after, col(Publication.status).in_(VISIBLE_STATES))
+            .order_by(col(Publication.id))
+            .limit(limit)
+        )
     rows = list((await session.execute(stmt)).scalars())
     site_names = {row[0]: row[1] for row in await session.execute(select(col(Site.code), col(Site.name)))}
     column_names: dict[int, str] = {}

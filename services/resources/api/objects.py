@@ -11,7 +11,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from services.kernel.deps import OptionalPrincipalDep, PageDep, PrincipalDep, SessionDep
-from services.kernel.errors import Conflict, Forbidden, JiyueError, NotFound, Unauthorized, problem_responses
+from services.kernel.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RangeNotSatisfiable,
+    Unauthorized,
+    problem_responses,
+)
 from services.kernel.pagination import Page
 from services.resources.api.deps import SettingsDep, StoreDep
 from services.resources.schemas import ObjectLinkOut, TakedownOut, TakedownRequest
@@ -25,12 +32,6 @@ Sha256Path = Annotated[str, Path(min_length=1, max_length=128, description="对�
 # use (so after a takedown a conditional request gets 404, not 304); others are never stored.
 PUBLIC_CACHE = "public, no-cache"
 PRIVATE_CACHE = "private, no-store"
-
-
-class RangeNotSatisfiable(JiyueError):
-    status = 416
-    slug = "range-not-satisfiable"
-    title = "请求的字节范围无效"
 
 
 def content_disposition(filename: str) -> str:

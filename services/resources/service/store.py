@@ -20,7 +20,7 @@ from sqlmodel import col
 from services.kernel.auth import Principal
 from services.kernel.chinese import nfc
 from services.kernel.clock import epoch, today
-from services.kernel.errors import Conflict, ValidationFailed
+from services.kernel.errors import Conflict, ReviewBlocked, ValidationFailed
 from services.kernel.feed import emit
 from services.resources.models import IndexCounter, Resource, ResourceVersion, StoredObject, feed_tables
 from services.resources.review import Finding, Review, Reviewer
@@ -190,11 +190,6 @@ def _year_of(meta: ResourceMetadata) -> int:
     return day.year if day else today().year
 
 
-class StoreRefused(ValidationFailed):
-    slug = "review-blocked"
-    title = "机器审查未通过，不能入库"
-
-
 async def store_resource(
     session: AsyncSession,
     principal: Principal,
@@ -225,7 +220,7 @@ async def store_resource(
     await resolve_references(session, review)
     findings: list[dict[str, Any]] = [f.as_dict() for f in review.findings]
     if review.blocking:
-        raise StoreRefused(
+        raise ReviewBlocked(
             f"发现 {len(review.blocking)} 处必须修改的问题",
             errors=[{"field": "body_html", "message": f"{f.rule}: {f.excerpt}"} for f in review.blocking],
             extra={"findings": [f.as_dict() for f in review.blocking], "all_findings": findings},

@@ -51,6 +51,19 @@ async def apply_publication_event(session: AsyncSession, event: FeedEvent) -> No
     session.add(row)
 
 
+async def retire_absent_usages(session: AsyncSession, live: set[int], cursor: int) -> None:
+    """After a rebuild from content's snapshot: rows still live here but absent there."""
+    rows = (
+        await session.execute(select(Usage).where(col(Usage.status).in_((LIVE, "archived"))))
+    ).scalars()
+    for row in rows:
+        if row.publication_id not in live and row.event_cursor < cursor:
+            row.status = "withdrawn"
+            row.event_cursor = cursor
+            row.updated_at = epoch()
+            session.add(row)
+
+
 async def list_usages(
     session: AsyncSession, principal: Principal, resource_id: int, params: PageParams
 ) -> tuple[list[Usage], int]:
