@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel.db import Database
-from services.search.analysis import Analyzer, ParsedQuery
+from services.search.analysis import Analyzer, ParsedQuery, normalize
 from services.search.backends.base import ArchivedMode, IndexDoc, SearchBackend, SearchRequest, SortMode
 from services.search.models import SearchDocument
 
@@ -55,6 +55,9 @@ def highlight_terms(parsed: ParsedQuery) -> list[str]:
         for alternative in clause.alternatives:
             terms.add("".join(alternative))
             terms.update(alternative)
+    if parsed.fragments:
+        # the typed part itself: a fragment may match across word boundaries
+        terms.update(normalize(part) for part in parsed.text.split())
     if parsed.doc_no:
         terms.add(parsed.doc_no.lower())
     return sorted((t for t in terms if t), key=len, reverse=True)

@@ -46,12 +46,15 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("published", indexed=True, fast=True)
     sb.add_integer_field("archived", indexed=True)
     sb.add_integer_field("canonical", indexed=True)
-    for keyword in ("site", "sites", "genre", "topic", "org", "doc_no", "index_no", "title_exact"):
+    keywords = ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact")
+    for keyword in keywords:
         sb.add_text_field(keyword, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("title", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("body", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("title_sub", tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("body_sub", tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("title_bi", tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("body_bi", tokenizer_name="whitespace", index_option="position")
     sb.add_bytes_field("stored", stored=True, indexed=False)
     return sb.build()
 
@@ -182,16 +185,21 @@ class TantivyBackend(SearchBackend):
             ("genre", doc.genre),
             ("topic", doc.topic),
             ("org", doc.org),
-            ("doc_no", doc.doc_no),
             ("index_no", doc.index_no),
         ):
             if value:
                 out.add_text(name, value)
+        for key in fields.doc_nos:
+            out.add_text("doc_no", key)
+        for key in fields.ids:
+            out.add_text("ids", key)
         out.add_text("title_exact", fields.title_exact)
         out.add_text("title", fields.title)
         out.add_text("title_sub", fields.title_sub)
         out.add_text("body", fields.body)
         out.add_text("body_sub", fields.body_sub)
+        out.add_text("title_bi", fields.title_bi)
+        out.add_text("body_bi", fields.body_bi)
         out.add_bytes("stored", json.dumps(doc.stored(), ensure_ascii=False).encode())
         return out
 
