@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from services.content.models import Publication, ReviewRecord
 from services.content.service.common import iso
+from services.kernel.clock import SHANGHAI, today
 
 # Resource metadata names differ between producers; the first key present wins.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -56,6 +58,19 @@ def interprets(meta: dict[str, Any]) -> int | None:
 
 def is_policy(publication: Publication, column_name: str = "") -> bool:
     return meta_value(publication.meta, "genre") in POLICY_GENRES or column_name == "政策文件"
+
+
+def original_published_at(meta: dict[str, Any]) -> datetime | None:
+    """The metadata's 发布日期 when it lies in the past: a text published elsewhere long ago
+    (a law brought in from a corpus) keeps that date instead of the day it was placed here."""
+    value = meta.get("published_at")
+    try:
+        day = date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+    if day is None or day >= today():
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
 
 
 def summary_of(publication: Publication) -> str:

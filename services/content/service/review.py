@@ -18,7 +18,7 @@ from sqlmodel import col
 from services.content.models import Publication, ReviewRecord, Site
 from services.content.service import push, syndication
 from services.content.service.common import aware, holds, now
-from services.content.service.documents import is_policy
+from services.content.service.documents import is_policy, original_published_at
 from services.content.service.publications import emit_state, names_of
 from services.kernel.auth import Principal
 from services.kernel.errors import Conflict, Forbidden, ValidationFailed
@@ -160,7 +160,8 @@ async def go_live(
     await _check_interpretation(session, publication)
     moment = now()
     publication.status = "published"
-    publication.published_at = moment
+    original = original_published_at(publication.meta) if publication.published_at is None else None
+    publication.published_at = original or moment
     publication.withdrawn_at = None
     publication.updated_at = moment
     await _record(session, publication, "publish", actor, body)
