@@ -18,12 +18,12 @@ bigrams are the title's bigrams, and a phrase of them matches wherever the chara
 
 from __future__ import annotations
 
-import itertools
 import logging
+import operator
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +38,9 @@ SHIPPED_DICT_DIR = Path(__file__).resolve().parent / "data"
 MAX_QUERY_WORDS = 24
 _WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]")
 _RUN = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
-# a bigram unit: one ideograph, or a whole run of Latin letters and digits (379, covid19)
-_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[0-9a-z]+")
+# a bigram unit: one ideograph or digit (a fragment may start inside 2026), or a Latin word
+_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]|[a-z]+")
+_LATIN = re.compile(r"[a-z]")
 _INDEX_NO = re.compile(r"^[0-9a-z]{6,30}(?:[/\-][0-9a-z\-]{1,30}){1,4}$")
 
 
@@ -57,15 +58,16 @@ def bigrams(text: str) -> list[str]:
     """Overlapping pairs of units within each run of word characters; a lone unit stays whole.
 
     Runs end at punctuation and spaces, so no pair spans 《》 or a comma; 令第379号 pairs as
-    令第 第379 379号, so 第379号 typed alone meets it.
+    令第 第3 37 79 9号, so 第379号 or 79号 typed alone meets it.
     """
     out: list[str] = []
-    for run in _RUN.finditer(normalize(text)):
-        units = _UNIT.findall(run.group())
+    for match in _RUN.finditer(normalize(text)):
+        run = match.group()
+        units: Sequence[str] = _UNIT.findall(run) if _LATIN.search(run) else run
         if len(units) == 1:
             out.append(units[0])
         else:
-            out.extend(a + b for a, b in itertools.pairwise(units))
+            out.extend(map(operator.add, units[:-1], units[1:]))
     return out
 
 
@@ -240,7 +242,9 @@ class Analyzer:
                     words.append(word)
                 if len(words) >= MAX_QUERY_WORDS:
                     break
-        parsed.phrase = self.cut(text)[:MAX_QUERY_WORDS]
+        # Parts typed apart are separate things (a title and its issuer): no phrase across them.
+        if len(text.split()) == 1:
+            parsed.phrase = self.cut(text)[:MAX_QUERY_WORDS]
         for word in words:
             alternatives = [[word]]
             for synonym in self.synonyms_of(word):

@@ -15,9 +15,7 @@ from __future__ import annotations
 import re
 
 from services.kernel.chinese import (
-    DOC_NO_IN_TEXT,
     DOC_NO_PATTERN,
-    halfwidth_digits,
     is_doc_no,
     nfc,
     normalize_doc_no,
@@ -32,6 +30,12 @@ _ISSUER_CHARS = r"[\u4e00-\u9fff、]"
 DECREE_IN_TEXT = re.compile(rf"({_ISSUER_CHARS}{{0,40}}?)(令|公告)第?({_NUMBER})号")
 # 食品药品监管局、海关总署第4号令
 DECREE_SUFFIXED = re.compile(rf"({_ISSUER_CHARS}{{0,40}}?)第({_NUMBER})号(令|公告)")
+# Scanning a long body, the regexes above would try every position; these anchor on the rare
+# part (令第N号, 〔2017〕47号) and look back for the issuer or prefix.
+_DECREE_CORE = re.compile(rf"(令|公告)第?({_NUMBER})号|第({_NUMBER})号(令|公告)")
+_ISSUER_TAIL = re.compile(rf"{_ISSUER_CHARS}{{0,40}}$")
+_DOC_NO_CORE = re.compile(r"[\[［(（【〔{〖﹝]\s*\d{4}\s*[\]］)）】〕}〗﹞]\s*\d{1,6}\s*号")
+_PREFIX_TAIL = re.compile(r"[\u4e00-\u9fff]{1,12}\s*$")
 _WHOLE = re.compile(rf"^(?:{DECREE_IN_TEXT.pattern}|{DECREE_SUFFIXED.pattern})$")
 _DIGIT = {ch: n for n, ch in enumerate("零一二三四五六七八九")} | {"〇": 0}
 _UNIT = {"十": 10, "百": 100, "千": 1000}
@@ -55,15 +59,22 @@ def _serial(raw: str) -> int:
     return int(raw) if raw.isdigit() else chinese_number(raw)
 
 
+# kernel.chinese.halfwidth_digits as one translate table: it runs over whole bodies here
+_HALFWIDTH = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF5B))}
+
+
 def _clean(text: str) -> str:
-    return halfwidth_digits(nfc(text))
+    return nfc(text).translate(_HALFWIDTH)
 
 
 def _doc_nos(text: str) -> list[tuple[str, str]]:
     """(prefix, 〔year〕serial号) of every 文号 in the text."""
     out = []
-    for m in DOC_NO_IN_TEXT.finditer(text):
-        normal = normalize_doc_no(m.group(0))
+    for core in _DOC_NO_CORE.finditer(text):
+        head = _PREFIX_TAIL.search(text, max(0, core.start() - 16), core.start())
+        if head is None:
+            continue
+        normal = normalize_doc_no(head.group() + core.group())
         parts = DOC_NO_PATTERN.match(normal)
         if parts:
             out.append((parts["prefix"], normal[len(parts["prefix"]) :]))
@@ -75,8 +86,14 @@ def _issuer(raw: str) -> str:
 
 
 def _decrees(text: str) -> list[tuple[str, str, int]]:
-    found = [(_issuer(m[1]), m[2], _serial(m[3])) for m in DECREE_IN_TEXT.finditer(text)]
-    found += [(_issuer(m[1]), m[3], _serial(m[2])) for m in DECREE_SUFFIXED.finditer(text)]
+    found = []
+    for m in _DECREE_CORE.finditer(text):
+        tail = _ISSUER_TAIL.search(text, max(0, m.start() - 40), m.start())
+        issuer = _issuer(tail.group() if tail else "")
+        if m[1]:
+            found.append((issuer, m[1], _serial(m[2])))
+        else:
+            found.append((issuer, m[4], _serial(m[3])))
     return found
 
 
