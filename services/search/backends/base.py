@@ -169,6 +169,9 @@ class Rebuild(abc.ABC):
 
 class SearchBackend(abc.ABC):
     name: str = "backend"
+    # Set by `open` when the live index was built for another schema (fields added since) and
+    # an empty one took its place: everything recorded must be projected into it again.
+    schema_reset: bool = False
 
     @abc.abstractmethod
     async def open(self) -> None: ...

@@ -199,6 +199,16 @@ class ElasticBackend(SearchBackend):
             name = self._new_index_name()
             await self._create_index(name)
             await self.es.indices.put_alias(index=name, name=self.alias)
+            return
+        mappings = (await self.es.indices.get_mapping(index=self.alias)).body
+        if any(
+            set(MAPPINGS["properties"]) - set(body["mappings"].get("properties", {}))
+            for body in mappings.values()
+        ):
+            # Built before fields were added (strict mapping would refuse every write).
+            rebuild = await self.start_rebuild()
+            await rebuild.finish()
+            self.schema_reset = True
 
     async def close(self) -> None:
         if self.client is not None:

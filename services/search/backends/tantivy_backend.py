@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import threading
@@ -36,6 +37,7 @@ from services.search.backends.base import (
 from services.search.backends.tantivy_queries import QueryBuilder, phrase, regex_escape
 
 POINTER = "CURRENT"
+log = logging.getLogger("jiyue.search.tantivy")
 
 
 def build_schema() -> tantivy.Schema:
@@ -136,7 +138,17 @@ class TantivyBackend(SearchBackend):
             if self._gen is None or self._gen.path.name != name:
                 if self._gen is not None:
                     self._gen.close()
-                self._gen = _Generation(self.root / name, self.schema, self.heap)
+                try:
+                    self._gen = _Generation(self.root / name, self.schema, self.heap)
+                except ValueError as exc:
+                    if "schema does not match" not in str(exc):
+                        raise
+                    log.warning("index %s has an older schema: starting an empty one to refill", name)
+                    name = self._new_name()
+                    self._gen = _Generation(self.root / name, self.schema, self.heap)
+                    self._write_pointer(name)
+                    mtime = (self.root / POINTER).stat().st_mtime_ns
+                    self.schema_reset = True
             self._pointer_mtime = mtime
             return self._gen
 
