@@ -27,6 +27,16 @@ class Relation(BaseModel):
     resource_id: int = Field(gt=0, description="关联的资源编号")
 
 
+class HistoryEvent(BaseModel):
+    """One step in a text's life as its source records it (2003年6月8日 国务院令第379号公布)."""
+
+    on: date | None = Field(None, description="日期（ISO 8601 日期）")
+    kind: Literal["通过", "批准", "公布", "发布", "施行", "实施", "修订", "修正", "废止", "失效", "其他"] = Field(
+        description="事件"
+    )
+    text: str = Field(min_length=1, max_length=300, description="原文记载")
+
+
 class ResourceMetadata(BaseModel):
     """统一元数据（第 1 版）。政策文件须有文号和成文日期；政策解读须有 interpretation-of 关系。"""
 
@@ -46,6 +56,9 @@ class ResourceMetadata(BaseModel):
     source: str | None = Field(None, max_length=200, description="来源")
     language: str = Field("zh-CN", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="语种")
     relations: list[Relation] = Field(default_factory=list, description="与其他资源的关系")
+    history: list[HistoryEvent] = Field(
+        default_factory=list, max_length=50, description="沿革：公布、施行、修订、废止等事件"
+    )
 
     @field_validator("title", "abstract", "source")
     @classmethod

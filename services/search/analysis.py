@@ -9,21 +9,27 @@ differently in a document and in a query.
 Each text yields two token streams: the precise cut (positions meaningful, used for phrases)
 and the extra sub-words that search mode adds inside long words (中华人民共和国 → 中华, 人民,
 共和国 …), so a 2-character query matches inside a 4-character word and vice versa.
+
+A third stream ignores words altogether: overlapping character bigrams, as Lucene's CJK
+analyzer makes them. A fragment typed from the middle of a title (区人民政府办公室) is cut by
+jieba at other boundaries than the title was (西城区 | 人民政府), so its words never meet; its
+bigrams are the title's bigrams, and a phrase of them matches wherever the characters do.
 """
 
 from __future__ import annotations
 
 import logging
+import operator
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jieba
 
-from services.kernel.chinese import find_doc_nos, is_doc_no, normalize_doc_no
+from services.search.identifiers import mentioned_identifiers, query_identifier
 
 log = logging.getLogger("jiyue.search.analysis")
 
@@ -31,6 +37,10 @@ SHIPPED_DICT_DIR = Path(__file__).resolve().parent / "data"
 # The longest query we analyse; the rest of a pasted page adds nothing but cost.
 MAX_QUERY_WORDS = 24
 _WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]")
+_RUN = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
+# a bigram unit: one ideograph or digit (a fragment may start inside 2026), or a Latin word
+_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]|[a-z]+")
+_LATIN = re.compile(r"[a-z]")
 _INDEX_NO = re.compile(r"^[0-9a-z]{6,30}(?:[/\-][0-9a-z\-]{1,30}){1,4}$")
 
 
@@ -42,6 +52,23 @@ def normalize(text: str) -> str:
 def is_word(token: str) -> bool:
     """Tokens worth indexing: anything with a letter, digit or ideograph (punctuation is not)."""
     return bool(_WORD_CHAR.search(token))
+
+
+def bigrams(text: str) -> list[str]:
+    """Overlapping pairs of units within each run of word characters; a lone unit stays whole.
+
+    Runs end at punctuation and spaces, so no pair spans 《》 or a comma; 令第379号 pairs as
+    令第 第3 37 79 9号, so 第379号 or 79号 typed alone meets it.
+    """
+    out: list[str] = []
+    for match in _RUN.finditer(normalize(text)):
+        run = match.group()
+        units: Sequence[str] = _UNIT.findall(run) if _LATIN.search(run) else run
+        if len(units) == 1:
+            out.append(units[0])
+        else:
+            out.extend(map(operator.add, units[:-1], units[1:]))
+    return out
 
 
 def normalize_index_no(raw: str) -> str:
@@ -71,11 +98,14 @@ class ParsedQuery:
     words: list[WordClause] = field(default_factory=list)
     # the whole query as a phrase (precise tokens), for the proximity boost
     phrase: list[str] = field(default_factory=list)
-    # set when the query IS a 文号 / 索引号: then only exact matches answer
+    # bigram phrases, one per space-separated part of the query: all must match somewhere
+    fragments: list[list[str]] = field(default_factory=list)
+    # set when the query IS a 文号 or decree number (its identifier key) / an 索引号:
+    # then only exact matches answer
     doc_no: str | None = None
     index_no: str | None = None
-    # 文号 mentioned inside a longer query, boosted when they match exactly
-    mentioned_doc_nos: list[str] = field(default_factory=list)
+    # identifier keys mentioned inside a longer query, boosted when they match exactly
+    identifiers: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -193,21 +223,28 @@ class Analyzer:
         parsed = ParsedQuery(text=text)
         if not text:
             return parsed
-        if is_doc_no(text):
-            parsed.doc_no = normalize_doc_no(text)
+        identifier = query_identifier(text)
+        if identifier:
+            parsed.doc_no = identifier
             return parsed
         compact = normalize_index_no(text)
         if _INDEX_NO.match(compact):
             parsed.index_no = compact
-        parsed.mentioned_doc_nos = find_doc_nos(text)[:5]
+        parsed.identifiers = mentioned_identifiers(text)
         words: list[str] = []
         for part in text.split():
+            grams = bigrams(part)[:MAX_QUERY_WORDS]
+            # a lone character adds no recall the words miss, only a near-universal phrase
+            if grams and not (len(grams) == 1 and _UNIT.fullmatch(grams[0])):
+                parsed.fragments.append(grams)
             for word in self.cut(part):
                 if word not in words:
                     words.append(word)
                 if len(words) >= MAX_QUERY_WORDS:
                     break
-        parsed.phrase = self.cut(text)[:MAX_QUERY_WORDS]
+        # Parts typed apart are separate things (a title and its issuer): no phrase across them.
+        if len(text.split()) == 1:
+            parsed.phrase = self.cut(text)[:MAX_QUERY_WORDS]
         for word in words:
             alternatives = [[word]]
             for synonym in self.synonyms_of(word):

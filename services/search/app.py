@@ -12,6 +12,7 @@ from services.kernel.runtime import build_context, migrations_dir, read_or_creat
 from services.search.analysis import get_analyzer
 from services.search.api import root_router, router
 from services.search.backends import make_backend
+from services.search.indexing import mark_all_dirty
 from services.search.models import feed_tables, metadata
 from services.search.querying import Vocabulary
 from services.search.querylog import QueryLogBuffer
@@ -63,6 +64,9 @@ def create_app(
 
     async def start() -> None:
         await backend.open()
+        if backend.schema_reset:
+            async with ctx.db.session() as session:
+                await mark_all_dirty(session)
         # Load the dictionary off the event loop so the first query does not pay for it.
         await asyncio.to_thread(analyzer.cut, "预热")
 

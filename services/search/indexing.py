@@ -186,6 +186,11 @@ async def flush_dirty(db: Database, backend: SearchBackend, batch: int = 500) ->
         total += len(seen)
 
 
+async def mark_all_dirty(session: AsyncSession) -> None:
+    """After the engine lost its index (a schema change), every row is projected again."""
+    await session.execute(update(SearchDocument).values(dirty=True, revision=SearchDocument.revision + 1))
+
+
 async def pending_count(session: AsyncSession) -> int:
     from sqlalchemy import func
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel.db import Database
-from services.search.analysis import Analyzer, ParsedQuery
+from services.search.analysis import Analyzer, ParsedQuery, normalize
 from services.search.backends.base import ArchivedMode, IndexDoc, SearchBackend, SearchRequest, SortMode
 from services.search.models import SearchDocument
 
@@ -55,24 +55,38 @@ def highlight_terms(parsed: ParsedQuery) -> list[str]:
         for alternative in clause.alternatives:
             terms.add("".join(alternative))
             terms.update(alternative)
+    if parsed.fragments:
+        # the typed part itself: a fragment may match across word boundaries
+        terms.update(normalize(part) for part in parsed.text.split())
     if parsed.doc_no:
         terms.add(parsed.doc_no.lower())
     return sorted((t for t in terms if t), key=len, reverse=True)
 
 
-def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
-    """A window of the text around the first match of the longest term, matches in <em>."""
-    flat = re.sub(r"\s+", " ", text).strip()
-    lowered = flat.lower()
-    start = 0
+def _first_match(text: str, terms: list[str]) -> int:
     for term in terms:
-        pos = lowered.find(term)
+        pos = text.find(term)
         if pos >= 0:
-            start = max(0, pos - width // 4)
-            break
-    window = flat[start : start + width]
+            return pos
+    return -1
+
+
+def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
+    """A window of the text around the first match of the longest term, matches in <em>.
+
+    Only the window is flattened and scanned: a law's body runs to 100,000 characters and a
+    page of hits to twenty of them, so lower-casing whole bodies was the cost of a search.
+    """
+    pos = _first_match(text, terms)
+    if pos < 0 and any("a" <= ch <= "z" for t in terms for ch in t):
+        pos = _first_match(text.lower(), terms)  # Latin terms are matched case-free
+    start = max(0, pos - width // 4) if pos >= 0 else 0
+    # whitespace runs count as one character, as the reader sees them
+    flat = re.sub(r"\s+", " ", text[start : start + width * 3]).strip()
+    window = flat[:width]
     if not terms:
         return html.escape(window)
+    more = len(flat) > width or bool(text[start + width * 3 :].strip())
     pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
     out: list[str] = []
     last = 0
@@ -81,8 +95,8 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str
         out.append(f"<em>{html.escape(m.group(0))}</em>")
         last = m.end()
     out.append(html.escape(window[last:]))
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if start + width < len(flat) else ""
+    prefix = "…" if text[:start].strip() else ""
+    suffix = "…" if more else ""
     return prefix + "".join(out) + suffix
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.content.models import Publication, ReviewRecord
 from services.content.schemas import ConfidentialityCheck, IndexDocumentOut, PublicationOut, ReviewOut
 from services.content.vocab import PublicationState, RecordAction
+from services.kernel.clock import SHANGHAI, today
 
 # Resource metadata names differ between producers; the first key present wins.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -57,6 +59,20 @@ def interprets(meta: dict[str, Any]) -> int | None:
 
 def is_policy(publication: Publication, column_name: str = "") -> bool:
     return meta_value(publication.meta, "genre") in POLICY_GENRES or column_name == "政策文件"
+
+
+def original_published_at(meta: dict[str, Any]) -> datetime | None:
+    """The metadata's 发布日期 when it lies in the past: a text published elsewhere long ago
+    (a law brought in from a corpus) keeps that date instead of the day it was placed here."""
+    value = meta.get("published_at")
+    try:
+        day = date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+    if day is None or day >= today():
+        return None
+    # Stored as UTC: SQLite keeps only the wall time, so a +08:00 instant would come back 8 h late.
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def summary_of(publication: Publication) -> str:

@@ -16,7 +16,7 @@ from sqlmodel import col
 from services.content.models import Publication, ReviewRecord, Site
 from services.content.schemas import ActionBody
 from services.content.service.common import holds
-from services.content.service.documents import is_policy
+from services.content.service.documents import is_policy, original_published_at
 from services.content.service.publications import emit_state, names_of
 from services.content.vocab import Action, FeedState, PublicationState, RecordAction
 from services.kernel.auth import Principal
@@ -201,7 +201,8 @@ async def mark_live(
     await check_interpretation(session, publication)
     moment = now()
     publication.status = State.PUBLISHED
-    publication.published_at = moment
+    original = original_published_at(publication.meta) if publication.published_at is None else None
+    publication.published_at = original or moment
     publication.withdrawn_at = None
     publication.updated_at = moment
     record(session, publication, RecordAction.PUBLISH, actor, body)

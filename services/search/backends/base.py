@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from services.search.analysis import Analyzer, ParsedQuery, normalize
+from services.search.analysis import Analyzer, ParsedQuery, bigrams, normalize
+from services.search.identifiers import identifier_keys
 
 ArchivedMode = Literal["exclude", "include", "only"]
 SortMode = Literal["relevance", "date"]
@@ -23,6 +24,12 @@ SUB_WORD_WEIGHT = 0.6
 TITLE_PHRASE_BOOST = 6.0
 BODY_PHRASE_BOOST = 8.0
 DOC_NO_BOOST = 20.0
+# Bigram phrases recall what word boundaries miss; a title holding the typed characters
+# verbatim is what a citizen copying part of a title is after.
+FRAGMENT_TITLE_BOOST = 4.0
+FRAGMENT_BODY_BOOST = 0.5
+# An identifier found in a text (body, abstract) ranks it, its own 文号 ranks it first.
+IDENTIFIER_BOOST = 5.0
 
 
 @dataclass
@@ -81,18 +88,39 @@ class TokenFields:
     body: str
     body_sub: str
     title_exact: str
+    title_bi: str
+    body_bi: str
+    # identifier keys: of the metadata 文号 alone, and of everything the document says
+    doc_nos: list[str]
+    ids: list[str]
+
+
+def own_identifiers(doc: IndexDoc) -> list[str]:
+    if not doc.doc_no:
+        return []
+    keys = identifier_keys(doc.doc_no)
+    return sorted(keys | {doc.doc_no})
 
 
 def token_fields(doc: IndexDoc, analyzer: Analyzer) -> TokenFields:
     """The pre-analysed text both engines index with a plain whitespace tokenizer."""
     title = analyzer.analyze(doc.title)
-    body = analyzer.analyze(f"{doc.summary}\n{doc.body}" if doc.summary else doc.body)
+    text = f"{doc.summary}\n{doc.body}" if doc.summary else doc.body
+    body = analyzer.analyze(text)
+    doc_nos = own_identifiers(doc)
+    ids = set(doc_nos) | identifier_keys(doc.title) | identifier_keys(text)
+    if doc.index_no:
+        ids.add(doc.index_no)
     return TokenFields(
         title=" ".join(title.precise),
         title_sub=" ".join(title.sub),
         body=" ".join(body.precise),
         body_sub=" ".join(body.sub),
         title_exact=normalize(doc.title).strip(),
+        title_bi=" ".join(bigrams(doc.title)),
+        body_bi=" ".join(bigrams(text)),
+        doc_nos=doc_nos,
+        ids=sorted(ids),
     )
 
 
@@ -141,6 +169,9 @@ class Rebuild(abc.ABC):
 
 class SearchBackend(abc.ABC):
     name: str = "backend"
+    # Set by `open` when the live index was built for another schema (fields added since) and
+    # an empty one took its place: everything recorded must be projected into it again.
+    schema_reset: bool = False
 
     @abc.abstractmethod
     async def open(self) -> None: ...

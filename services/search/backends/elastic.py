@@ -19,6 +19,9 @@ from services.search.analysis import Analyzer, normalize
 from services.search.backends.base import (
     BODY_PHRASE_BOOST,
     DOC_NO_BOOST,
+    FRAGMENT_BODY_BOOST,
+    FRAGMENT_TITLE_BOOST,
+    IDENTIFIER_BOOST,
     SUB_WORD_WEIGHT,
     TITLE_BOOST,
     TITLE_PHRASE_BOOST,
@@ -35,7 +38,7 @@ _TEXT = {"type": "text", "analyzer": "whitespace"}
 _SUB_TEXT = {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
-    "_source": {"excludes": ["title", "title_sub", "body", "body_sub"]},
+    "_source": {"excludes": ["title", "title_sub", "body", "body_sub", "title_bi", "body_bi", "ids"]},
     "properties": {
         "id": {"type": "long"},
         "resource_id": {"type": "long"},
@@ -45,12 +48,14 @@ MAPPINGS: dict[str, Any] = {
         "canonical": {"type": "boolean"},
         **{
             name: {"type": "keyword"}
-            for name in ("site", "sites", "genre", "topic", "org", "doc_no", "index_no", "title_exact")
+            for name in ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact")
         },
         "title": _TEXT,
         "body": _TEXT,
         "title_sub": _SUB_TEXT,
         "body_sub": _SUB_TEXT,
+        "title_bi": _TEXT,
+        "body_bi": _TEXT,
         "stored": {"type": "object", "enabled": False},
     },
 }
@@ -79,10 +84,36 @@ def _alternative(tokens: list[str]) -> dict[str, Any]:
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
+def _bigram_phrase(field: str, grams: list[str], boost: float) -> dict[str, Any]:
+    return _term(field, grams[0], boost) if len(grams) == 1 else _phrase(field, grams, boost)
+
+
+def _fragments(fragments: list[list[str]]) -> dict[str, Any]:
+    """Every typed part, as a bigram phrase, in the title or the body."""
+    must = [
+        {
+            "bool": {
+                "should": [
+                    _bigram_phrase("title_bi", grams, FRAGMENT_TITLE_BOOST),
+                    _bigram_phrase("body_bi", grams, FRAGMENT_BODY_BOOST),
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+        for grams in fragments
+    ]
+    return {"bool": {"must": must}}
+
+
+def _identifier(key: str) -> dict[str, Any]:
+    """Only texts carrying the identifier; the one whose own 文号 it is first."""
+    return {"bool": {"must": [_term("ids", key)], "should": [_term("doc_no", key, DOC_NO_BOOST)]}}
+
+
 def text_query(request: SearchRequest) -> dict[str, Any]:
     parsed = request.query
     if parsed.doc_no:
-        return _term("doc_no", parsed.doc_no)
+        return _identifier(parsed.doc_no)
     clauses: list[dict[str, Any]] = []
     if parsed.words:
         must = [
@@ -98,8 +129,12 @@ def text_query(request: SearchRequest) -> dict[str, Any]:
         if len(parsed.phrase) > 1:
             should.append(_phrase("title", parsed.phrase, TITLE_PHRASE_BOOST))
             should.append(_phrase("body", parsed.phrase, BODY_PHRASE_BOOST))
-        should.extend(_term("doc_no", d, DOC_NO_BOOST) for d in parsed.mentioned_doc_nos)
         clauses.append({"bool": {"must": must, "should": should}})
+    if parsed.fragments:
+        clauses.append(_fragments(parsed.fragments))
+    for key in parsed.identifiers:
+        clauses.append(_term("doc_no", key, DOC_NO_BOOST))
+        clauses.append(_term("ids", key, IDENTIFIER_BOOST))
     if parsed.index_no:
         clauses.append(_term("index_no", parsed.index_no, DOC_NO_BOOST))
     if not clauses:
@@ -164,6 +199,16 @@ class ElasticBackend(SearchBackend):
             name = self._new_index_name()
             await self._create_index(name)
             await self.es.indices.put_alias(index=name, name=self.alias)
+            return
+        mappings = (await self.es.indices.get_mapping(index=self.alias)).body
+        if any(
+            set(MAPPINGS["properties"]) - set(body["mappings"].get("properties", {}))
+            for body in mappings.values()
+        ):
+            # Built before fields were added (strict mapping would refuse every write).
+            rebuild = await self.start_rebuild()
+            await rebuild.finish()
+            self.schema_reset = True
 
     async def close(self) -> None:
         if self.client is not None:
@@ -195,13 +240,16 @@ class ElasticBackend(SearchBackend):
             "genre": doc.genre,
             "topic": doc.topic,
             "org": doc.org,
-            "doc_no": doc.doc_no,
+            "doc_no": fields.doc_nos,
+            "ids": fields.ids,
             "index_no": doc.index_no,
             "title_exact": fields.title_exact,
             "title": fields.title,
             "title_sub": fields.title_sub,
             "body": fields.body,
             "body_sub": fields.body_sub,
+            "title_bi": fields.title_bi,
+            "body_bi": fields.body_bi,
             "stored": doc.stored(),
         }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import threading
@@ -36,6 +37,7 @@ from services.search.backends.base import (
 from services.search.backends.tantivy_queries import QueryBuilder, phrase, regex_escape
 
 POINTER = "CURRENT"
+log = logging.getLogger("jiyue.search.tantivy")
 
 
 def build_schema() -> tantivy.Schema:
@@ -46,12 +48,15 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("published", indexed=True, fast=True)
     sb.add_integer_field("archived", indexed=True)
     sb.add_integer_field("canonical", indexed=True)
-    for keyword in ("site", "sites", "genre", "topic", "org", "doc_no", "index_no", "title_exact"):
+    keywords = ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact")
+    for keyword in keywords:
         sb.add_text_field(keyword, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("title", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("body", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("title_sub", tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("body_sub", tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("title_bi", tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("body_bi", tokenizer_name="whitespace", index_option="position")
     sb.add_bytes_field("stored", stored=True, indexed=False)
     return sb.build()
 
@@ -133,7 +138,17 @@ class TantivyBackend(SearchBackend):
             if self._gen is None or self._gen.path.name != name:
                 if self._gen is not None:
                     self._gen.close()
-                self._gen = _Generation(self.root / name, self.schema, self.heap)
+                try:
+                    self._gen = _Generation(self.root / name, self.schema, self.heap)
+                except ValueError as exc:
+                    if "schema does not match" not in str(exc):
+                        raise
+                    log.warning("index %s has an older schema: starting an empty one to refill", name)
+                    name = self._new_name()
+                    self._gen = _Generation(self.root / name, self.schema, self.heap)
+                    self._write_pointer(name)
+                    mtime = (self.root / POINTER).stat().st_mtime_ns
+                    self.schema_reset = True
             self._pointer_mtime = mtime
             return self._gen
 
@@ -182,16 +197,21 @@ class TantivyBackend(SearchBackend):
             ("genre", doc.genre),
             ("topic", doc.topic),
             ("org", doc.org),
-            ("doc_no", doc.doc_no),
             ("index_no", doc.index_no),
         ):
             if value:
                 out.add_text(name, value)
+        for key in fields.doc_nos:
+            out.add_text("doc_no", key)
+        for key in fields.ids:
+            out.add_text("ids", key)
         out.add_text("title_exact", fields.title_exact)
         out.add_text("title", fields.title)
         out.add_text("title_sub", fields.title_sub)
         out.add_text("body", fields.body)
         out.add_text("body_sub", fields.body_sub)
+        out.add_text("title_bi", fields.title_bi)
+        out.add_text("body_bi", fields.body_bi)
         out.add_bytes("stored", json.dumps(doc.stored(), ensure_ascii=False).encode())
         return out
 

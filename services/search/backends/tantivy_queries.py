@@ -14,6 +14,9 @@ from tantivy import Occur, Query
 from services.search.backends.base import (
     BODY_PHRASE_BOOST,
     DOC_NO_BOOST,
+    FRAGMENT_BODY_BOOST,
+    FRAGMENT_TITLE_BOOST,
+    IDENTIFIER_BOOST,
     SUB_WORD_WEIGHT,
     TITLE_BOOST,
     TITLE_PHRASE_BOOST,
@@ -60,10 +63,41 @@ class QueryBuilder:
             ]
         )
 
+    def _bigram_phrase(self, field: str, grams: list[str], boost: float) -> Query:
+        if len(grams) == 1:
+            return self.term(field, grams[0], boost)
+        return Query.boost_query(Query.phrase_query(self.schema, field, phrase(grams)), boost)
+
+    def fragments(self, fragments: list[list[str]]) -> Query:
+        """Every typed part, as a bigram phrase, in the title or the body."""
+        return Query.boolean_query(
+            [
+                (
+                    Occur.Must,
+                    Query.boolean_query(
+                        [
+                            (Occur.Should, self._bigram_phrase("title_bi", grams, FRAGMENT_TITLE_BOOST)),
+                            (Occur.Should, self._bigram_phrase("body_bi", grams, FRAGMENT_BODY_BOOST)),
+                        ]
+                    ),
+                )
+                for grams in fragments
+            ]
+        )
+
+    def identifier(self, key: str) -> Query:
+        """Only texts carrying the identifier; the one whose own 文号 it is first."""
+        return Query.boolean_query(
+            [
+                (Occur.Must, self.term("ids", key)),
+                (Occur.Should, self.term("doc_no", key, DOC_NO_BOOST)),
+            ]
+        )
+
     def text_query(self, request: SearchRequest) -> Query:
         parsed = request.query
         if parsed.doc_no:
-            return self.term("doc_no", parsed.doc_no)
+            return self.identifier(parsed.doc_no)
         clauses: list[tuple[Occur, Query]] = []
         if parsed.words:
             words = [
@@ -93,9 +127,12 @@ class QueryBuilder:
                         ),
                     )
                 )
-            for doc_no in parsed.mentioned_doc_nos:
-                words.append((Occur.Should, self.term("doc_no", doc_no, DOC_NO_BOOST)))
             clauses.append((Occur.Should, Query.boolean_query(words)))
+        if parsed.fragments:
+            clauses.append((Occur.Should, self.fragments(parsed.fragments)))
+        for key in parsed.identifiers:
+            clauses.append((Occur.Should, self.term("doc_no", key, DOC_NO_BOOST)))
+            clauses.append((Occur.Should, self.term("ids", key, IDENTIFIER_BOOST)))
         if parsed.index_no:
             clauses.append((Occur.Should, self.term("index_no", parsed.index_no, DOC_NO_BOOST)))
         if not clauses:
