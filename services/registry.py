@@ -29,6 +29,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("content", "services.content.app", "站点栏目与内容发布", 8102),
     ServiceSpec("resources", "services.resources.app", "信息资源库", 8103),
     ServiceSpec("search", "services.search.app", "站内搜索", 8104),
+    ServiceSpec("oversight", "services.oversight.app", "运维监控与统计分析", 8106),
 )
 
 GATEWAY_PORT = 8000

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from services import registry
 from gateway.settings import GatewaySettings
+from services import registry
 from services.kernel.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
