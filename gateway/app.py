@@ -30,6 +30,7 @@ from gateway.security import CorsPolicy, harden
 from gateway.server import serve_lifespan
 from gateway.settings import GatewaySettings
 from gateway.sitestatus import closed_site_response
+from gateway.statistics import AccessEvents
 from gateway.tenancy import SiteEntry, SiteRegistry
 from gateway.upstream import LocalUpstream, RemoteUpstream, ReplicaSet, Upstream
 from services import registry
@@ -98,6 +99,8 @@ class Gateway:
         self.cache_control = f"public, max-age={settings.gateway_cache_max_age}".encode()
         self.access_log = settings.gateway_access_log
         self.own = own_app(self)
+        # Visit statistics go to oversight when the platform runs it.
+        self.access_events = AccessEvents(self.directory) if "oversight" in self.upstreams else None
         self.openapi_doc: dict[str, Any] | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -176,6 +179,8 @@ class Gateway:
             self._stop.clear()
             interval = self.settings.gateway_feed_poll_seconds
             self._tasks = [asyncio.create_task(self.sites.follow(self._stop, interval))]
+            if self.access_events is not None:
+                self._tasks.append(asyncio.create_task(self.access_events.run(self._stop)))
             try:
                 yield
             finally:
@@ -282,6 +287,10 @@ class Gateway:
                 outcome.status,
                 seconds,
             )
+            if self.access_events is not None and not trusted_caller:
+                self.access_events.add(
+                    client=address, method=method, path=path, status=outcome.status, site=outcome.site
+                )
             if self.access_log and not trusted_caller:
                 write_access(
                     request_id=request_id_var.get(),

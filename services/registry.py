@@ -30,6 +30,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("resources", "services.resources.app", "信息资源库", 8103),
     ServiceSpec("search", "services.search.app", "站内搜索", 8104),
     ServiceSpec("interaction", "services.interaction.app", "互动交流", 8105),
+    ServiceSpec("oversight", "services.oversight.app", "运维监控与统计分析", 8106),
 )
 
 GATEWAY_PORT = 8000

@@ -1,0 +1,122 @@
+"""Request and response models of the oversight service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from services.kernel.clock import WireDateTime
+from services.oversight.vocab import Indicator, Level
+
+
+class AccessEventIn(BaseModel):
+    """One request the gateway answered, as its access log records it."""
+
+    ts: WireDateTime
+    client: str = Field(max_length=64)
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=2000)
+    status: int = Field(ge=100, le=599)
+    site: str | None = Field(default=None, max_length=64)
+
+
+class AccessBatchIn(BaseModel):
+    events: list[AccessEventIn]
+
+
+class IngestOut(BaseModel):
+    accepted: int
+    page_views: int
+
+
+class EvidenceOut(BaseModel):
+    column_id: int | None
+    name: str
+    last_update: WireDateTime | None = Field(description="最近一次更新；null 表示从未更新")
+    idle_days: int | None
+    responsible_editor: str | None = None
+
+
+class IndicatorOut(BaseModel):
+    indicator: Indicator
+    level: Level
+    value: int
+    warn_at: int
+    veto_at: int
+    evidence: list[EvidenceOut]
+
+
+class ScorecardOut(BaseModel):
+    site: str
+    name: str
+    profile: str
+    evaluated_at: WireDateTime
+    passed: bool = Field(description="没有单项否决项")
+    indicators: list[IndicatorOut]
+
+
+class ScorecardList(BaseModel):
+    total: int
+    items: list[ScorecardOut]
+
+
+class AlertOut(BaseModel):
+    id: int
+    site: str
+    indicator: Indicator
+    level: Level
+    value: int
+    evidence: str
+    raised_at: WireDateTime
+    resolved_at: WireDateTime | None
+
+
+class AlertList(BaseModel):
+    total: int
+    items: list[AlertOut]
+
+
+class FreshnessRuleIn(BaseModel):
+    subject: str = Field(pattern=r"^(homepage|dynamic|notice|long_stale)$")
+    warn_days: int = Field(ge=1, le=3650)
+    veto_days: int = Field(ge=1, le=3650)
+
+
+class CountRuleIn(BaseModel):
+    indicator: Indicator
+    warn_at: int = Field(ge=1, le=1000)
+    veto_at: int = Field(ge=1, le=1000)
+
+
+class RulesIn(BaseModel):
+    freshness: list[FreshnessRuleIn] = Field(default_factory=list, max_length=10)
+    counts: list[CountRuleIn] = Field(default_factory=list, max_length=10)
+
+
+class RulesOut(BaseModel):
+    profile: str
+    freshness: list[FreshnessRuleIn]
+    counts: list[CountRuleIn]
+
+
+class PageViewsOut(BaseModel):
+    kind: str
+    ref: str
+    views: int
+
+
+class MonthOut(BaseModel):
+    month: str
+    page_views: int
+
+
+class StatisticsOut(BaseModel):
+    site: str = Field(description="站点代码；空字符串为全平台")
+    year: int
+    first_day: date
+    last_day: date
+    page_views: int
+    unique_visitors: int = Field(description="独立用户访问总量（HyperLogLog 估计，误差约 ±1%）")
+    by_month: list[MonthOut]
+    top_pages: list[PageViewsOut]

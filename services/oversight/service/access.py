@@ -1,0 +1,28 @@
+"""Who may read a site's inspection figures: its site administrator, auditors, the system administrator."""
+
+from __future__ import annotations
+
+from services.kernel.auth import Principal
+from services.kernel.errors import Forbidden
+from services.kernel.roles import Role
+
+
+def require_site_reader(principal: Principal, site: str) -> None:
+    if principal.is_internal or principal.has_any_role(
+        (Role.PLATFORM_ADMIN, Role.AUDITOR, Role.SITE_ADMIN), site
+    ):
+        return
+    raise Forbidden("需要该站点的站点管理员、审计员或系统管理员角色")
+
+
+def require_platform_reader(principal: Principal) -> None:
+    # site=None matches platform-wide bindings only
+    if principal.is_internal or principal.has_any_role((Role.PLATFORM_ADMIN, Role.AUDITOR)):
+        return
+    raise Forbidden("需要系统管理员或全平台审计员角色")
+
+
+def require_rule_editor(principal: Principal) -> None:
+    if principal.is_internal or principal.has_role(Role.PLATFORM_ADMIN):
+        return
+    raise Forbidden("需要系统管理员（platform_admin）角色")

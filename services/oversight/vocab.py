@@ -1,0 +1,36 @@
+"""The oversight service's closed vocabularies."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ColumnCategory(StrEnum):
+    """How often the inspection expects a column to be updated (国办秘函〔2019〕19号)."""
+
+    DYNAMIC = "dynamic"  # 动态、要闻: within 2 weeks
+    NOTICE = "notice"  # 通知公告、政策文件: within 6 months
+    OTHER = "other"  # the column's own expected interval, when it declares one
+
+
+class Level(StrEnum):
+    OK = "ok"
+    WARNING = "warning"  # below the veto line: time to act
+    VETO = "veto"  # 单项否决: the site fails the inspection on this item
+
+
+class Indicator(StrEnum):
+    HOMEPAGE_STALE = "homepage_stale"
+    STALE_COLUMNS = "stale_columns"
+    LONG_STALE_COLUMNS = "long_stale_columns"
+    BLANK_COLUMNS = "blank_columns"
+
+
+class PageKind(StrEnum):
+    """What a delivered page was, as counted in the daily statistics."""
+
+    SITE = "site"
+    COLUMN = "column"
+    ITEM = "item"
+    SEARCH = "search"
+    OTHER = "other"
