@@ -1,0 +1,63 @@
+"""Request-body limits by route class, enforced before any service parses a byte.
+
+A declared Content-Length over the limit is refused at once; a body without one (chunked) is
+counted as it streams, and the exchange ends in 413 the moment it passes the limit, whatever
+the service was doing with it.
+"""
+
+from __future__ import annotations
+
+from starlette.types import Message, Receive, Send
+
+_UPLOAD_PREFIX = "/api/resources/"
+_UPLOAD_SUFFIX = "/attachments"
+
+
+def body_limit(method: str, path: str, *, json_limit: int, upload_limit: int) -> int:
+    """Uploads (multipart attachments) may be large; every other API takes a small document."""
+    if method in ("POST", "PUT") and path.startswith(_UPLOAD_PREFIX) and path.endswith(_UPLOAD_SUFFIX):
+        return upload_limit
+    return json_limit
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class CountedBody:
+    """Wraps `receive` and `send`: counts the body and, once past the limit, silences the service
+    so the gateway can answer 413 itself."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive = receive
+        self._send = send
+        self.limit = limit
+        self.seen = 0
+        self.exceeded = False
+        self.started = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
+def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for key, value in headers:
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
