@@ -32,7 +32,7 @@ from gateway.endpoints import (
     own_app,
 )
 from gateway.guard import Guard, problem, with_headers
-from gateway.limits import CountedBody, body_limit, declared_length
+from gateway.limits import forward_limited
 from gateway.metrics import GatewayMetrics
 from gateway.ratelimit import ClientAddresses, RateLimiter
 from gateway.request import TRUSTED_SCOPE_KEY, GatewayRequest, parse_request
@@ -345,7 +345,12 @@ class Gateway:
 
         route = cache_route(req.path) if req.method == "GET" else None
         if route is None:
-            await self._send_body(req, upstream)
+            await forward_limited(
+                req,
+                upstream,
+                json_limit=self.settings.gateway_body_limit_json,
+                upload_limit=self.settings.gateway_body_limit_upload,
+            )
             return
         req.query = normalise_query(req.query, route.params)
         anonymous = req.authorization is None
@@ -362,36 +367,6 @@ class Gateway:
         self.metrics.cache_miss.inc()
         with self.flights.lead(key, cache):
             await self._fill(req, upstream, cache, key, route.kind)
-
-    async def _send_body(self, req: GatewayRequest, upstream: Upstream) -> None:
-        """Forward a request that may carry a body, within its route class's limit."""
-        if req.trusted_caller:
-            await upstream(req.child_scope(), req.receive, req.send)
-            return
-        limit = body_limit(
-            req.method,
-            req.path,
-            json_limit=self.settings.gateway_body_limit_json,
-            upload_limit=self.settings.gateway_body_limit_upload,
-        )
-        declared = declared_length(req.headers)
-        if declared is not None and declared > limit:
-            await self._too_large(req, limit)
-            return
-        counted = CountedBody(req.receive, req.send, limit)
-        try:
-            await upstream(req.child_scope(), counted.receive, counted.send)
-        except Exception:
-            # Past the limit the body read fails inside the service (or the upstream client);
-            # that failure is ours to answer, anything else is not.
-            if not counted.exceeded:
-                raise
-        if counted.exceeded and not counted.started:
-            await self._too_large(req, limit)
-
-    async def _too_large(self, req: GatewayRequest, limit: int) -> None:
-        detail = f"请求体超过此接口的上限 {limit} 字节"
-        await self._refuse(req, 413, "payload-too-large", "请求体过大", detail)
 
     async def _fill(
         self, req: GatewayRequest, upstream: Upstream, cache: ResponseCache | None, key: CacheKey, kind: str

@@ -7,7 +7,10 @@ the service was doing with it.
 
 from __future__ import annotations
 
-from starlette.types import Message, Receive, Send
+from starlette.types import ASGIApp, Message, Receive, Send
+
+from gateway.guard import problem
+from gateway.request import GatewayRequest
 
 _UPLOAD_PREFIX = "/api/resources/"
 _UPLOAD_SUFFIX = "/attachments"
@@ -61,3 +64,32 @@ def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+async def forward_limited(
+    req: GatewayRequest, upstream: ASGIApp, *, json_limit: int, upload_limit: int
+) -> None:
+    """Forward a request that may carry a body, within its route class's limit."""
+    if req.trusted_caller:  # in-process operator tooling: imports may be large
+        await upstream(req.child_scope(), req.receive, req.send)
+        return
+    limit = body_limit(req.method, req.path, json_limit=json_limit, upload_limit=upload_limit)
+    declared = declared_length(req.headers)
+    if declared is not None and declared > limit:
+        await _too_large(req, limit)
+        return
+    counted = CountedBody(req.receive, req.send, limit)
+    try:
+        await upstream(req.child_scope(), counted.receive, counted.send)
+    except Exception:
+        # Past the limit the body read fails inside the service (or the upstream client);
+        # that failure is ours to answer, anything else is not.
+        if not counted.exceeded:
+            raise
+    if counted.exceeded and not counted.started:
+        await _too_large(req, limit)
+
+
+async def _too_large(req: GatewayRequest, limit: int) -> None:
+    detail = f"请求体超过此接口的上限 {limit} 字节"
+    await problem(413, "payload-too-large", "请求体过大", detail, req.path)(req.scope, req.receive, req.send)
