@@ -115,10 +115,6 @@ class GatewayMetrics:
         self.routes = RouteTable()
         self._children: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = {}
 
-    def series(self) -> int:
-        """How many time series the registry exports now (the figure memory bounds follow)."""
-        return sum(len(metric.samples) for metric in self.registry.collect())
-
     def observe(self, path: str, site: str, method: str, status: int, seconds: float) -> None:
         route = self.routes.match(path)
         key = (route, site, method, status)

@@ -75,7 +75,9 @@ async def test_clients_behind_the_trusted_ingress_are_told_apart(tmp_path, issue
         assert await sign_in("198.51.100.1") == 400  # wrong password, but admitted
         assert await sign_in("198.51.100.1") == 429  # that citizen's bucket is spent
         assert await sign_in("198.51.100.2") == 400  # the next citizen is not
-        # a load balancer in front of the ingress appends its hop; a client's own claim before
-        # the real address does not pick the bucket
+        # a load balancer in front of the ingress appends its own (trusted) hop: the citizens
+        # behind it are still told apart, and a client's own claim before its real address
+        # does not pick the bucket
         assert await sign_in("10.9.9.9", chain="198.51.100.3, ") == 400
+        assert await sign_in("10.9.9.9", chain="198.51.100.4, ") == 400
         assert await sign_in("10.9.9.9", chain="6.6.6.6, 198.51.100.3, ") == 429
