@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.accesslog import Outcome, configure_access_log, write_access
@@ -138,7 +137,6 @@ class Gateway:
         """Serve a service's ASGI app in this process (the registry's, or a test double)."""
         self.local_apps[name] = app
         self.upstreams[name] = LocalUpstream(name, app)
-        self.metrics.routes.add(r.path for r in getattr(app, "routes", ()) if isinstance(r, APIRoute))
         self.directory.register_app(name, app)
 
     def add_remote(self, name: str, url: str) -> None:
@@ -183,6 +181,9 @@ class Gateway:
         async with contextlib.AsyncExitStack() as stack:
             for app in self.local_apps.values():
                 await stack.enter_async_context(app.router.lifespan_context(app))
+                if isinstance(app, FastAPI):
+                    # metrics label requests by the templates the services declare
+                    self.metrics.routes.add(app.openapi().get("paths", {}))
             with contextlib.suppress(Exception):
                 await self.sites.load()
             self._stop.clear()
