@@ -245,8 +245,7 @@ class Gateway:
                 outcome.size += len(message.get("body", b""))
             await send(message)
 
-        req = parse_request(scope, receive, send_out, self.addresses)
-        req.outcome = outcome
+        req = parse_request(scope, receive, send_out, self.addresses, outcome)
         try:
             await self._dispatch(req)
         finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.types import Receive, Scope, Send
 
@@ -28,7 +28,7 @@ class GatewayRequest:
     # What is forwarded: the client's headers less the gateway-only ones.
     headers: list[tuple[bytes, bytes]]
     client: ClientAddress
-    outcome: Outcome = field(default_factory=Outcome)
+    outcome: Outcome
     host: bytes | None = None
     authorization: bytes | None = None
     origin: bytes | None = None
@@ -55,7 +55,9 @@ class GatewayRequest:
         )
 
 
-def parse_request(scope: Scope, receive: Receive, send: Send, addresses: ClientAddresses) -> GatewayRequest:
+def parse_request(
+    scope: Scope, receive: Receive, send: Send, addresses: ClientAddresses, outcome: Outcome
+) -> GatewayRequest:
     method: str = scope["method"]
     path: str = scope["path"]
     headers: list[tuple[bytes, bytes]] = []
@@ -93,6 +95,7 @@ def parse_request(scope: Scope, receive: Receive, send: Send, addresses: ClientA
         query=scope.get("query_string", b""),
         headers=headers,
         client=addresses.client(str(peer[0]) if peer else "unknown", forwarded),
+        outcome=outcome,
         host=host,
         authorization=authorization,
         origin=origin,
