@@ -20,33 +20,41 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.accesslog import Outcome, configure_access_log, write_access
-from gateway.cache import ResponseCache, cache_kind
+from gateway.cache import CacheKey, ResponseCache, cache_route, normalise_query
 from gateway.delivery import CachedExchange, SingleFlight, send_entry
-from gateway.endpoints import own_app
+from gateway.endpoints import (
+    DOCS_ASSETS,
+    OPERATOR_PATHS,
+    OPERATOR_SCOPE_KEY,
+    is_operator_path,
+    learn_routes,
+    own_app,
+)
 from gateway.guard import Guard, problem, with_headers
+from gateway.limits import forward_limited
 from gateway.metrics import GatewayMetrics
 from gateway.ratelimit import ClientAddresses, RateLimiter
+from gateway.request import TRUSTED_SCOPE_KEY, GatewayRequest, parse_request
 from gateway.security import CorsPolicy, harden
 from gateway.server import serve_lifespan
 from gateway.settings import GatewaySettings
 from gateway.sitestatus import closed_site_response
 from gateway.statistics import AccessEvents
-from gateway.tenancy import SiteEntry, SiteRegistry
+from gateway.tenancy import SiteRegistry
 from gateway.upstream import LocalUpstream, RemoteUpstream, ReplicaSet, Upstream
 from services import registry
 from services.kernel.app import RequestIdMiddleware
 from services.kernel.auth import TokenVerifier
-from services.kernel.deps import CLIENT_IP_HEADER, TENANT_HEADER
-from services.kernel.errors import NotFound, UnknownSite
+from services.kernel.edge import CLIENT_IP_HEADER, EDGE_HEADER, TENANT_HEADER, edge_key, sign_edge
+from services.kernel.errors import JiyueError, NotFound, UnknownSite
 from services.kernel.logs import configure_logging, request_id_var
-from services.kernel.runtime import make_directory
+from services.kernel.runtime import internal_secret, make_directory
 
 log = logging.getLogger("jiyue.gateway")
-TRUSTED_SCOPE_KEY = "jiyue.trusted"
 
 _TENANT_HEADER_B = TENANT_HEADER.encode()
 _CLIENT_IP_HEADER_B = CLIENT_IP_HEADER.encode()
-_GATEWAY_ONLY = (_TENANT_HEADER_B, _CLIENT_IP_HEADER_B)
+_EDGE_HEADER_B = EDGE_HEADER.encode()
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DEFAULT_PLATFORM_HOSTS = ["localhost", "127.0.0.1", "::1", "testserver", "gateway"]
 
@@ -58,6 +66,7 @@ class Gateway:
         if settings.gateway_access_log:
             configure_access_log()
         self.metrics = GatewayMetrics()
+        self.metrics.routes.add([*OPERATOR_PATHS, DOCS_ASSETS + "/{file}"])
         self.directory = make_directory(settings)
         self.upstreams: dict[str, Upstream] = {}
         self.local_apps: dict[str, FastAPI] = {}
@@ -80,14 +89,20 @@ class Gateway:
         self.flights = SingleFlight()
         if settings.gateway_cache:
             self.cache = ResponseCache(
-                max_entries=settings.gateway_cache_max_entries,
+                max_bytes=settings.gateway_cache_max_bytes,
                 max_body=settings.gateway_cache_max_body,
                 ttl=settings.gateway_cache_ttl_seconds,
                 search_ttl=settings.gateway_cache_search_ttl_seconds,
             )
         self.sites.listeners.append(self._on_content_events)
         self.limiter = RateLimiter(settings)
-        self.addresses = ClientAddresses(settings.gateway_rate_exempt, settings.gateway_trusted_proxies)
+        self.addresses = ClientAddresses(
+            settings.gateway_rate_exempt, settings.gateway_trusted_proxies, settings.gateway_internal_networks
+        )
+        self.edge_key = edge_key(internal_secret(settings))
+        # Behind a TLS-terminating ingress the socket is plain HTTP; the public URL says what
+        # browsers use, and so whether to pin them to HTTPS.
+        self.https = settings.public_url.startswith("https://")
         self.cors = CorsPolicy(self.sites, settings.gateway_cors_origins)
         verifier = TokenVerifier(
             self._fetch_jwks,
@@ -127,10 +142,6 @@ class Gateway:
         self.local_apps[name] = app
         self.upstreams[name] = LocalUpstream(name, app)
         self.directory.register_app(name, app)
-        ctx = getattr(getattr(app, "state", None), "ctx", None)
-        if name == "content" and ctx is not None:
-            # Content may call this after a commit so that caches drop at once, not at the next poll.
-            ctx.extras["gateway.wake"] = lambda: self.sites.wake()
 
     def add_remote(self, name: str, url: str) -> None:
         """A service over HTTP; `url` may list several replicas separated by commas."""
@@ -174,11 +185,16 @@ class Gateway:
         async with contextlib.AsyncExitStack() as stack:
             for app in self.local_apps.values():
                 await stack.enter_async_context(app.router.lifespan_context(app))
+                if isinstance(app, FastAPI):
+                    # metrics label requests by the templates the services declare
+                    self.metrics.routes.add(app.openapi().get("paths", {}))
             with contextlib.suppress(Exception):
                 await self.sites.load()
             self._stop.clear()
             interval = self.settings.gateway_feed_poll_seconds
             self._tasks = [asyncio.create_task(self.sites.follow(self._stop, interval))]
+            if len(self.local_apps) < len(self.upstreams):
+                self._tasks.append(asyncio.create_task(learn_routes(self, self._stop)))
             if self.access_events is not None:
                 self._tasks.append(asyncio.create_task(self.access_events.run(self._stop)))
             try:
@@ -222,45 +238,8 @@ class Gateway:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        method: str = scope["method"]
-        path: str = scope["path"]
-        raw_path: bytes = scope.get("raw_path") or path.encode()
-        host = authorization = origin = if_none_match = forwarded = None
-        accept_encoding = b""
-        preflight = False
-        headers: list[tuple[bytes, bytes]] = []
-        for key, value in scope["headers"]:
-            if key in _GATEWAY_ONLY:
-                continue  # only the gateway says which tenant and which client a request is
-            if key == b"host":
-                host = value
-            elif key == b"authorization":
-                authorization = value
-            elif key == b"origin":
-                origin = value
-            elif key == b"if-none-match":
-                if_none_match = value
-            elif key == b"accept-encoding":
-                accept_encoding = value
-            elif key == b"access-control-request-method":
-                preflight = method == "OPTIONS"
-            elif key == b"x-forwarded-for":
-                forwarded = value
-            headers.append((key, value))
-
-        peer = scope.get("client")
-        address, limit_key, exempt, trusted = self.addresses.describe(str(peer[0]) if peer else "unknown")
-        if trusted and forwarded:
-            address, limit_key, exempt, _ = self.addresses.describe(
-                forwarded.decode("latin-1").rsplit(",", 1)[-1].strip()
-            )
-
-        # In-process operator tooling (demo seeding, imports) is not a client to be limited.
-        trusted_caller = scope.get(TRUSTED_SCOPE_KEY, False)
-        if trusted_caller:
-            exempt = True
         outcome = Outcome()
-        https = scope.get("scheme") == "https"
+        https = self.https or scope.get("scheme") == "https"
 
         async def send_out(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -272,31 +251,29 @@ class Gateway:
                 outcome.size += len(message.get("body", b""))
             await send(message)
 
+        req = parse_request(scope, receive, send_out, self.addresses, outcome)
         try:
-            await self._dispatch(
-                scope, receive, send_out, outcome, method, path, raw_path, host, authorization,
-                origin, if_none_match, accept_encoding, preflight, headers, address, limit_key, exempt,
-            )  # fmt: skip
+            await self._dispatch(req)
         finally:
             seconds = time.perf_counter() - started
-            site_label = outcome.site or "-"
+            method = req.method if req.method in _METHODS else "OTHER"
             self.metrics.observe(
-                outcome.path or path,
-                site_label,
-                method if method in _METHODS else "OTHER",
-                outcome.status,
-                seconds,
+                outcome.path or req.path, outcome.site or "-", method, outcome.status, seconds
             )
-            if self.access_events is not None and not trusted_caller:
+            if self.access_events is not None and not req.trusted_caller:
                 self.access_events.add(
-                    client=address, method=method, path=path, status=outcome.status, site=outcome.site
+                    client=req.client.address,
+                    method=req.method,
+                    path=req.path,
+                    status=outcome.status,
+                    site=outcome.site,
                 )
-            if self.access_log and not trusted_caller:
+            if self.access_log and not req.trusted_caller:
                 write_access(
                     request_id=request_id_var.get(),
-                    client=address,
-                    method=method,
-                    path=path,
+                    client=req.client.address,
+                    method=req.method,
+                    path=req.path,
                     status=outcome.status,
                     ms=seconds * 1000,
                     site=outcome.site,
@@ -304,100 +281,125 @@ class Gateway:
                     size=outcome.size,
                 )
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, outcome: Outcome, method: str,
-                        path: str, raw_path: bytes, host: bytes | None, authorization: bytes | None,
-                        origin: bytes | None, if_none_match: bytes | None, accept_encoding: bytes,
-                        preflight: bool, headers: list[tuple[bytes, bytes]], address: str, limit_key: str,
-                        exempt: bool) -> None:  # fmt: skip
-        site: SiteEntry | None = None
+    async def _refuse(self, req: GatewayRequest, error: type[JiyueError], detail: str) -> None:
+        await problem(error.status, error.slug, error.title, detail, req.path)(
+            req.scope, req.receive, req.send
+        )
+
+    async def _dispatch(self, req: GatewayRequest) -> None:
+        if not await self._resolve_site(req):
+            return
+        req.outcome.path = req.path
+        target = self.route(req.path)
+        req.outcome.service = target or "gateway"
+        if target is None:
+            await self._own(req)
+            return
+        site = req.site
+        if site is not None and site.status in ("suspended", "offline"):
+            scheme = req.scope.get("scheme", "http")
+            query = req.query.decode("latin-1")
+            closed = closed_site_response(site, self.sites, req.method, req.path, query, scheme)
+            if closed is not None:
+                await closed(req.scope, req.receive, req.send)
+                return
+        if req.origin is not None:
+            refusal, extra = self.guard.cors(req.origin, site, req.preflight, req.requested_headers, req.path)
+            if refusal is not None:
+                await refusal(req.scope, req.receive, req.send)
+                return
+            if extra:
+                req.send = with_headers(req.send, extra)
+        refusal = await self.guard.admit(
+            req.method, req.path, req.authorization, req.client.limit_key, req.exempt
+        )
+        if refusal is not None:
+            await refusal(req.scope, req.receive, req.send)
+            return
+        await self._forward(req, self.upstreams[target])
+
+    async def _resolve_site(self, req: GatewayRequest) -> bool:
+        """Find the tenant by /sites/{code} prefix or Host; False when the request was answered."""
+        path = req.path
         if path.startswith("/sites/"):
             code, _, rest = path[7:].partition("/")
             site = self.sites.by_code.get(code)
             if site is None:
-                await problem(NotFound.status, NotFound.slug, NotFound.title, f"站点 {code} 不存在", path)(
-                    scope, receive, send
-                )
-                return
-            path = "/" + rest
-            raw_path = raw_path[7 + len(code.encode()) :] or b"/"
-        elif host:
-            hostname = self.sites.host_of(host)
+                await self._refuse(req, NotFound, f"站点 {code} 不存在")
+                return False
+            req.path = "/" + rest
+            req.raw_path = req.raw_path[7 + len(code.encode()) :] or b"/"
+            req.site = site
+        elif req.host and not is_operator_path(path):
+            # Probes and operator endpoints answer on any Host: the kubelet sends the pod's IP.
+            hostname = self.sites.host_of(req.host)
             if hostname not in self.sites.platform_hosts:
                 site = self.sites.by_host.get(hostname)
                 if site is None:
-                    detail = f"未知站点域名 {hostname}"
-                    await problem(UnknownSite.status, UnknownSite.slug, UnknownSite.title, detail, path)(scope, receive, send)
-                    return
-        outcome.path = path
-        if site is not None:
-            outcome.site = site.code
+                    await self._refuse(req, UnknownSite, f"未知站点域名 {hostname}")
+                    return False
+                req.site = site
+        elif req.host:
+            req.site = self.sites.by_host.get(self.sites.host_of(req.host))
+        if req.site is not None:
+            req.outcome.site = req.site.code
+        return True
 
-        target = self.route(path)
-        outcome.service = target or "gateway"
-        if target is None:
-            await self.own(dict(scope, path=path, raw_path=raw_path), receive, send)
+    async def _own(self, req: GatewayRequest) -> None:
+        platform_host = req.host is None or self.sites.host_of(req.host) in self.sites.platform_hosts
+        operator = req.internal or (platform_host and req.site is None)
+        scope = dict(req.scope, path=req.path, raw_path=req.raw_path, **{OPERATOR_SCOPE_KEY: operator})
+        await self.own(scope, req.receive, req.send)
+
+    async def _forward(self, req: GatewayRequest, upstream: Upstream) -> None:
+        site_code = req.site.code if req.site is not None else ""
+        if site_code:
+            req.headers.append((_TENANT_HEADER_B, site_code.encode()))
+        req.headers.append((_CLIENT_IP_HEADER_B, req.client.address.encode()))
+        edge = sign_edge(self.edge_key, req.method, req.raw_path, site_code, req.client.address)
+        req.headers.append((_EDGE_HEADER_B, edge))
+
+        route = cache_route(req.path) if req.method == "GET" else None
+        if route is None:
+            await forward_limited(
+                req,
+                upstream,
+                json_limit=self.settings.gateway_body_limit_json,
+                upload_limit=self.settings.gateway_body_limit_upload,
+            )
             return
-        query = scope.get("query_string", b"")
-        if site is not None and site.status in ("suspended", "offline"):
-            scheme = scope.get("scheme", "http")
-            closed = closed_site_response(site, self.sites, method, path, query.decode("latin-1"), scheme)
-            if closed is not None:
-                await closed(scope, receive, send)
-                return
-
-        if origin is not None:
-            requested = next((v for k, v in headers if k == b"access-control-request-headers"), b"")
-            refusal, extra = self.guard.cors(origin, site, preflight, requested, path)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-            if extra:
-                send = with_headers(send, extra)
-        refusal = await self.guard.admit(method, path, authorization, limit_key, exempt)
-        if refusal is not None:
-            await refusal(scope, receive, send)
-            return
-
-        if site is not None:
-            headers.append((_TENANT_HEADER_B, site.code.encode()))
-        headers.append((_CLIENT_IP_HEADER_B, address.encode()))
-        child = dict(scope, path=path, raw_path=raw_path, headers=headers)
-        upstream = self.upstreams[target]
-
-        kind = cache_kind(path) if method == "GET" else None
-        if kind is None:
-            await upstream(child, receive, send)
-            return
-        anonymous = authorization is None
+        req.query = normalise_query(req.query, route.params)
+        anonymous = req.authorization is None
         cache = self.cache if anonymous else None
-        key = (site.code if site is not None else "", path, query, accept_encoding)
-        if cache is not None:
-            entry = cache.get(key) or await self.flights.wait(key)
-            if entry is not None:
-                self.metrics.cache_hit.inc()
-                await send_entry(send, entry, if_none_match, self.metrics)
-                return
-            self.metrics.cache_miss.inc()
-            with self.flights.lead(key, cache):
-                await self._fill(send, child, receive, upstream, cache, key, kind, if_none_match, anonymous)
+        key = (site_code, req.path, req.query, req.accept_encoding)
+        if cache is None:
+            await self._fill(req, upstream, None, key, route.kind)
             return
-        await self._fill(send, child, receive, upstream, cache, key, kind, if_none_match, anonymous)
+        entry = cache.get(key) or await self.flights.wait(key)
+        if entry is not None:
+            self.metrics.cache_hit.inc()
+            await send_entry(req.send, entry, req.if_none_match, self.metrics)
+            return
+        self.metrics.cache_miss.inc()
+        with self.flights.lead(key, cache):
+            await self._fill(req, upstream, cache, key, route.kind)
 
-    async def _fill(self, send: Send, child: Scope, receive: Receive, upstream: Upstream,
-                    cache: ResponseCache | None, key: tuple[str, str, bytes, bytes], kind: str,
-                    if_none_match: bytes | None, anonymous: bool) -> None:  # fmt: skip
+    async def _fill(
+        self, req: GatewayRequest, upstream: Upstream, cache: ResponseCache | None, key: CacheKey, kind: str
+    ) -> None:
+        anonymous = req.authorization is None
         exchange = CachedExchange(
-            send,
+            req.send,
             cache=cache,
             key=key,
             kind=kind,
             generation=cache.generation(key[0]) if cache is not None else 0,
             cache_control=self.cache_control if anonymous else b"private, no-cache",
-            if_none_match=if_none_match,
+            if_none_match=req.if_none_match,
             max_body=self.settings.gateway_cache_max_body,
             metrics=self.metrics,
         )
-        await upstream(child, receive, exchange.send)
+        await upstream(req.child_scope(), req.receive, exchange.send)
         await exchange.finish()
 
 

@@ -66,6 +66,8 @@ def serve(
     from gateway import migrate as m
     from gateway.server import serve as run_server
     from gateway.settings import GatewaySettings
+    from services.kernel.edge import EdgeGuard, edge_key
+    from services.kernel.runtime import internal_secret
 
     settings = GatewaySettings()
     embedded = not settings.database_url
@@ -75,8 +77,13 @@ def serve(
         if embedded and not no_migrate:
             asyncio.run(m.migrate([service]))
         console.print(f"[bold]jiyue {service}[/bold] on {host}:{port}")
+        # On its own socket a service hears from the gateway and from anyone else who can reach
+        # the port: tenant and client address count only when the gateway signed them.
         run_server(
-            spec.app_module.create_app(svc_settings, run_workers=workers),
+            EdgeGuard(
+                spec.app_module.create_app(svc_settings, run_workers=workers),
+                edge_key(internal_secret(svc_settings)),
+            ),
             host,
             port,
             log_level=settings.log_level,

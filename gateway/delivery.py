@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import Message, Send
 
-from gateway.cache import Entry, ResponseCache, etag_matches, make_etag
+from gateway.cache import CacheKey, Entry, ResponseCache, etag_matches, make_etag
 
 if TYPE_CHECKING:
     from gateway.metrics import GatewayMetrics
@@ -46,7 +46,7 @@ class CachedExchange:
         send: Send,
         *,
         cache: ResponseCache | None,
-        key: tuple[str, str, bytes, bytes],
+        key: CacheKey,
         kind: str,
         generation: int,
         cache_control: bytes,
@@ -109,8 +109,9 @@ class CachedExchange:
         if etag is None:
             etag = make_etag(body)
             headers.append((b"etag", etag))
-        if self.cache is not None and not any(k == b"set-cookie" for k, _ in headers):
-            self.cache.put(self.key, self.kind, self.generation, headers, body, etag)
+        if self.cache is not None and self.cache.put(
+            self.key, self.kind, self.generation, headers, body, etag
+        ):
             headers.append((b"x-jiyue-cache", b"miss"))
         if self.if_none_match is not None and etag_matches(self.if_none_match, etag):
             self.metrics.not_modified.inc()
@@ -129,9 +130,9 @@ class SingleFlight:
     """
 
     def __init__(self) -> None:
-        self._flights: dict[tuple[str, str, bytes, bytes], asyncio.Future[Entry | None]] = {}
+        self._flights: dict[CacheKey, asyncio.Future[Entry | None]] = {}
 
-    async def wait(self, key: tuple[str, str, bytes, bytes]) -> Entry | None:
+    async def wait(self, key: CacheKey) -> Entry | None:
         """The entry a request already in flight for `key` produced, or None (go yourself)."""
         flight = self._flights.get(key)
         if flight is None:
@@ -139,7 +140,7 @@ class SingleFlight:
         return await asyncio.shield(flight)
 
     @contextlib.contextmanager
-    def lead(self, key: tuple[str, str, bytes, bytes], cache: ResponseCache) -> Iterator[None]:
+    def lead(self, key: CacheKey, cache: ResponseCache) -> Iterator[None]:
         flight: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
         self._flights[key] = flight
         try:

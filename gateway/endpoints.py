@@ -1,37 +1,74 @@
-"""The gateway's own endpoints: health, readiness, merged OpenAPI, docs, metrics."""
+"""The gateway's own endpoints: health, readiness, merged OpenAPI, docs, metrics.
+
+They answer on any Host (the kubelet probes a pod by its IP). Readiness details and metrics
+describe the platform's insides, so a caller outside its networks, on a site's public domain,
+gets a bare readiness status and no metrics.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from fastapi import FastAPI
+import swagger_ui
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from gateway.metrics import GatewayMetrics
 from gateway.openapi import merge_openapi
+from gateway.tenancy import SiteRegistry
+from gateway.upstream import Upstream
 from services.kernel.app import install_error_handlers
-
-if TYPE_CHECKING:
-    from gateway.app import Gateway
+from services.kernel.client import ServiceDirectory
+from services.kernel.errors import NotFound
 
 log = logging.getLogger("jiyue.gateway")
 PROBE_TIMEOUT = 2.0
+# Set by the gateway on requests from its own networks or to a platform host.
+OPERATOR_SCOPE_KEY = "jiyue.operator"
+OPERATOR_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
+DOCS_ASSETS = "/docs/assets"
+# Swagger UI from a pinned package (swagger-ui-py), so /docs works on a network without the internet.
+SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"
 
 
-def own_app(gateway: Gateway) -> FastAPI:
+class Platform(Protocol):
+    """What the endpoints read of the gateway."""
+
+    directory: ServiceDirectory
+    upstreams: dict[str, Upstream]
+    local_apps: dict[str, FastAPI]
+    sites: SiteRegistry
+    metrics: GatewayMetrics
+    openapi_doc: dict[str, Any] | None
+
+
+def is_operator_path(path: str) -> bool:
+    return path in OPERATOR_PATHS or path.startswith(DOCS_ASSETS + "/")
+
+
+def own_app(gateway: Platform) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     install_error_handlers(app)
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_STATIC), name="docs-assets")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    async def readyz() -> JSONResponse:
-        return await readiness(gateway)
+    async def readyz(request: Request) -> JSONResponse:
+        answer = await readiness(gateway)
+        if request.scope.get(OPERATOR_SCOPE_KEY):
+            return answer
+        bare = {"status": "ready" if answer.status_code == 200 else "not-ready"}
+        return JSONResponse(bare, status_code=answer.status_code)
 
     @app.get("/openapi.json")
     async def openapi() -> JSONResponse:
@@ -39,17 +76,25 @@ def own_app(gateway: Gateway) -> FastAPI:
 
     @app.get("/docs")
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="集约化平台 API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="集约化平台 API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
     @app.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not request.scope.get(OPERATOR_SCOPE_KEY):
+            raise NotFound("指标只对平台内部网络与平台域名开放")
         await refresh_feed_gauges(gateway)
         return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
 
-async def readiness(gateway: Gateway) -> JSONResponse:
+async def readiness(gateway: Platform) -> JSONResponse:
     results: dict[str, Any] = {}
 
     async def probe(name: str) -> None:
@@ -76,7 +121,7 @@ async def readiness(gateway: Gateway) -> JSONResponse:
     )
 
 
-async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
+async def merged_openapi(gateway: Platform) -> dict[str, Any]:
     if gateway.openapi_doc is not None:
         return gateway.openapi_doc
     docs: dict[str, dict[str, Any]] = {}
@@ -90,12 +135,22 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
         except Exception as exc:
             log.warning("no OpenAPI from %s: %s", name, exc)
     merged = merge_openapi(docs, title="集约化平台 Jiyue", version="1.0.0")
+    gateway.metrics.routes.add(merged.get("paths", {}))
     if len(docs) == len(gateway.upstreams):
         gateway.openapi_doc = merged
     return merged
 
 
-async def refresh_feed_gauges(gateway: Gateway) -> None:
+async def learn_routes(gateway: Platform, stop: asyncio.Event, retry_seconds: float = 5.0) -> None:
+    """Fill the metrics' route table from every remote service's OpenAPI (they may start later)."""
+    while gateway.openapi_doc is None and not stop.is_set():
+        await merged_openapi(gateway)
+        if gateway.openapi_doc is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), retry_seconds)
+
+
+async def refresh_feed_gauges(gateway: Platform) -> None:
     """Feed lags as of this scrape: every in-process consumer, and the gateway's own reader."""
     m = gateway.metrics
     sites = gateway.sites

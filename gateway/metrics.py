@@ -2,34 +2,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from cachetools import LRUCache
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 UNMATCHED = "unmatched"
-_ID_AFTER = frozenset({"sites", "users", "orgs", "clients", "objects"})
-_MAX_SEGMENTS = 8
 _MEMO_MAX = 20_000
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-def _is_identifier(segment: str, previous: str) -> bool:
-    if previous in _ID_AFTER:
-        return True
-    if segment.isdigit():
-        return True
-    if not segment.isascii():
-        return True
-    return len(segment) >= 16 and any(c.isdigit() for c in segment)
+class RouteTable:
+    """Request paths to the route templates the services declare (their OpenAPI paths).
 
+    Only declared templates become label values: a path no route declares is `unmatched`,
+    whatever the status, so a client choosing paths cannot create series.
+    """
 
-def route_template(path: str) -> str:
-    """/api/content/v1/items/42 -> /api/content/v1/items/{id}: bounded label values."""
-    parts = path.split("/")[: _MAX_SEGMENTS + 1]
-    out = []
-    previous = ""
-    for segment in parts:
-        out.append("{id}" if segment and _is_identifier(segment, previous) else segment)
-        previous = segment
-    return "/".join(out)
+    def __init__(self) -> None:
+        # segment count -> (template, segments with None for a parameter), literal-richest first
+        self._routes: dict[int, list[tuple[str, tuple[str | None, ...]]]] = {}
+        self._memo: LRUCache[str, str] = LRUCache(maxsize=_MEMO_MAX)
+
+    def add(self, templates: Iterable[str]) -> None:
+        for template in templates:
+            segments = tuple(
+                None if s.startswith("{") and s.endswith("}") else s for s in template.split("/")
+            )
+            routes = self._routes.setdefault(len(segments), [])
+            if any(t == template for t, _ in routes):
+                continue
+            routes.append((template, segments))
+            routes.sort(key=lambda r: sum(s is None for s in r[1]))
+        self._memo.clear()
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self._routes.values())
+
+    def match(self, path: str) -> str:
+        hit = self._memo.get(path)
+        if hit is not None:
+            return hit
+        parts = path.split("/")
+        found = UNMATCHED
+        for template, segments in self._routes.get(len(parts), ()):
+            if all(s is None or s == p for s, p in zip(segments, parts, strict=True)):
+                found = template
+                break
+        self._memo[path] = found
+        return found
 
 
 class GatewayMetrics:
@@ -91,21 +112,11 @@ class GatewayMetrics:
             registry=self.registry,
         )
         self.sites = Gauge("jiyue_gateway_sites", "Sites in the gateway's registry", registry=self.registry)
-        self._templates: dict[str, str] = {}
+        self.routes = RouteTable()
         self._children: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = {}
 
-    def template(self, path: str, status: int) -> str:
-        if status == 404:
-            return UNMATCHED  # a client chooses these paths; they must not become labels
-        hit = self._templates.get(path)
-        if hit is None:
-            if len(self._templates) >= _MEMO_MAX:
-                self._templates.clear()
-            hit = self._templates[path] = route_template(path)
-        return hit
-
     def observe(self, path: str, site: str, method: str, status: int, seconds: float) -> None:
-        route = self.template(path, status)
+        route = self.routes.match(path)
         key = (route, site, method, status)
         children = self._children.get(key)
         if children is None:

@@ -8,9 +8,10 @@ default; a shared store would be needed for exact cluster-wide limits.
 from __future__ import annotations
 
 import ipaddress
-import math
 import time
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 from gateway.settings import GatewaySettings
 
@@ -28,6 +29,15 @@ def parse_networks(values: list[str]) -> list[Network]:
     return [ipaddress.ip_network(v, strict=False) for v in values]
 
 
+@dataclass(frozen=True, slots=True)
+class ClientAddress:
+    address: str  # as logged and passed on to the services
+    limit_key: str  # IPv4 /32, IPv6 /64
+    exempt: bool  # never rate-limited
+    proxy: bool  # a trusted reverse proxy: its X-Forwarded-For names the client
+    internal: bool  # inside the platform's own networks (probes, operators, scrapers)
+
+
 class ClientAddresses:
     """Turns a socket peer into the address we log and the key we limit by.
 
@@ -36,20 +46,20 @@ class ClientAddresses:
     subscriber usually holds a whole /64 and could otherwise rotate addresses at will.
     """
 
-    def __init__(self, exempt: list[str], trusted_proxies: list[str]) -> None:
+    def __init__(self, exempt: list[str], trusted_proxies: list[str], internal: list[str]) -> None:
         self.exempt = parse_networks(exempt)
         self.trusted = parse_networks(trusted_proxies)
-        self._memo: dict[str, tuple[str, str, bool, bool]] = {}
+        self.internal = parse_networks(internal)
+        self._memo: LRUCache[str, ClientAddress] = LRUCache(maxsize=_ADDRESS_MEMO_MAX)
 
-    def describe(self, peer: str) -> tuple[str, str, bool, bool]:
-        """(address, limit key, exempt, trusted proxy) for a peer address string."""
+    def describe(self, peer: str) -> ClientAddress:
         hit = self._memo.get(peer)
         if hit is not None:
             return hit
         try:
             ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(peer.split("%", 1)[0])
         except ValueError:
-            result = (peer, peer, False, False)
+            result = ClientAddress(peer, peer, False, False, False)
         else:
             if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
                 ip = ip.ipv4_mapped
@@ -57,16 +67,31 @@ class ClientAddresses:
                 key = str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
             else:
                 key = str(ip)
-            result = (
+            result = ClientAddress(
                 str(ip),
                 key,
                 any(ip in net for net in self.exempt),
                 any(ip in net for net in self.trusted),
+                any(ip in net for net in self.internal),
             )
-        if len(self._memo) >= _ADDRESS_MEMO_MAX:
-            self._memo.clear()
         self._memo[peer] = result
         return result
+
+    def client(self, peer: str, forwarded_for: bytes | None) -> ClientAddress:
+        """The client of a request: the socket peer, or, when the peer is a trusted proxy, the
+        nearest X-Forwarded-For entry that is not itself a trusted proxy (ingress behind a
+        load balancer appends one hop each)."""
+        seen = self.describe(peer)
+        if not seen.proxy or not forwarded_for:
+            return seen
+        for hop in reversed(forwarded_for.decode("latin-1").split(",")):
+            hop = hop.strip()
+            if not hop:
+                continue
+            seen = self.describe(hop)
+            if not seen.proxy:
+                return seen
+        return seen
 
 
 @dataclass(slots=True)
@@ -82,15 +107,15 @@ class TokenBuckets:
         self.name = name
         self.rate = per_second
         self.burst = max(burst, 1.0)
-        self._buckets: dict[str, Bucket] = {}
+        # Least recently used first out: a flood of new keys evicts idle buckets (which would
+        # refill to full anyway), never the ones of clients being limited right now.
+        self._buckets: LRUCache[str, Bucket] = LRUCache(maxsize=_MAX_KEYS)
 
     def take(self, key: str, now: float | None = None) -> float:
         """0.0 when allowed; otherwise the seconds until one token is available."""
         now = time.monotonic() if now is None else now
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= _MAX_KEYS:
-                self._prune(now)
             self._buckets[key] = Bucket(self.burst - 1.0, now)
             return 0.0
         tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
@@ -100,13 +125,6 @@ class TokenBuckets:
             return 0.0
         bucket.tokens = tokens
         return (1.0 - tokens) / self.rate if self.rate > 0 else 3600.0
-
-    def _prune(self, now: float) -> None:
-        """Forget buckets that have refilled: they behave exactly like new ones."""
-        full_after = self.burst / self.rate if self.rate > 0 else math.inf
-        self._buckets = {k: b for k, b in self._buckets.items() if now - b.stamp < full_after}
-        if len(self._buckets) >= _MAX_KEYS:
-            self._buckets.clear()
 
 
 class RateLimiter:

@@ -15,6 +15,8 @@ from typing import Any
 import uvicorn
 from starlette.types import Receive, Send
 
+from gateway.protocol import Utf8TargetProtocol
+
 log = logging.getLogger("jiyue.server")
 
 
@@ -41,6 +43,7 @@ def serve(app: Any, host: str, port: int, *, log_level: str = "info", access_log
         lifespan="on",
         timeout_graceful_shutdown=10,
         server_header=False,
+        http=Utf8TargetProtocol,
     )
     server = uvicorn.Server(config)
     server.run(sockets=[sock])

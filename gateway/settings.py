@@ -41,10 +41,28 @@ class GatewaySettings(ServiceSettings):
     gateway_rate_exempt: list[str] = Field(default_factory=list)
     # Reverse proxies whose X-Forwarded-For names the real client (addresses or networks).
     gateway_trusted_proxies: list[str] = Field(default_factory=list)
+    # Networks of the platform itself: callers from there (kubelet probes, Prometheus,
+    # operators) see /metrics and the detailed /readyz on any Host.
+    gateway_internal_networks: list[str] = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
+
+    # Request bodies, refused with 413 before a service parses them: JSON and form APIs, and
+    # attachment uploads (the resources service applies its own, smaller per-file limit).
+    gateway_body_limit_json: int = 2 * 1024 * 1024
+    gateway_body_limit_upload: int = 256 * 1024 * 1024
 
     # In-process cache of anonymous public delivery and search answers.
     gateway_cache: bool = True
-    gateway_cache_max_entries: int = 20_000
+    # Bytes of bodies and headers held, not entries: many small answers or few large ones.
+    gateway_cache_max_bytes: int = 64 * 1024 * 1024
     gateway_cache_max_body: int = 512 * 1024
     # Delivery entries live until content's feed says the site changed, or this long at most.
     gateway_cache_ttl_seconds: float = 300.0

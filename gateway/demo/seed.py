@@ -22,7 +22,7 @@ from rich.table import Table
 
 from gateway.app import create_gateway
 from gateway.settings import GatewaySettings
-from services.kernel.runtime import internal_secret
+from services.kernel.client import ServiceDirectory
 
 log = logging.getLogger("jiyue.demo")
 
@@ -40,6 +40,9 @@ class Demo:
     client: httpx.AsyncClient
     console: Console
     settings: GatewaySettings
+    # The platform's own service directory: set-up steps take the internal machine client's
+    # token straight from identity, never through the public gateway, which refuses it.
+    directory: ServiceDirectory
     corpus: str | None = None
     corpus_limit: int | None = None
     accounts: list[dict[str, Any]] = field(default_factory=list)
@@ -67,20 +70,7 @@ class Demo:
 
     async def internal_headers(self) -> dict[str, str]:
         """Platform rights for set-up steps: the internal machine client's token."""
-        if "jiyue-internal" not in self.tokens:
-            resp = await self.client.post(
-                "/api/identity/v1/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": "jiyue-internal",
-                    "client_secret": internal_secret(self.settings),
-                    "scope": "changes:read internal",
-                },
-            )
-            if resp.status_code != 200:
-                raise RuntimeError(f"internal token refused: {resp.status_code} {resp.text[:300]}")
-            self.tokens["jiyue-internal"] = resp.json()["access_token"]
-        return self.auth(self.tokens["jiyue-internal"])
+        return self.auth(await self.directory.auth.token())
 
     def write_accounts(self) -> Path:
         path = self.settings.resolved_data_dir / "demo-accounts.json"
@@ -101,7 +91,12 @@ async def seed_platform(
     transport = httpx.ASGITransport(app=gateway.trusted)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=120) as client:
         demo = Demo(
-            client=client, console=console, settings=settings, corpus=corpus, corpus_limit=corpus_limit
+            client=client,
+            console=console,
+            settings=settings,
+            directory=gateway.directory,
+            corpus=corpus,
+            corpus_limit=corpus_limit,
         )
         for name in STEPS:
             try:

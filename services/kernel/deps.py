@@ -10,12 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.auth import Principal
 from services.kernel.context import ServiceContext
+from services.kernel.edge import CLIENT_IP_HEADER, EDGE_SCOPE_KEY, TENANT_HEADER, EdgeContext
 from services.kernel.errors import Forbidden, NotFound, Unauthorized
 from services.kernel.pagination import MAX_PAGE_SIZE, PageParams
-
-# Set by the gateway alone; it strips any copy a client sends.
-TENANT_HEADER = "x-jiyue-site"
-CLIENT_IP_HEADER = "x-jiyue-client-ip"
 
 
 def get_ctx(request: Request) -> ServiceContext:
@@ -65,16 +62,29 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 
 
+def _gateway_context(request: Request) -> EdgeContext:
+    """What the gateway said about this request.
+
+    On a service's own socket (split mode) the EdgeGuard has verified the signed context and
+    refused unsigned copies; in one process the headers can only have come from the gateway
+    (it strips a client's copies) or from a sibling service, both internal.
+    """
+    verified: EdgeContext | None = request.scope.get(EDGE_SCOPE_KEY)
+    if verified is not None:
+        return verified
+    return EdgeContext(request.headers.get(TENANT_HEADER) or None, request.headers.get(CLIENT_IP_HEADER))
+
+
 def client_ip(request: Request) -> str:
-    """The caller's address: as the gateway saw it (split mode), or the socket's peer."""
-    forwarded = request.headers.get(CLIENT_IP_HEADER)
+    """The caller's address: as the gateway saw it, or the socket's peer."""
+    forwarded = _gateway_context(request).client
     if forwarded:
         return forwarded
     return request.client.host if request.client else "unknown"
 
 
 def current_site(request: Request) -> str | None:
-    return request.headers.get(TENANT_HEADER) or None
+    return _gateway_context(request).site
 
 
 def required_site(request: Request) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 from pathlib import Path
 
 import yaml
 
+from gateway.ratelimit import parse_networks
 from gateway.settings import GatewaySettings
 from services import registry
 from services.kernel.settings import ServiceSettings
@@ -83,9 +86,44 @@ def test_configured_settings_names_exist_in_code() -> None:
 
 def test_service_urls_in_config_use_registry_ports() -> None:
     config = yaml.safe_load((K8S / "config.yaml").read_text())["data"]
-    import json
-
     urls = json.loads(config["JIYUE_SERVICE_URLS"])
     assert set(urls) == {s.name for s in registry.SERVICES}
     for name, url in urls.items():
         assert url.endswith(f":{SERVICES[name]}")
+
+
+def test_gateway_trusts_the_proxy_in_front_of_it_in_compose_and_k8s() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    k8s = yaml.safe_load((K8S / "config.yaml").read_text())["data"]
+    for where, env in (("compose", compose["services"]["gateway"]["environment"]), ("k8s", k8s)):
+        raw = env.get("JIYUE_GATEWAY_TRUSTED_PROXIES")
+        assert raw, (
+            f"{where}: JIYUE_GATEWAY_TRUSTED_PROXIES unset (every client would share the proxy's bucket)"
+        )
+        proxies = GatewaySettings.model_validate(
+            {"gateway_trusted_proxies": json.loads(raw)}
+        ).gateway_trusted_proxies
+        networks = parse_networks(proxies)
+        assert networks, where
+        # the proxy is trusted, the internet is not
+        assert not any(ipaddress.ip_address("203.0.113.9") in n for n in networks), where
+    # compose publishes the gateway on loopback only: no one but the host's proxy can forge XFF
+    assert all(str(p).startswith("127.0.0.1:") for p in compose["services"]["gateway"]["ports"])
+    subnets = [c["subnet"] for c in compose["networks"]["default"]["ipam"]["config"]]
+    gateway_ip = ipaddress.ip_address(
+        json.loads(compose["services"]["gateway"]["environment"]["JIYUE_GATEWAY_TRUSTED_PROXIES"])[0]
+    )
+    assert any(gateway_ip in ipaddress.ip_network(s) for s in subnets)
+
+
+def probe_paths() -> set[str]:
+    """Every HTTP probe path of every Deployment, as the kubelet will request them."""
+    paths = set()
+    for doc in k8s_docs():
+        if doc["kind"] != "Deployment":
+            continue
+        for container in doc["spec"]["template"]["spec"]["containers"]:
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                if probe in container:
+                    paths.add(container[probe]["httpGet"]["path"])
+    return paths

@@ -61,6 +61,8 @@ class ContentState:
     events: list[dict[str, Any]] = field(default_factory=list)
     # what each site's delivery answers; the gateway's cache must follow changes to it
     titles: dict[str, str] = field(default_factory=dict)
+    # items whose answers carry this Cache-Control (e.g. "public, no-cache": ask every time)
+    cache_control: dict[int, str] = field(default_factory=dict)
     calls: int = 0
 
     def emit(self, topic: str, key: str, site: str | None) -> None:
@@ -95,9 +97,11 @@ def fake_content(state: ContentState) -> FastAPI:
         return {"site": code, "title": state.titles.get(code or "", f"{code} 首页")}
 
     @app.get("/api/content/v1/items/{item_id}")
-    async def item(item_id: int, request: Request) -> dict[str, Any]:
+    async def item(item_id: int, request: Request) -> JSONResponse:
         state.calls += 1
-        return {"id": item_id, "site": request.headers.get("x-jiyue-site")}
+        body = {"id": item_id, "site": request.headers.get("x-jiyue-site")}
+        control = state.cache_control.get(item_id)
+        return JSONResponse(body, headers={"Cache-Control": control} if control else None)
 
     @app.api_route("/api/content/v1/echo", methods=["GET", "POST"])
     async def echo(request: Request) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import uvicorn
 
+from gateway.protocol import Utf8TargetProtocol
 from gateway.server import bind_socket
 
 
@@ -21,7 +22,10 @@ def serving(
     """Serve `app` on a free port of `host` (`::` is dual-stack) until the block ends."""
     sock = bind_socket(host, 0)
     port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
+    # the protocol production serves with (gateway/server.py)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan=lifespan, access_log=False, http=Utf8TargetProtocol
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -40,16 +40,17 @@ async def test_sign_in_flood_from_one_address_is_limited_while_another_signs_in(
 
 
 async def test_ipv6_clients_share_their_64_and_mapped_ipv4_is_ipv4() -> None:
-    addresses = ClientAddresses([], [])
-    a = addresses.describe("2001:db8:1:2::1")
-    b = addresses.describe("2001:db8:1:2:ffff::9")
-    other = addresses.describe("2001:db8:1:3::1")
-    assert a[1] == b[1] == "2001:db8:1:2::/64" and other[1] != a[1]
-    assert addresses.describe("::ffff:192.0.2.4")[:2] == ("192.0.2.4", "192.0.2.4")
+    addresses = ClientAddresses([], [], [])
+    a = addresses.describe("2001:db8:1:2::1").limit_key
+    b = addresses.describe("2001:db8:1:2:ffff::9").limit_key
+    other = addresses.describe("2001:db8:1:3::1").limit_key
+    assert a == b == "2001:db8:1:2::/64" and other != a
+    mapped = addresses.describe("::ffff:192.0.2.4")
+    assert (mapped.address, mapped.limit_key) == ("192.0.2.4", "192.0.2.4")
     buckets = TokenBuckets("t", per_second=1.0, burst=2)
-    assert buckets.take(a[1], now=0.0) == 0.0 and buckets.take(b[1], now=0.0) == 0.0
-    assert buckets.take(a[1], now=0.0) > 0  # the third request of the /64 waits
-    assert buckets.take(other[1], now=0.0) == 0.0
+    assert buckets.take(a, now=0.0) == 0.0 and buckets.take(b, now=0.0) == 0.0
+    assert buckets.take(a, now=0.0) > 0  # the third request of the /64 waits
+    assert buckets.take(other, now=0.0) == 0.0
     assert buckets.take(a[1], now=1.5) == 0.0  # refilled
 
 
@@ -119,11 +120,11 @@ async def test_metrics_report_routes_sites_cache_and_limits(tmp_path, issuer) ->
         await c.get("/api/content/v1/no/such/123")
         text = (await c.get("/metrics")).text
     assert (
-        'jiyue_gateway_requests_total{method="GET",route="/api/content/v1/items/{id}",site="jtj",status="200"} 4.0'
+        'jiyue_gateway_requests_total{method="GET",route="/api/content/v1/items/{item_id}",site="jtj",status="200"} 4.0'
         in text
     )
     assert (
-        'jiyue_gateway_request_duration_seconds_bucket{le="0.5",route="/api/content/v1/items/{id}",site="jtj"}'
+        'jiyue_gateway_request_duration_seconds_bucket{le="0.5",route="/api/content/v1/items/{item_id}",site="jtj"}'
         in text
     )
     assert 'jiyue_gateway_cache_total{result="hit"} 1.0' in text

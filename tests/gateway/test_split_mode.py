@@ -18,7 +18,7 @@ from tests.gateway.servers import closed_port, hanging_port, serving
 def resources_app(release: threading.Event | None = None) -> FastAPI:
     app = FastAPI()
 
-    @app.post("/api/resources/v1/upload")
+    @app.post("/api/resources/v1/resources/1/attachments")
     async def upload(request: Request) -> dict[str, Any]:
         digest = hashlib.sha256()
         size = chunks = 0
@@ -66,7 +66,7 @@ async def test_remote_service_streams_both_ways(tmp_path, issuer) -> None:
             rig(tmp_path, issuer, sites(), remote=remote) as r,
             r.client(host="jtj.example.gov.cn") as c,
         ):
-            up = await c.post("/api/resources/v1/upload", content=chunks(), headers=issuer.headers("u1"))
+            up = await c.post("/api/resources/v1/resources/1/attachments", content=chunks(), headers=issuer.headers("u1"))
             assert up.status_code == 200
             assert up.json() == {
                 "size": len(payload),

@@ -12,12 +12,22 @@ from tests.support.platform import Platform
 
 
 async def test_demo_accounts_sign_in_and_reseeding_keeps_passwords(platform: Platform) -> None:
-    demo = Demo(client=platform.client, console=Console(quiet=True), settings=platform.settings)
+    demo = Demo(
+        client=platform.client,
+        console=Console(quiet=True),
+        settings=platform.settings,
+        directory=platform.gateway.directory,
+    )
     await identity_step.seed(demo)
     assert len(demo.accounts) == 4 * len(SITES) + 4
     demo.write_accounts()
 
-    again = Demo(client=platform.client, console=Console(quiet=True), settings=platform.settings)
+    again = Demo(
+        client=platform.client,
+        console=Console(quiet=True),
+        settings=platform.settings,
+        directory=platform.gateway.directory,
+    )
     await identity_step.seed(again)
     assert again.accounts == demo.accounts
 

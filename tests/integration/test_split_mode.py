@@ -125,15 +125,17 @@ async def split(tmp_path: Path) -> AsyncIterator[SplitPlatform]:
 
 
 async def newsroom(c: httpx.AsyncClient, split: SplitPlatform) -> Newsroom:
-    token = await c.post(
-        "/api/identity/v1/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "jiyue-internal",
-            "client_secret": split.env["JIYUE_INTERNAL_CLIENT_SECRET"],
-            "scope": "changes:read internal",
-        },
-    )
+    # The internal machine client is refused at the public gateway: ask identity on its own port.
+    async with httpx.AsyncClient(base_url=split.url("identity"), timeout=30) as direct:
+        token = await direct.post(
+            "/api/identity/v1/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "jiyue-internal",
+                "client_secret": split.env["JIYUE_INTERNAL_CLIENT_SECRET"],
+                "scope": "changes:read internal",
+            },
+        )
     assert token.status_code == 200, token.text
     admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
     assert (await c.post("/api/content/v1/sites", json=SITE, headers=admin)).status_code == 201
