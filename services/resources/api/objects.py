@@ -65,7 +65,14 @@ def parse_range(header: str, size: int) -> tuple[int, int]:
     summary="下载对象（在用发布的附件公开；其余仅限所属站点人员；支持 ETag/If-None-Match 与单段 Range）",
     responses={
         **problem_responses(NotFound, RangeNotSatisfiable),
-        200: {"content": {"application/octet-stream": {}}},
+        200: {
+            "description": "对象的字节（Content-Type 为其嗅探出的媒体类型）",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        206: {
+            "description": "Range 请求的一段",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
     },
     response_class=Response,
 )
