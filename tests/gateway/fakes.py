@@ -137,11 +137,15 @@ def fake_search() -> FastAPI:
     return app
 
 
+# A fixed, strong secret: tests that check the gateway's edge signature derive the same key.
+TEST_SECRET = "k3Jq9vZt2XwLr8NbYp4HsUe6GdAf1CmQ0oTiVxRz5Wl"
+
+
 def settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
     base: dict[str, Any] = {
         "data_dir": tmp_path,
         "public_url": ISSUER,
-        "internal_client_secret": secrets.token_urlsafe(32),
+        "internal_client_secret": TEST_SECRET,
         "gateway_feed_poll_seconds": 0.05,
     }
     base.update(overrides)

@@ -12,7 +12,7 @@ from services.kernel.deps import client_ip, current_site
 from services.kernel.edge import EdgeGuard, edge_key, sign_edge, verify_edge
 from tests.gateway.fakes import ContentState, rig
 
-KEY = edge_key("test-secret")
+KEY = edge_key(TEST_SECRET)
 
 
 def one_site() -> ContentState:
