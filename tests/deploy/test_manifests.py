@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -83,7 +84,6 @@ def test_configured_settings_names_exist_in_code() -> None:
 
 def test_service_urls_in_config_use_registry_ports() -> None:
     config = yaml.safe_load((K8S / "config.yaml").read_text())["data"]
-    import json
 
     urls = json.loads(config["JIYUE_SERVICE_URLS"])
     assert set(urls) == {s.name for s in registry.SERVICES}
