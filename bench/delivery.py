@@ -34,8 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from bench.common import Row
+from bench.gateway import bench_gateway, documents, quiet_access_log
+from gateway.server import serve as run_server
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "jtj.example.gov.cn"
@@ -69,10 +72,6 @@ def free_port() -> int:
 
 
 def bare_app() -> Any:
-    from fastapi import FastAPI
-
-    from bench.gateway import documents
-
     item = documents()["item"]
     app = FastAPI()
 
@@ -108,9 +107,6 @@ class WithServiceLifespans:
 
 
 def serve(kind: str, port: int, data_dir: str) -> None:
-    from bench.gateway import bench_gateway, quiet_access_log
-    from gateway.server import serve as run_server
-
     if kind == "bare":
         app: Any = bare_app()
     else:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 
 from bench.common import CORPUS, Row, latency_row, print_table
@@ -53,8 +54,6 @@ async def measure(quick: bool) -> list[Row]:
         asgi = create_gateway(settings)
         gateway = asgi.gateway
         async with gateway.lifespan():
-            import httpx
-
             transport = httpx.ASGITransport(app=gateway.trusted)
             async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=300) as c:
                 demo = Demo(client=c, console=Console(quiet=True), settings=settings, directory=gateway.directory)

@@ -19,6 +19,10 @@ from typing import Any
 import httpx
 
 from bench.common import Row, latency_row, print_table
+from gateway import migrate
+from gateway.app import create_gateway
+from gateway.settings import GatewaySettings
+from services.kernel.runtime import internal_secret
 
 DISTRICTS = ("dcq", "xcq", "nhx")
 
@@ -37,11 +41,6 @@ async def _token(c: httpx.AsyncClient, **form: str) -> dict[str, str]:
 
 
 async def _measure(data_dir: Path, rounds: int) -> list[float]:
-    from gateway import migrate
-    from gateway.app import create_gateway
-    from gateway.settings import GatewaySettings
-    from services.kernel.runtime import internal_secret
-
     settings = GatewaySettings(data_dir=data_dir, gateway_rate_limits=False)
     await migrate.migrate(data_dir=data_dir)
     app = create_gateway(settings)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -192,8 +192,6 @@ async def mark_all_dirty(session: AsyncSession) -> None:
 
 
 async def pending_count(session: AsyncSession) -> int:
-    from sqlalchemy import func
-
     value = await session.execute(
         select(func.count()).select_from(SearchDocument).where(col(SearchDocument.dirty).is_(True))
     )

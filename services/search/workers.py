@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.consumer import FeedConsumer
 from services.kernel.feed import FeedEvent
 from services.search.backends.base import SearchBackend
-from services.search.indexing import flush_dirty, record_document
+from services.search.indexing import flush_dirty, pending_count, record_document
 from services.search.reindex import PageFetch, rebuild
 
 DocumentFetch = Callable[[list[int]], Awaitable[list[dict[str, Any]]]]
@@ -85,7 +85,6 @@ class PublicationIndexer(FeedConsumer):
         try:
             status = await self.status()
             FEED_LAG.labels(consumer=self.name).set(status.get("lag", 0))
-            from services.search.indexing import pending_count
 
             async with self.db.session() as session:
                 PENDING.set(await pending_count(session))

@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from sqlalchemy import update
 
+from services.content.models import Publication
 from services.content.service.common import ContentState
 from services.content.workers import scheduler_pass
 from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
@@ -78,10 +80,6 @@ async def test_published_items_are_pushed_signed_with_retries(content_live: Cont
 
 async def _move_clock(content: Content, pid: int, **fields: datetime) -> None:
     """Put a schedule in the past without sleeping, so the test does not depend on load."""
-    from sqlalchemy import update
-
-    from services.content.models import Publication
-
     async with content.ctx.db.session() as session:
         await session.execute(update(Publication).where(Publication.id == pid).values(**fields))  # type: ignore[arg-type]
 

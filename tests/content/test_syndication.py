@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
+from sqlalchemy import update
+
+from services.content.models import SyndicationTask
+from services.content.service.common import now
 from tests.content.conftest import Content
 
 
@@ -119,13 +124,6 @@ async def test_only_superior_columns_can_be_subscribed(content: Content) -> None
 
 
 async def test_overdue_lists_tasks_past_twelve_hours(content: Content) -> None:
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    from services.content.models import SyndicationTask
-    from services.content.service.common import now
-
     source, _ = await _setup(content)
     await content.publish_new("sfs", source, "重要通知", important=True)
     assert (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from fastapi import FastAPI
+
 from gateway.ratelimit import ClientAddresses, TokenBuckets
 from tests.gateway.fakes import PASSWORD, ContentState, rig
 
@@ -135,8 +137,6 @@ async def test_metrics_report_routes_sites_cache_and_limits(tmp_path, issuer) ->
 
 
 async def test_concurrent_misses_of_one_search_reach_the_engine_once(tmp_path, issuer) -> None:
-    from fastapi import FastAPI
-
     calls = 0
 
     slow = FastAPI()

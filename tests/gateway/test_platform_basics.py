@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.identity.helpers import bearer, internal_token
 from tests.support.platform import Platform
 
 
@@ -46,8 +47,6 @@ async def test_request_id_is_returned(platform: Platform) -> None:
 async def test_malformed_json_and_wrong_field_type_are_problem_json_naming_the_problem(
     platform: Platform,
 ) -> None:
-    from tests.identity.helpers import bearer, internal_token
-
     admin = bearer(await internal_token(platform.client, platform.settings))
     broken = await platform.client.post(
         "/api/content/v1/sites",

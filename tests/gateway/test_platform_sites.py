@@ -11,7 +11,8 @@ import httpx
 import idna
 import pytest
 
-from tests.identity.helpers import FAST_ARGON2, bearer, internal_token
+from tests.gateway.servers import closed_port
+from tests.identity.helpers import FAST_ARGON2, bearer, internal_token, make_user, password_login
 from tests.support.platform import Platform
 
 
@@ -83,8 +84,6 @@ async def test_real_registry_hosts_and_new_domains_without_restart(tmp_path: Pat
 
 
 async def test_sign_in_flood_with_real_identity(tmp_path: Path) -> None:
-    from tests.identity.helpers import make_user, password_login
-
     async with Platform.start(tmp_path) as platform:
         internal = await internal_token(platform.client, platform.settings)
         await make_user(platform.client, internal, "zhangsan")
@@ -110,8 +109,6 @@ async def test_sign_in_flood_with_real_identity(tmp_path: Path) -> None:
 
 
 async def test_split_mode_with_search_stopped(tmp_path: Path) -> None:
-    from tests.gateway.servers import closed_port
-
     dead = f"http://127.0.0.1:{closed_port()}"
     async with Platform.start(tmp_path, gateway_backends={"search": dead}) as platform:
         c = platform.client

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from services.identity.models import User
 from services.identity.service.runtime import IdentityRuntime
 from tests.identity.helpers import API, bearer, internal_token, make_user, password_login
 from tests.support.platform import Platform
@@ -29,7 +30,6 @@ async def test_five_failures_lock_the_account_for_fifteen_minutes(platform: Plat
     assert audit.json()["total"] == 1
 
     identity = platform.gateway.local_apps["identity"].state.ctx
-    from services.identity.models import User
 
     async with identity.db.session() as session:
         row = await session.get(User, user_id)

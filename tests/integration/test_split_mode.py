@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +21,7 @@ import pytest
 
 from tests.identity.helpers import FAST_ARGON2
 from tests.support import real
-from tests.support.split import SplitPlatform
+from tests.support.split import JIYUE, ROOT, SplitPlatform, wait_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -284,10 +285,6 @@ async def test_two_search_replicas_share_the_feed_through_a_lease(split: SplitPl
 
 def split_start_replica(split: SplitPlatform) -> None:
     """Start `search2`: the search service again, on its own port, same database and index."""
-    import subprocess
-
-    from tests.support.split import JIYUE, ROOT, wait_http
-
     port = split.ports["search2"]
     log = split.data_dir / "search2.log"
     split.logs["search2"] = log

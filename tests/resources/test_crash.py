@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from services.kernel.db import Database
 from services.resources.models import (
     Attachment,
     IndexCounter,
@@ -55,8 +56,6 @@ def run_until_marker_then_kill(mode: str, data_dir: Path, tmp_path: Path) -> Non
 
 
 async def counts(data_dir: Path) -> dict[str, int]:
-    from services.kernel.db import Database
-
     settings = service_settings("resources", data_dir)
     db = Database(settings.service_database_url("resources"))
     out = {}

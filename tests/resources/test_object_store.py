@@ -10,16 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from minio.error import S3Error
 
 from services.kernel.errors import PayloadTooLarge
 from services.resources.storage import ObjectStore, Staged
 from services.resources.storage.local import LocalObjectStore
+from services.resources.storage.s3 import S3ObjectStore
 from tests.support import real
 
 
 def s3_store(staging: Path, **overrides: str) -> ObjectStore:
-    from services.resources.storage.s3 import S3ObjectStore
-
     cfg = real.s3_settings()
     args = {
         "endpoint": cfg["endpoint"],
@@ -132,8 +132,6 @@ async def test_s3_expired_presigned_url_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 async def test_s3_wrong_secret_key_is_refused(tmp_path: Path) -> None:
-    from minio.error import S3Error
-
     good = s3_store(tmp_path / "staging")
     await good.start()
     bad = s3_store(tmp_path / "staging2", secret_key="wrong-secret-key", bucket=good.bucket)  # type: ignore[attr-defined]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from tests.resources.conftest import Actors, create_draft, policy_metadata
+from tests.support import real
+from tests.support.services import running_service
 
 API = "/api/resources/v1"
 
@@ -204,10 +208,6 @@ async def test_openapi_documents_metadata_in_chinese(client: httpx.AsyncClient) 
 
 @pytest.mark.integration
 async def test_store_and_index_numbers_on_postgres(tmp_path, issuer) -> None:  # type: ignore[no-untyped-def]
-    from tests.resources.conftest import Actors
-    from tests.support import real
-    from tests.support.services import running_service
-
     url = await real.fresh_postgres_database()
     actors = Actors(issuer)
     async with running_service("resources", tmp_path / "pg", issuer, database_url=url) as (_app, pg_client):
@@ -221,11 +221,6 @@ async def test_store_and_index_numbers_on_postgres(tmp_path, issuer) -> None:  #
 
 
 async def test_operator_folder_extends_vocabularies(tmp_path, issuer) -> None:  # type: ignore[no-untyped-def]
-    import json
-
-    from tests.resources.conftest import Actors
-    from tests.support.services import running_service
-
     extra = tmp_path / "lexicons"
     extra.mkdir()
     (extra / "vocabularies.json").write_text(

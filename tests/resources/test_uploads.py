@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+import uuid
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,8 @@ import httpx
 import pytest
 
 from tests.resources.conftest import Actors, create_draft
+from tests.support import real
+from tests.support.services import running_service
 
 API = "/api/resources/v1"
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\n" + b"0" * 2000 + b"\n%%EOF\n"
@@ -226,12 +229,6 @@ async def test_upload_needs_write_access(
 
 @pytest.mark.integration
 async def test_upload_and_download_through_the_api_on_minio(tmp_path: Path, issuer: Any) -> None:
-    import uuid
-
-    from tests.resources.conftest import Actors
-    from tests.support import real
-    from tests.support.services import running_service
-
     cfg = real.s3_settings()
     actors = Actors(issuer)
     overrides = {

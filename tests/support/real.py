@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 
+import asyncpg
 import pytest
 
 HOW = "start them with `deploy/local/up.sh` (or run `./scripts/test` with JIYUE_REQUIRE_REAL_SERVICES=1)"
@@ -48,8 +49,6 @@ def s3_settings() -> dict[str, str]:
 
 async def fresh_postgres_database() -> str:
     """A new database on the test server, so parallel workers never share state."""
-    import asyncpg
-
     url = postgres_url()
     plain = url.replace("postgresql+asyncpg://", "postgresql://")
     name = f"t_{uuid.uuid4().hex[:12]}"
