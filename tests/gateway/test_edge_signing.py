@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from services.kernel import clock
 from services.kernel.deps import client_ip, current_site
 from services.kernel.edge import EdgeGuard, edge_key, sign_edge, verify_edge
-from tests.gateway.fakes import ContentState, rig
+from tests.gateway.fakes import TEST_SECRET, ContentState, rig
 
 KEY = edge_key(TEST_SECRET)
 
