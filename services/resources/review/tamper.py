@@ -205,10 +205,12 @@ class TamperDetector:
                     f"标题在机关或地名「{head}」之前多出「{name}」",
                 )
             )
-        # Only an official document's title (it names its kind: 通知, 办法 …) is held to this: news
-        # titles are cut by separators all the time (「工作动态：本周工作情况」「聚焦两会：…」).
-        official = _TITLE_KIND.search(title) is not None
-        for part in _TITLE_SEPARATOR.split(title) if official else ():
+        # News titles are cut by one separator all the time (「工作动态：本周工作情况」「通知公告：…」):
+        # a single cut is held to this only when what follows it is an official document's title
+        # (it names its kind: 通知, 办法 …); stuffing cuts a title several times.
+        parts = [p.strip() for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+        held = len(parts) >= 3 or (len(parts) == 2 and _TITLE_KIND.search(parts[-1]) is not None)
+        for part in _TITLE_SEPARATOR.split(title) if held else ():
             part = part.strip()
             if part and part != title and len(part) <= 12 and not self._known_name(part, own):
                 if _TITLE_KIND.search(part) is None:
