@@ -247,9 +247,11 @@ async def test_upload_and_download_through_the_api_on_minio(tmp_path: Path, issu
         bad = await upload(client, draft["id"], actors.editor, "x.pdf", EXE)
         assert bad.status_code == 415
         url = first.json()["url"]
-        part = await client.get(url, headers={"Range": "bytes=0-7"})
+        # A draft's attachment is not public: its own editor reads it, nobody else.
+        assert (await client.get(url, headers={"Range": "bytes=0-7"})).status_code == 404
+        part = await client.get(url, headers={"Range": "bytes=0-7", **actors.editor})
         assert part.status_code == 206 and part.content == PDF[:8]
-        link = (await client.get(f"{url}/link")).json()
+        link = (await client.get(f"{url}/link", headers=actors.editor)).json()
         async with httpx.AsyncClient() as http:
             direct = await http.get(link["url"])
         assert direct.status_code == 200 and direct.content == PDF
