@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime
 
 import orjson
+
+from services.kernel import clock
 
 access_log = logging.getLogger("jiyue.access")
 
@@ -42,7 +43,7 @@ def write_access(
         return
     line = orjson.dumps(
         {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "ts": clock.to_wire(clock.now()),
             "request_id": request_id,
             "client": client,
             "method": method,

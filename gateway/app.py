@@ -45,6 +45,7 @@ from gateway.upstream import LocalUpstream, RemoteUpstream, ReplicaSet, Upstream
 from services import registry
 from services.kernel.app import RequestIdMiddleware
 from services.kernel.auth import TokenVerifier
+from services.kernel.context import ServiceContext
 from services.kernel.edge import CLIENT_IP_HEADER, EDGE_HEADER, TENANT_HEADER, edge_key, sign_edge
 from services.kernel.errors import JiyueError, NotFound, UnknownSite
 from services.kernel.logs import configure_logging, request_id_var
@@ -142,6 +143,10 @@ class Gateway:
         self.local_apps[name] = app
         self.upstreams[name] = LocalUpstream(name, app)
         self.directory.register_app(name, app)
+        ctx = getattr(getattr(app, "state", None), "ctx", None)
+        if name == "content" and isinstance(ctx, ServiceContext):
+            # Site and publication changes drop cached answers at once, not at the next feed read.
+            ctx.emit_listeners.append(self.sites.wake)
 
     def add_remote(self, name: str, url: str) -> None:
         """A service over HTTP; `url` may list several replicas separated by commas."""

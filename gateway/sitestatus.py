@@ -17,6 +17,7 @@ from typing import Any
 
 from gateway.cache import cache_kind
 from gateway.tenancy import SiteEntry, SiteRegistry
+from services.kernel import clock
 from services.kernel.app import problem_response
 from services.kernel.errors import Problem, SiteMoved, SiteOffline, SiteSuspended
 from services.kernel.logs import request_id_var
@@ -35,7 +36,7 @@ def retry_after(resume_at: str | None, now: datetime | None = None) -> int:
         return DEFAULT_RETRY_SECONDS
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    seconds = (when - (now or clock.now())).total_seconds()
     return max(1, math.ceil(seconds)) if seconds > 0 else DEFAULT_RETRY_SECONDS
 
 

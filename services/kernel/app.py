@@ -210,11 +210,8 @@ def create_service_app(
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         bells: list[Any] = []
-        # The composition root (gateway) may ask to hear this service's commits at once, e.g. to
-        # drop cached answers without waiting for its next read of the feed.
-        composition_hook = ctx.extras.get("gateway.wake")
-        if callable(composition_hook):
-            bells.append(on_emit(ctx.db.engine.sync_engine, composition_hook))
+        for listener in ctx.emit_listeners:
+            bells.append(on_emit(ctx.db.engine.sync_engine, listener))
         if ctx.run_workers:
             for consumer in ctx.consumers:
                 tasks.append(asyncio.create_task(consumer.run_forever(stop), name=consumer.name))

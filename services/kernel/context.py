@@ -34,8 +34,9 @@ class ServiceContext:
     workers: list[Worker] = field(default_factory=list)
     # name -> async check that raises when the dependency is not ready
     readiness: dict[str, Check] = field(default_factory=dict)
-    # resources a service attaches (object store, search backend, ...): being replaced by `state`
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Called right after a commit of this service that wrote a change-feed event, in this process:
+    # the composition root (gateway) drops cached answers at once instead of at its next feed read.
+    emit_listeners: list[Callable[[], None]] = field(default_factory=list)
     # The service's own typed state (a dataclass defined in the service, set once in create_app);
     # read it with `state_of(TheClass)`, never through string keys.
     state: Any = None

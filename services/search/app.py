@@ -45,7 +45,7 @@ def create_app(
         vocabulary=Vocabulary(analyzer, ctx.db),
         querylog=QueryLogBuffer(ctx.db, read_or_create_secret(settings, "search-log-salt")),
     )
-    ctx.extras["search"] = state
+    ctx.state = state
     source = settings.search_source
     ctx.consumers.append(
         PublicationIndexer(

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.kernel import clock
 from services.kernel.chinese import normalize_doc_no
 from services.kernel.db import Database
 from services.search.analysis import normalize_index_no
@@ -68,7 +69,7 @@ async def record_document(session: AsyncSession, payload: dict[str, Any]) -> Non
     """Store the latest state of one publication (idempotent) and mark its resource dirty."""
     pub_id = int(payload["publication_id"])
     resource_id = int(payload.get("resource_id") or 0)
-    now = datetime.now(UTC)
+    now = clock.now()
     row = await session.get(SearchDocument, pub_id)
     resources = {resource_id}
     if row is None:

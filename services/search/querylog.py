@@ -13,8 +13,8 @@ import asyncio
 import hashlib
 import logging
 from collections import deque
-from datetime import UTC, datetime
 
+from services.kernel import clock
 from services.kernel.db import Database
 from services.search.analysis import normalize
 from services.search.models import QueryLog
@@ -38,7 +38,7 @@ class QueryLogBuffer:
     ) -> None:
         self.pending.append(
             QueryLog(
-                at=datetime.now(UTC),
+                at=clock.now(),
                 client_hash=client_hash(self.salt, address),
                 query=normalize(query).strip()[:200],
                 scope=scope,

@@ -20,5 +20,4 @@ class SearchState:
 
 
 def search_state(ctx: ServiceContext) -> SearchState:
-    state: SearchState = ctx.extras["search"]
-    return state
+    return ctx.state_of(SearchState)

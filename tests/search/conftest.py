@@ -44,7 +44,7 @@ class SearchHarness:
 
     @property
     def backend(self) -> Any:
-        return self.app.state.ctx.extras["search"].backend
+        return self.app.state.ctx.state.backend
 
     async def catch_up(self) -> None:
         for _ in range(1000):
@@ -84,7 +84,7 @@ async def search_harness(
             yield SearchHarness(app=app, client=client, content=content)
         finally:
             if backend == "elasticsearch" and not keep_index:
-                await app.state.ctx.extras["search"].backend.drop_all()
+                await app.state.ctx.state.backend.drop_all()
 
 
 @pytest.fixture(params=BACKENDS)

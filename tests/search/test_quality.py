@@ -45,7 +45,7 @@ SHIPPED_QUERIES = [
 
 
 async def _evaluate(h: SearchHarness, queries) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
-    analyzer = h.app.state.ctx.extras["search"].analyzer
+    analyzer = h.app.state.ctx.state.analyzer
     per_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for kind, q, relevant in queries:
         result = await h.backend.search(SearchRequest(query=analyzer.parse_query(q), limit=10))
@@ -75,7 +75,7 @@ async def test_corpus_query_set_holds_reported_mrr_and_recall(
     for start in range(0, len(docs), 500):
         await harness.backend.upsert(docs[start : start + 500])
     await harness.backend.commit()
-    analyzer = harness.app.state.ctx.extras["search"].analyzer
+    analyzer = harness.app.state.ctx.state.analyzer
     queries = [(q.kind, q.q, q.relevant) for q in build_queryset(rows, analyzer)]
     scores = await _evaluate(harness, queries)
     for kind, (mrr_floor, recall_floor) in CORPUS_FLOORS.items():

@@ -35,7 +35,7 @@ async def _index(h: SearchHarness, docs: list[IndexDoc]) -> None:
 
 
 async def _ids(h: SearchHarness, q: str, limit: int = 10) -> list[int]:
-    analyzer = h.app.state.ctx.extras["search"].analyzer
+    analyzer = h.app.state.ctx.state.analyzer
     result = await h.backend.search(SearchRequest(query=analyzer.parse_query(q), limit=limit))
     return [hit.doc.id for hit in result.hits]
 
@@ -104,7 +104,7 @@ async def test_corpus_slice_holds_fragment_number_and_combined_floors(
     docs = list(corpus_docs(rows))
     docs += demo_docs(len(docs) + 1)
     await _index(harness, docs)
-    analyzer = harness.app.state.ctx.extras["search"].analyzer
+    analyzer = harness.app.state.ctx.state.analyzer
     rng = random.Random(SEED)
     sets: dict[str, list[Labelled]] = {
         "fragment": fragment_queries(docs, 100, rng),

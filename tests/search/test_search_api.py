@@ -173,7 +173,7 @@ async def test_queries_are_logged_without_address_or_token(harness: SearchHarnes
     )
     assert resp.status_code == 200
     # Written in batches off the request path; flush as the worker would.
-    assert await harness.app.state.ctx.extras["search"].querylog.flush() == 1
+    assert await harness.app.state.ctx.state.querylog.flush() == 1
     async with harness.app.state.ctx.db.session() as s:
         rows = (await s.execute(select(QueryLog))).scalars().all()
     assert [(r.query, r.site, r.total) for r in rows] == [("医保", "portal", 1)]

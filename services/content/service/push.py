@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +27,7 @@ from services.content.schemas import ChannelCreate, ChannelCreatedOut, ChannelOu
 from services.content.service.common import wake
 from services.content.service.publications import names_of
 from services.content.vocab import DeliveryState, FeedState, Worker
+from services.kernel import clock
 from services.kernel.clock import now, to_wire
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
 from services.kernel.outbound import IPNetwork, OutboundClient, OutboundError, OutboundRefused, refusal
@@ -228,7 +228,7 @@ async def claim_due(
 async def send(client: OutboundClient, claim: Claim) -> Outcome:
     """One signed POST, outside any database transaction."""
     body = orjson.dumps(claim.payload)
-    timestamp = str(int(time.time()))
+    timestamp = str(int(clock.epoch()))
     headers = {
         "Content-Type": "application/json",
         TIMESTAMP_HEADER: timestamp,
