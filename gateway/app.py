@@ -146,7 +146,7 @@ class Gateway:
         ctx = getattr(getattr(app, "state", None), "ctx", None)
         if name == "content" and isinstance(ctx, ServiceContext):
             # Site and publication changes drop cached answers at once, not at the next feed read.
-            ctx.emit_listeners.append(self.sites.wake)
+            ctx.emit_listeners.append(lambda: self.sites.wake())  # self.sites exists once __init__ ends
 
     def add_remote(self, name: str, url: str) -> None:
         """A service over HTTP; `url` may list several replicas separated by commas."""
