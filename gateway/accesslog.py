@@ -11,7 +11,9 @@ import sys
 
 import orjson
 
+from gateway.statistics import AccessEvents
 from services.kernel import clock
+from services.kernel.logs import request_id_var
 
 access_log = logging.getLogger("jiyue.access")
 
@@ -56,6 +58,33 @@ def write_access(
         }
     ).decode()
     access_log.info(line)
+
+
+def record_access(
+    outcome: Outcome,
+    *,
+    client: str,
+    method: str,
+    path: str,
+    ms: float,
+    log: bool,
+    events: AccessEvents | None,
+) -> None:
+    """One served request, once: to oversight's visit statistics and to the access log."""
+    if events is not None:
+        events.add(client=client, method=method, path=path, status=outcome.status, site=outcome.site)
+    if log:
+        write_access(
+            request_id=request_id_var.get(),
+            client=client,
+            method=method,
+            path=path,
+            status=outcome.status,
+            ms=ms,
+            site=outcome.site,
+            service=outcome.service,
+            size=outcome.size,
+        )
 
 
 class Outcome:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway.accesslog import Outcome, configure_access_log, write_access
+from gateway.accesslog import Outcome, configure_access_log, record_access
 from gateway.cache import CacheKey, ResponseCache, cache_route, normalise_query
 from gateway.delivery import CachedExchange, SingleFlight, send_entry
 from gateway.endpoints import (
@@ -48,7 +48,7 @@ from services.kernel.auth import TokenVerifier
 from services.kernel.context import ServiceContext
 from services.kernel.edge import CLIENT_IP_HEADER, EDGE_HEADER, TENANT_HEADER, edge_key, sign_edge
 from services.kernel.errors import JiyueError, NotFound, UnknownSite
-from services.kernel.logs import configure_logging, request_id_var
+from services.kernel.logs import configure_logging
 from services.kernel.runtime import internal_secret, make_directory
 
 log = logging.getLogger("jiyue.gateway")
@@ -265,25 +265,15 @@ class Gateway:
             self.metrics.observe(
                 outcome.path or req.path, outcome.site or "-", method, outcome.status, seconds
             )
-            if self.access_events is not None and not req.trusted_caller:
-                self.access_events.add(
+            if not req.trusted_caller:
+                record_access(
+                    outcome,
                     client=req.client.address,
                     method=req.method,
                     path=req.path,
-                    status=outcome.status,
-                    site=outcome.site,
-                )
-            if self.access_log and not req.trusted_caller:
-                write_access(
-                    request_id=request_id_var.get(),
-                    client=req.client.address,
-                    method=req.method,
-                    path=req.path,
-                    status=outcome.status,
                     ms=seconds * 1000,
-                    site=outcome.site,
-                    service=outcome.service,
-                    size=outcome.size,
+                    log=self.access_log,
+                    events=self.access_events,
                 )
 
     async def _refuse(self, req: GatewayRequest, error: type[JiyueError], detail: str) -> None:
