@@ -1,4 +1,7 @@
-"""Request and response models of the interaction service."""
+"""Request and response models of the interaction service: letters, reports, ratings, calendar.
+
+Later domains (consultations, surveys, interviews, subscriptions) have their own module here.
+"""
 
 from __future__ import annotations
 
