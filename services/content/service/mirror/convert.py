@@ -1,0 +1,234 @@
+"""A static mirror of an old site → an import bundle (items.jsonl + files/) and a page report.
+
+Pages are classified by path: excluded, a detail page of the first column whose `detail`
+pattern matches, a list page (a column's `list` page or one of its numbered siblings), else a
+detail page of the first column whose list links to it. A detail page becomes an item when its
+title, body and date are found; every other page is reported with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+from services.content.service.mirror.extract import FileLink, Page, read_page, resolve, squash
+from services.content.service.mirror.mapping import PAGE_SUFFIXES, ColumnRule, Mapping, glob_regex
+from services.content.service.mirror.report import Note, Outcome, PageKind, PageReport, Report, SkipReason
+from services.content.service.mirror.text import date_from_path, decode_page, iso, parse_date
+
+ITEMS = "items.jsonl"
+REPORT = "mirror-report.json"
+
+
+@dataclass(frozen=True)
+class Listed:
+    column: int
+    date: datetime | None
+    on: str  # the list page that links it
+
+
+def site_root(mirror: Path, base_url: str) -> Path:
+    """`wget --mirror http://www.x.gov.cn/` saves under `www.x.gov.cn/`; accept either folder."""
+    host = mirror / urlsplit(base_url).netloc
+    return host if host.is_dir() else mirror
+
+
+def _pages(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES
+    )
+
+
+def _read(root: Path, path: str) -> tuple[str, str]:
+    return decode_page((root / path).read_bytes())
+
+
+class _Classifier:
+    def __init__(self, mapping: Mapping, pages: list[str]) -> None:
+        self.exclude = [glob_regex(p) for p in mapping.exclude]
+        self.detail = [[glob_regex(p) for p in rule.detail] for rule in mapping.columns]
+        self.lists: dict[str, int] = {}
+        for i, rule in enumerate(mapping.columns):
+            firsts = [glob_regex(p) for p in rule.list]
+            siblings = [rule.page_pattern(page) for page in pages if any(f.fullmatch(page) for f in firsts)]
+            for page in pages:
+                if any(s.fullmatch(page) for s in siblings):
+                    self.lists.setdefault(page, i)
+
+    def excluded(self, path: str) -> bool:
+        return any(p.fullmatch(path) for p in self.exclude)
+
+    def detail_column(self, path: str) -> int | None:
+        for i, patterns in enumerate(self.detail):
+            if any(p.fullmatch(path) for p in patterns):
+                return i
+        return None
+
+
+def _list_entries(html: str, page: str, rule: ColumnRule, base_url: str) -> list[tuple[str, datetime | None]]:
+    tree = LexborHTMLParser(html)
+    entries: list[tuple[str, datetime | None]] = []
+    for node in tree.css(rule.list_item):
+        link = node.css_first("a[href]")
+        target = resolve(page, link.attributes.get("href") or "", base_url) if link is not None else None
+        if target and target.endswith(PAGE_SUFFIXES) and target != page:
+            entries.append((target, parse_date(node.text(separator=" "))))
+    return entries
+
+
+def _attachment(link: FileLink, root: Path, out: Path, report: PageReport) -> dict[str, str] | None:
+    if link.target is None:
+        report.note(Note.EXTERNAL_ATTACHMENT, link.href)
+        return None
+    ext = posixpath.splitext(link.target)[1]
+    name = link.name or posixpath.basename(link.target)
+    if not name.lower().endswith(ext.lower()):
+        name += ext
+    source, dest = root / link.target, out / "files" / link.target
+    if source.is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+    else:
+        report.note(Note.MISSING_ATTACHMENT, link.target)
+    return {"path": f"files/{link.target}", "name": name}
+
+
+def _item(path: str, rule: ColumnRule, page: Page, published: datetime, base_url: str) -> dict[str, Any]:
+    return {
+        "source_key": f"/{path}",
+        "column": rule.column,
+        "title": page.title,
+        "body_html": page.body_html,
+        "doc_number": page.doc_number,
+        "issuer": page.issuer,
+        "index_number": page.index_number,
+        "published_at": iso(published),
+        "original_url": f"{base_url}/{path}",
+        "attachments": [],
+        "validity": None,
+        "events": [],
+        "archived": rule.archived,
+        "archived_at": iso(rule.archived_at) if rule.archived_at else None,
+        "relations": [],
+        "genre": rule.genre,
+        "topics": list(rule.topics),
+    }
+
+
+def _relate(
+    items: dict[str, dict[str, Any]],
+    pages: dict[str, Page],
+    reports: dict[str, PageReport],
+    lists: dict[str, int],
+) -> None:
+    """Each policy ↔ interpretation pair once, from whichever side links the other.
+
+    Links to list pages (a navigation bar's 政策解读) are not relations and pass silently."""
+    pairs: set[tuple[str, str]] = set()
+    for path, page in pages.items():
+        claimed = [(path, t) for t in page.interpretations] + [(t, path) for t in page.policies]
+        for policy, interpretation in claimed:
+            other = interpretation if policy == path else policy
+            if other in lists:
+                continue
+            if other not in items:
+                reports[path].note(Note.RELATION_TARGET_NOT_IMPORTED, f"/{other}")
+            else:
+                pairs.add((policy, interpretation))
+    for policy, interpretation in sorted(pairs):
+        if (interpretation, policy) in pairs:
+            reports[policy].note(Note.RELATION_CONFLICT, f"/{interpretation}")
+            continue
+        items[policy]["relations"].append({"kind": "interpreted_by", "source_key": f"/{interpretation}"})
+        items[interpretation]["relations"].append({"kind": "interprets", "source_key": f"/{policy}"})
+
+
+def convert_mirror(mirror: Path, mapping: Mapping, out: Path) -> Report:
+    """Write the bundle for `mirror` into `out` (items.jsonl, files/, mirror-report.json)."""
+    base = mapping.base_url.rstrip("/")
+    root = site_root(mirror, base)
+    all_pages = _pages(root)
+    known = set(all_pages)
+    classes = _Classifier(mapping, all_pages)
+    out.mkdir(parents=True, exist_ok=True)
+    reports: dict[str, PageReport] = {}
+    listed: dict[str, Listed] = {}
+
+    for path, col in classes.lists.items():
+        rule = mapping.columns[col]
+        report = reports[path] = PageReport(path, PageKind.LIST, Outcome.LIST, column=rule.column)
+        try:
+            html, report.encoding = _read(root, path)
+            entries = _list_entries(html, path, rule, base)
+        except (OSError, ValueError) as exc:
+            report.outcome, report.reason = Outcome.SKIPPED, SkipReason.UNREADABLE
+            report.notes.append({"kind": "error", "detail": squash(str(exc))[:200]})
+            continue
+        for target, when in entries:
+            if target in classes.lists or classes.excluded(target):
+                continue
+            if target not in known:
+                report.note(Note.LISTED_PAGE_MISSING, f"/{target}")
+            elif target in listed and listed[target].column != col:
+                report.note(Note.LISTED_IN_TWO_COLUMNS, f"/{target}")
+            else:
+                listed.setdefault(target, Listed(col, when, path))
+
+    items: dict[str, dict[str, Any]] = {}
+    read: dict[str, Page] = {}
+    for path in all_pages:
+        if path in classes.lists:
+            continue
+        if classes.excluded(path):
+            reports[path] = PageReport(path, PageKind.OTHER, Outcome.SKIPPED, reason=SkipReason.EXCLUDED)
+            continue
+        at = classes.detail_column(path)
+        entry = listed.get(path)
+        if at is None and entry is not None:
+            at = entry.column
+        if at is None:
+            reports[path] = PageReport(path, PageKind.OTHER, Outcome.SKIPPED, reason=SkipReason.UNMATCHED)
+            continue
+        rule = mapping.columns[at]
+        report = reports[path] = PageReport(path, PageKind.DETAIL, Outcome.SKIPPED, column=rule.column)
+        try:
+            html, report.encoding = _read(root, path)
+            page = read_page(html, path, base, rule.detail_rules)
+        except (OSError, ValueError) as exc:
+            report.reason = SkipReason.UNREADABLE
+            report.notes.append({"kind": "error", "detail": squash(str(exc))[:200]})
+            continue
+        published = page.published_at or (entry.date if entry and entry.column == at else None)
+        if published is None and rule.detail_rules.date_from_path:
+            published = date_from_path(path)
+        if not page.title:
+            report.reason = SkipReason.NO_TITLE
+        elif page.body_html is None:
+            report.reason = SkipReason.NO_BODY
+        elif published is None:
+            report.reason = SkipReason.NO_DATE
+        if report.reason is not None:
+            continue
+        assert published is not None
+        item = items[path] = _item(path, rule, page, published, base)
+        item["attachments"] = [a for f in page.attachments if (a := _attachment(f, root, out, report))]
+        report.outcome, report.source_key = Outcome.ITEM, item["source_key"]
+        read[path] = page
+
+    _relate(items, read, reports, classes.lists)
+    with (out / ITEMS).open("w", encoding="utf-8") as fh:
+        for path in sorted(items):
+            fh.write(json.dumps(items[path], ensure_ascii=False) + "\n")
+    result = Report([reports[p] for p in sorted(reports)])
+    (out / REPORT).write_text(json.dumps(result.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
