@@ -23,6 +23,8 @@ BASE_URL = "http://www.shifan.gov.cn"
 HOST = "www.shifan.gov.cn"
 CHROME = ("网站导航条", "版权所有：示范市人民政府", "CHROME_SCRIPT", "CHROME_STYLE")
 PER_LIST_PAGE = 10
+# Every 解读 names or is named by policy i (the importer refuses a 解读 without its policy).
+INTERPRETED = 20
 GENRES = {"zcwj": "zhengce", "zcjd": "jiedu", "tzgg": "tongzhi"}
 
 MAPPING_TOML = """\
@@ -98,6 +100,7 @@ class Expected:
     index_number: str | None = None
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (bundle path, name)
     relations: list[tuple[str, str]] = field(default_factory=list)  # (kind, source_key)
+    written_at: str | None = None
     archived: bool = False
     body_has: list[str] = field(default_factory=list)
 
@@ -188,7 +191,7 @@ def _policies(w: _Writer) -> list[tuple[str, str, str]]:
         info = f"""<table class="xxgk"><tr><td>索 引 号：</td><td>11990100MB0000/2019-{n:05d}</td></tr>
 <tr><td>发布机构：</td><td>示范市人民政府办公室</td></tr><tr><td>文　　号：</td><td>{doc_raw}</td></tr>{forms[i % 5]}</table>"""
         related = ""
-        if i in (0, 1):  # pairs A and B: the policy names its interpretation
+        if i < INTERPRETED and i % 3 != 2:  # the policy names its interpretation
             related = f'<div class="related"><a href="/art/2020/5/art_2_{i + 1}.html">图解：政策事项{i + 1}解读</a></div>'
         title_html = "" if i == 24 else f"<h1>{title}</h1>"  # the last page lost its heading
         main = f"""<div class="article">{info}{title_html}{body}<div class="fj"><a href="{doc}">{doc}</a>{missing}</div>
@@ -205,6 +208,7 @@ def _policies(w: _Writer) -> list[tuple[str, str, str]]:
             doc_number=f"示府发〔{day.year}〕{i + 1}号",
             issuer="示范市人民政府办公室",
             index_number=f"11990100MB0000/2019-{n:05d}",
+            written_at=day.isoformat() if i % 5 == 3 else None,
             attachments=attachments,
             body_has=[
                 f"第{i + 1}号政策正文",
@@ -218,23 +222,23 @@ def _policies(w: _Writer) -> list[tuple[str, str, str]]:
 
 def _interpretations(w: _Writer, policies: list[str]) -> list[tuple[str, str, str]]:
     entries = []
-    for i in range(20):
+    for i in range(INTERPRETED):
         day = date(2020, 5, 1) + timedelta(days=i)
         path = f"art/2020/5/art_2_{i + 1}.html"
         title = f"《政策事项{i + 1}》政策解读"
         back = ""
-        if i in (0, 2):  # pairs A and C: the interpretation names its policy
+        if i % 3 != 1:  # the interpretation names its policy (i % 3 == 0: both sides link)
             back = f'<p>政策原文：<a href="/{policies[i]}">示范市人民政府关于政策事项{i + 1}的通知</a></p>'
         when = f"<div class='info'>发布时间：{day.isoformat()} 10:00</div>" if i % 2 else ""
         main = f'<div class="article"><h1>{title}</h1>{when}<div id="zoom"><p>解读正文{i + 1}。</p>{back}</div></div>'
         w.put(path, _page(title, main))
         entries.append((f"../{path}", title, day.isoformat()))
         published = f"{day.isoformat()}T10:00:00+08:00" if i % 2 else f"{day.isoformat()}T00:00:00+08:00"
-        relations = [("interprets", f"/{policies[i]}")] if i < 3 else []
+        relations = [("interprets", f"/{policies[i]}")]
         w.site.items[f"/{path}"] = Expected(
             "zcjd", title, published, relations=relations, body_has=[f"解读正文{i + 1}"]
         )
-    for i in range(3):
+    for i in range(INTERPRETED):
         w.site.items[f"/{policies[i]}"].relations.append(
             ("interpreted_by", f"/art/2020/5/art_2_{i + 1}.html")
         )

@@ -113,6 +113,7 @@ def _item(path: str, rule: ColumnRule, page: Page, published: datetime, base_url
         "issuer": page.issuer,
         "index_number": page.index_number,
         "published_at": iso(published),
+        "written_at": page.written_at.date().isoformat() if page.written_at else None,
         "original_url": f"{base_url}/{path}",
         "attachments": [],
         "validity": None,

@@ -44,6 +44,7 @@ class FileLink:
 class Page:
     title: str | None = None
     published_at: datetime | None = None
+    written_at: datetime | None = None
     doc_number: str | None = None
     issuer: str | None = None
     index_number: str | None = None
@@ -179,6 +180,8 @@ def read_page(html: str, page: str, base_url: str, rules: DetailRules) -> Page:
     out.title = title
     when = _field(tree, info_text, rules.date)
     out.published_at = parse_date(when) if when else None
+    written = _field(tree, info_text, rules.written_at)
+    out.written_at = parse_date(written) if written else None
     doc_number = _field(tree, info_text, rules.doc_number)
     out.doc_number = normalize_doc_no(doc_number) if doc_number else None
     out.issuer = _field(tree, info_text, rules.issuer)

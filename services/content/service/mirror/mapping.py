@@ -83,6 +83,8 @@ class DetailRules(_Strict):
     )
     # The day a TRS-style path carries (`t20190301_1001.html`) when the page itself shows none.
     date_from_path: bool = True
+    # 成文日期, the day the document was signed; the importer defaults it to the publication day.
+    written_at: FieldRule = FieldRule(label=["成文日期"])
     doc_number: FieldRule = FieldRule(label=["文号", "发文字号", "发文文号"])
     issuer: FieldRule = FieldRule(label=["发布机构", "发文机关", "发文单位", "来源"])
     index_number: FieldRule = FieldRule(label=["索引号"])
