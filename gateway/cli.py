@@ -7,6 +7,7 @@ import importlib
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,6 +51,39 @@ def demo(
 
     asyncio.run(m.migrate())
     asyncio.run(run_demo(console, corpus=corpus, corpus_limit=corpus_limit))
+
+
+@app.command("import-mirror")
+def import_mirror(
+    mirror: Annotated[
+        Path, typer.Argument(help="wget --mirror 得到的网站目录", exists=True, file_okay=False)
+    ],
+    mapping: Annotated[
+        Path, typer.Option(help="映射文件（.toml 或 .yaml），见 docs/import-mirror.md", exists=True)
+    ],
+    out: Annotated[Path, typer.Option(help="写出的导入包目录（items.jsonl、files/、mirror-report.json）")],
+) -> None:
+    """Convert a static mirror of an old site into an import bundle for `jiyue import`."""
+    from pydantic import ValidationError
+
+    from services.content.service.mirror import REPORT, convert_mirror, load_mapping
+
+    try:
+        rules = load_mapping(mapping)
+    except (ValidationError, ValueError) as exc:
+        console.print(f"[red]映射文件有误[/red] {mapping}:\n{exc}")
+        raise typer.Exit(2) from exc
+    started = time.perf_counter()
+    with console.status("转换镜像…"):
+        report = convert_mirror(mirror, rules, out)
+    summary = report.as_json()
+    console.print(
+        f"[green]转换完成[/green] 页面 {summary['pages_seen']}，列表页 {summary['list_pages']}，"
+        f"条目 {summary['items']}，跳过 {summary['skipped']} ({time.perf_counter() - started:.1f}s)"
+    )
+    for reason, count in {**summary["skipped_by_reason"], **summary["notes_by_kind"]}.items():
+        console.print(f"  {reason}: {count}")
+    console.print(f"逐页报告：{out / REPORT}")
 
 
 @app.command()

@@ -126,7 +126,7 @@ class ColumnRule(_Strict):
 
 class Mapping(_Strict):
     # The old site's address: original_url = base_url + the page's path.
-    base_url: str = Field(pattern=r"^https?://[^/]+$")
+    base_url: str = Field(pattern=r"^https?://[^/]+/?$")
     # Mirror paths never imported (search pages, printable copies…).
     exclude: Strings = []
     columns: list[ColumnRule] = Field(min_length=1)
