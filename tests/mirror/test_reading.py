@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from services.content.service.mirror import load_mapping
+from services.content.service.mirror import Mapping, load_mapping
 from services.content.service.mirror.extract import resolve
 from services.content.service.mirror.mapping import ColumnRule, glob_regex
 from services.content.service.mirror.text import date_from_path, decode_page, iso, label_value, parse_date
+from tests.mirror.sitegen import MAPPING_TOML
 
 
 @pytest.mark.parametrize(
@@ -128,3 +130,11 @@ def test_mapping_files(tmp_path: Path) -> None:
     typo.write_text('base_url = "http://www.x.gov.cn"\n[[columns]]\ncolumn = "a"\nlsit = "a/index.html"\n')
     with pytest.raises(ValidationError, match="lsit"):
         load_mapping(typo)
+
+
+def test_the_documented_example_is_the_mapping_the_tests_convert() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "import-mirror.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert Mapping.model_validate(tomllib.loads(example)) == Mapping.model_validate(
+        tomllib.loads(MAPPING_TOML)
+    )
