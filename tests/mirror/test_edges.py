@@ -1,0 +1,67 @@
+"""The converter's less common paths, on a handful of hand-written pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from services.content.service.mirror import ITEMS, Mapping, Report, convert_mirror
+
+
+def _site(root: Path, pages: dict[str, str]) -> None:
+    for path, html in pages.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(f"<html><head></head><body>{html}</body></html>", encoding="utf-8")
+
+
+def _convert(root: Path, out: Path, **mapping: object) -> tuple[dict[str, dict[str, object]], Report]:
+    report = convert_mirror(root, Mapping.model_validate({"base_url": "http://old.gov.cn", **mapping}), out)
+    lines = (out / ITEMS).read_text(encoding="utf-8").splitlines()
+    return {i["source_key"]: i for i in map(json.loads, lines)}, report
+
+
+def _notes(report: Report) -> dict[str, set[str]]:
+    return {p.path: {n["kind"] for n in p.notes} for p in report.pages if p.notes}
+
+
+def test_metadata_selectors_and_edge_notes(tmp_path: Path) -> None:
+    root = tmp_path / "site"  # the host folder itself, not wget's parent folder
+    _site(
+        root,
+        {
+            "a/index.html": '<ul><li><a href="1.html">一</a> 2020-01-02</li><li><a href="/b/2.html">二</a> 2020-02-03</li></ul>',
+            "b/index.html": '<ul><li><a href="2.html">二</a></li></ul>',
+            "a/1.html": '<meta name="ArticleTitle" content="一号文_旧网站"><h1>忽略</h1>'
+            '<p class="wh">文号为 旧发(2020)7号 。</p><div id="zoom">正文<a href="http://cdn.x.cn/f.pdf">附</a>'
+            '<a href="../b/2.html">见二号的解读</a></div>',
+            "b/2.html": '<h1>二号文</h1><div id="zoom">二<a href="/a/1.html">一号的解读</a></div>',
+            "b/3.html": '<h1>三号文</h1><div id="zoom">无日期</div>',
+        },
+    )
+    detail = {
+        "title": {"selector": ["meta[name='ArticleTitle']@content", "h1"]},
+        "title_strip": "_旧网站$",
+        "doc_number": {"selector": "p.wh", "pattern": r"(\S+\d号)"},
+        "body": "#zoom",
+    }
+    items, report = _convert(
+        root,
+        tmp_path / "out",
+        detail=detail,
+        columns=[
+            {"column": "a", "list": "a/index.html"},
+            {"column": "b", "list": "b/index.html", "detail": "b/3.html"},
+        ],
+    )
+    one, two = items["/a/1.html"], items["/b/2.html"]
+    assert one["title"] == "一号文" and one["doc_number"] == "旧发〔2020〕7号"
+    assert one["published_at"] == "2020-01-02T00:00:00+08:00"  # from the list entry
+    assert one["attachments"] == [] and 'href="http://cdn.x.cn/f.pdf"' in one["body_html"]
+    assert two["column"] == "a"  # listed by a first, then by b
+    assert one["relations"] == [] and two["relations"] == []  # each claims to interpret the other
+    assert _notes(report) == {
+        "a/1.html": {"external_attachment", "relation_conflict"},
+        "b/2.html": {"relation_conflict"},
+        "b/index.html": {"listed_in_two_columns"},
+    }
+    assert {p.path: p.reason for p in report.pages if p.reason} == {"b/3.html": "no_date"}
