@@ -127,88 +127,89 @@ def _item(path: str, rule: ColumnRule, page: Page, published: datetime, base_url
 
 
 def _relate(
-    items: dict[str, dict[str, Any]],
-    pages: dict[str, Page],
-    reports: dict[str, PageReport],
-    lists: dict[str, int],
-) -> None:
+    claims: dict[str, tuple[list[str], list[str]]], reports: dict[str, PageReport], lists: dict[str, int]
+) -> dict[str, list[dict[str, str]]]:
     """Each policy ↔ interpretation pair once, from whichever side links the other.
 
+    `claims` holds, per item, the pages it links as its interpretations and as its policies.
     Links to list pages (a navigation bar's 政策解读) are not relations and pass silently."""
     pairs: set[tuple[str, str]] = set()
-    for path, page in pages.items():
-        claimed = [(path, t) for t in page.interpretations] + [(t, path) for t in page.policies]
-        for policy, interpretation in claimed:
+    for path, (interpretations, policies) in claims.items():
+        for policy, interpretation in [(path, t) for t in interpretations] + [(t, path) for t in policies]:
             other = interpretation if policy == path else policy
             if other in lists:
                 continue
-            if other not in items:
+            if other not in claims:
                 reports[path].note(Note.RELATION_TARGET_NOT_IMPORTED, f"/{other}")
             else:
                 pairs.add((policy, interpretation))
+    relations: dict[str, list[dict[str, str]]] = {}
     for policy, interpretation in sorted(pairs):
         if (interpretation, policy) in pairs:
             reports[policy].note(Note.RELATION_CONFLICT, f"/{interpretation}")
             continue
-        items[policy]["relations"].append({"kind": "interpreted_by", "source_key": f"/{interpretation}"})
-        items[interpretation]["relations"].append({"kind": "interprets", "source_key": f"/{policy}"})
+        relations.setdefault(policy, []).append(
+            {"kind": "interpreted_by", "source_key": f"/{interpretation}"}
+        )
+        relations.setdefault(interpretation, []).append({"kind": "interprets", "source_key": f"/{policy}"})
+    return relations
 
 
-def convert_mirror(mirror: Path, mapping: Mapping, out: Path) -> Report:
-    """Write the bundle for `mirror` into `out` (items.jsonl, files/, mirror-report.json)."""
-    base = mapping.base_url.rstrip("/")
-    root = site_root(mirror, base)
-    all_pages = _pages(root)
-    known = set(all_pages)
-    classes = _Classifier(mapping, all_pages)
-    out.mkdir(parents=True, exist_ok=True)
-    reports: dict[str, PageReport] = {}
-    listed: dict[str, Listed] = {}
+@dataclass
+class _Run:
+    mapping: Mapping
+    base: str
+    root: Path
+    out: Path
+    known: set[str]
+    classes: _Classifier
+    reports: dict[str, PageReport]
+    listed: dict[str, Listed]
 
-    for path, col in classes.lists.items():
-        rule = mapping.columns[col]
-        report = reports[path] = PageReport(path, PageKind.LIST, Outcome.LIST, column=rule.column)
-        try:
-            html, report.encoding = _read(root, path)
-            entries = _list_entries(html, path, rule, base)
-        except (OSError, ValueError) as exc:
-            report.outcome, report.reason = Outcome.SKIPPED, SkipReason.UNREADABLE
-            report.notes.append({"kind": "error", "detail": squash(str(exc))[:200]})
-            continue
-        for target, when in entries:
-            if target in classes.lists or classes.excluded(target):
+    def read_lists(self) -> None:
+        for path, col in self.classes.lists.items():
+            rule = self.mapping.columns[col]
+            report = self.reports[path] = PageReport(path, PageKind.LIST, Outcome.LIST, column=rule.column)
+            try:
+                html, report.encoding = _read(self.root, path)
+                entries = _list_entries(html, path, rule, self.base)
+            except (OSError, ValueError) as exc:
+                report.outcome, report.reason = Outcome.SKIPPED, SkipReason.UNREADABLE
+                report.notes.append({"kind": "error", "detail": squash(str(exc))[:200]})
                 continue
-            if target not in known:
-                report.note(Note.LISTED_PAGE_MISSING, f"/{target}")
-            elif target in listed and listed[target].column != col:
-                report.note(Note.LISTED_IN_TWO_COLUMNS, f"/{target}")
-            else:
-                listed.setdefault(target, Listed(col, when, path))
+            for target, when in entries:
+                if target in self.classes.lists or self.classes.excluded(target):
+                    continue
+                if target not in self.known:
+                    report.note(Note.LISTED_PAGE_MISSING, f"/{target}")
+                elif target in self.listed and self.listed[target].column != col:
+                    report.note(Note.LISTED_IN_TWO_COLUMNS, f"/{target}")
+                else:
+                    self.listed.setdefault(target, Listed(col, when, path))
 
-    items: dict[str, dict[str, Any]] = {}
-    read: dict[str, Page] = {}
-    for path in all_pages:
-        if path in classes.lists:
-            continue
-        if classes.excluded(path):
-            reports[path] = PageReport(path, PageKind.OTHER, Outcome.SKIPPED, reason=SkipReason.EXCLUDED)
-            continue
-        at = classes.detail_column(path)
-        entry = listed.get(path)
+    def detail(self, path: str) -> tuple[dict[str, Any], Page] | None:
+        """The item a page makes, or None with the reason in its report."""
+        if self.classes.excluded(path):
+            self.reports[path] = PageReport(path, PageKind.OTHER, Outcome.SKIPPED, reason=SkipReason.EXCLUDED)
+            return None
+        at = self.classes.detail_column(path)
+        entry = self.listed.get(path)
         if at is None and entry is not None:
             at = entry.column
         if at is None:
-            reports[path] = PageReport(path, PageKind.OTHER, Outcome.SKIPPED, reason=SkipReason.UNMATCHED)
-            continue
-        rule = mapping.columns[at]
-        report = reports[path] = PageReport(path, PageKind.DETAIL, Outcome.SKIPPED, column=rule.column)
+            self.reports[path] = PageReport(
+                path, PageKind.OTHER, Outcome.SKIPPED, reason=SkipReason.UNMATCHED
+            )
+            return None
+        rule = self.mapping.columns[at]
+        report = self.reports[path] = PageReport(path, PageKind.DETAIL, Outcome.SKIPPED, column=rule.column)
         try:
-            html, report.encoding = _read(root, path)
-            page = read_page(html, path, base, rule.detail_rules)
+            html, report.encoding = _read(self.root, path)
+            page = read_page(html, path, self.base, rule.detail_rules)
         except (OSError, ValueError) as exc:
             report.reason = SkipReason.UNREADABLE
             report.notes.append({"kind": "error", "detail": squash(str(exc))[:200]})
-            continue
+            return None
         published = page.published_at or (entry.date if entry and entry.column == at else None)
         if published is None and rule.detail_rules.date_from_path:
             published = date_from_path(path)
@@ -218,18 +219,42 @@ def convert_mirror(mirror: Path, mapping: Mapping, out: Path) -> Report:
             report.reason = SkipReason.NO_BODY
         elif published is None:
             report.reason = SkipReason.NO_DATE
-        if report.reason is not None:
-            continue
-        assert published is not None
-        item = items[path] = _item(path, rule, page, published, base)
-        item["attachments"] = [a for f in page.attachments if (a := _attachment(f, root, out, report))]
+        if report.reason is not None or published is None:
+            return None
+        item = _item(path, rule, page, published, self.base)
+        item["attachments"] = [
+            a for f in page.attachments if (a := _attachment(f, self.root, self.out, report))
+        ]
         report.outcome, report.source_key = Outcome.ITEM, item["source_key"]
-        read[path] = page
+        return item, page
 
-    _relate(items, read, reports, classes.lists)
-    with (out / ITEMS).open("w", encoding="utf-8") as fh:
-        for path in sorted(items):
-            fh.write(json.dumps(items[path], ensure_ascii=False) + "\n")
-    result = Report([reports[p] for p in sorted(reports)])
+
+def convert_mirror(mirror: Path, mapping: Mapping, out: Path) -> Report:
+    """Write the bundle for `mirror` into `out` (items.jsonl, files/, mirror-report.json)."""
+    base = mapping.base_url.rstrip("/")
+    root = site_root(mirror, base)
+    pages = _pages(root)
+    out.mkdir(parents=True, exist_ok=True)
+    run = _Run(mapping, base, root, out, set(pages), _Classifier(mapping, pages), {}, {})
+    run.read_lists()
+    # Items go to disk as they are made (a department's archive need not fit in memory); their
+    # relations, known only when every page has been read, are filled in on a second pass.
+    claims: dict[str, tuple[list[str], list[str]]] = {}
+    part = out / f"{ITEMS}.part"
+    with part.open("w", encoding="utf-8") as pending:
+        for path in pages:
+            if path in run.classes.lists or (made := run.detail(path)) is None:
+                continue
+            item, page = made
+            claims[path] = (page.interpretations, page.policies)
+            pending.write(json.dumps(item, ensure_ascii=False) + "\n")
+    relations = _relate(claims, run.reports, run.classes.lists)
+    with part.open(encoding="utf-8") as pending, (out / ITEMS).open("w", encoding="utf-8") as final:
+        for line in pending:
+            item = json.loads(line)
+            item["relations"] = relations.get(item["source_key"][1:], [])
+            final.write(json.dumps(item, ensure_ascii=False) + "\n")
+    part.unlink()
+    result = Report([run.reports[p] for p in sorted(run.reports)])
     (out / REPORT).write_text(json.dumps(result.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     return result
