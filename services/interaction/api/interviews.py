@@ -326,7 +326,6 @@ async def stream(
     interview_id: IdPath,
     request: Request,
     site: RequiredSiteDep,
-    session: SessionDep,
     state: StateDep,
     ctx: CtxDep,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_ID)] = None,
@@ -334,7 +333,10 @@ async def stream(
         int | None, Query(ge=0, le=MAX_ID, description="无法设置请求头时代替 Last-Event-ID")
     ] = None,
 ) -> Response:
-    interview = await interviews.get_interview(session, interview_id, site)
+    # Its own short session, given back before waiting on the publisher (which needs one too):
+    # a request's session would hold a pooled connection for as long as the stream lasts.
+    async with ctx.db.session() as session:
+        interview = await interviews.get_interview(session, interview_id, site)
     assert interview.id is not None
     since = last_event_id if last_event_id is not None else (after or 0)
     settings = ctx.settings
