@@ -17,6 +17,8 @@ ALLOWED_HEADERS = frozenset(
         "x-request-id",
         "accept",
         "accept-language",
+        # EventSource sends it on reconnect to a live stream; it is not CORS-safelisted.
+        "last-event-id",
     }
 )
 EXPOSED_HEADERS = b"ETag, Retry-After, X-Request-ID, Location"

@@ -31,6 +31,11 @@ _HOP_BY_HOP = {
 
 
 ErrorHook = Callable[[str, str], None]
+STREAM_CONNECTIONS = 20_000
+
+
+def wants_event_stream(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(k.lower() == b"accept" and b"text/event-stream" in v for k, v in headers)
 
 
 class Upstream:
@@ -97,9 +102,19 @@ class RemoteUpstream(Upstream):
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        # Event streams (an interview's live text) hold their connection for as long as the
+        # reader stays: on the shared pool a thousand readers would starve every other request.
+        # Their own pool is bounded only by the readers; the read timeout still applies between
+        # chunks, which the services' heartbeats (every 10 s) keep below.
+        self.stream_client = httpx.AsyncClient(
+            base_url=self.url,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=STREAM_CONNECTIONS, max_keepalive_connections=0),
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.stream_client.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.open(scope, receive, send)
@@ -145,11 +160,10 @@ class RemoteUpstream(Upstream):
         url = path + (f"?{query}" if query else "")
         method = scope["method"]
         has_body = method not in ("GET", "HEAD", "OPTIONS", "DELETE")
-        request = self.client.build_request(
-            method, url, headers=headers, content=body() if has_body else None
-        )
+        client = self.stream_client if wants_event_stream(headers) else self.client
+        request = client.build_request(method, url, headers=headers, content=body() if has_body else None)
         try:
-            response = await self.client.send(request, stream=True)
+            response = await client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.open_until = time.monotonic() + self.breaker_seconds
             await fail("connect", f"无法连接 ({type(exc).__name__})")

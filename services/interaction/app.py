@@ -6,8 +6,12 @@ from fastapi import FastAPI
 
 from services.interaction.api import routers
 from services.interaction.models import feed_tables, metadata
+from services.interaction.service.interview_views import DbEntrySource
+from services.interaction.service.interviews import InterviewRuntime
+from services.interaction.service.livestream import StreamHub
 from services.interaction.service.pages import content_lookup
 from services.interaction.service.review import resources_review
+from services.interaction.service.staff import identity_staff
 from services.interaction.service.throttle import Throttle
 from services.interaction.settings import InteractionSettings
 from services.interaction.state import InteractionState
@@ -37,6 +41,18 @@ def create_app(
         review=resources_review(ctx.directory),
         throttle=Throttle(settings.interaction_anonymous_burst, settings.interaction_anonymous_per_hour),
         pages=content_lookup(ctx.directory),
+        interviews=InterviewRuntime(
+            hub=StreamHub(
+                DbEntrySource(ctx.db),
+                ring=settings.interview_stream_ring,
+                queue=settings.interview_stream_queue,
+                poll=settings.interview_stream_poll_seconds,
+                max_readers=settings.interview_stream_max_readers,
+            ),
+            staff=identity_staff(ctx.directory),
+            throttle=Throttle(settings.interview_question_burst, settings.interview_question_per_hour),
+        ),
     )
+    ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)

@@ -12,3 +12,15 @@ class InteractionSettings(ServiceSettings):
     interaction_anonymous_per_hour: float = 10.0
     # How often the deadline worker looks for reminders and overdue letters.
     interaction_sweep_seconds: float = 60.0
+    # Online interviews: the live stream's heartbeat (below the gateway's upstream timeout), how
+    # often each process's publisher reads new entries, the replay ring and each reader's queue.
+    interview_stream_ping_seconds: float = 10.0
+    interview_stream_poll_seconds: float = 0.15
+    interview_stream_ring: int = 1000
+    interview_stream_queue: int = 1000
+    interview_stream_max_readers: int = 20_000
+    # A stalled reader's socket write gives up after this long (the reader reconnects).
+    interview_stream_send_timeout: float = 30.0
+    # Questions per signed-in citizen: a burst, then a rate.
+    interview_question_burst: int = 5
+    interview_question_per_hour: float = 30.0

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from services.interaction.service.interviews import InterviewRuntime
 from services.interaction.service.pages import PageLookup
 from services.interaction.service.review import Review
 from services.interaction.service.throttle import Throttle
@@ -18,6 +19,7 @@ class InteractionState:
     review: Review
     throttle: Throttle
     pages: PageLookup
+    interviews: InterviewRuntime
 
 
 def _state(ctx: CtxDep) -> InteractionState:

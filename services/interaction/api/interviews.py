@@ -1,0 +1,356 @@
+"""Online interviews: scheduling and moderation for the site's staff, questions from citizens,
+guests' answers and host's notes, and the public list, page, live stream and transcript."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from sse_starlette import EventSourceResponse
+
+from services.interaction.schemas.interviews import (
+    AnswerIn,
+    EntryOut,
+    InterviewIn,
+    InterviewOut,
+    InterviewPage,
+    InterviewStatus,
+    NoteIn,
+    QuestionIn,
+    QuestionOut,
+    QuestionPage,
+    QuestionReceiptOut,
+    QuestionStatus,
+    RejectIn,
+    TranscriptOut,
+)
+from services.interaction.service import interviews
+from services.interaction.service.interview_views import (
+    DbEntrySource,
+    entry_out,
+    interview_out,
+    public_list,
+    question_out,
+    questions_page,
+    transcript,
+)
+from services.interaction.service.livestream import PAGE
+from services.interaction.settings import InteractionSettings
+from services.interaction.state import StateDep
+from services.kernel.access import require_write
+from services.kernel.deps import CtxDep, PageDep, PrincipalDep, RequiredSiteDep, SessionDep
+from services.kernel.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ReviewBlocked,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+    problem_responses,
+)
+from services.kernel.params import MAX_ID, IdPath
+
+router = APIRouter(tags=["interviews"])
+ERRORS = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
+PUBLIC = problem_responses(NotFound, ValidationFailed)
+# At most this many entries in one answer to a client that does not follow live.
+BACKLOG_PAGES = 40
+# Sent first: how long EventSource waits before reconnecting after a drop.
+RETRY = b"retry: 2000\n\n"
+
+
+@router.post(
+    "/interviews",
+    status_code=201,
+    response_model=InterviewOut,
+    summary="安排一场在线访谈（嘉宾与主持人须为本站工作人员）",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, ValidationFailed, ServiceUnavailable),
+)
+async def schedule(
+    body: InterviewIn, site: RequiredSiteDep, session: SessionDep, state: StateDep, principal: PrincipalDep
+) -> InterviewOut:
+    require_write(principal, site, "站点")
+    interview = await interviews.schedule(session, site, body, principal.sub, state.interviews.staff)
+    return interview_out(interview)
+
+
+async def _change(
+    interview_id: int, to: InterviewStatus, site: str, session: Any, state: Any, principal: Any
+) -> InterviewOut:
+    interview = await interviews.get_interview(session, interview_id, site)
+    interviews.require_manager(principal, interview)
+    await interviews.transition(session, interview, to, principal.sub, state.interviews.hub.wake)
+    return interview_out(interview)
+
+
+@router.post(
+    "/interviews/{interview_id}/start", response_model=InterviewOut, summary="开始直播", responses=ERRORS
+)
+async def start(
+    interview_id: IdPath, site: RequiredSiteDep, session: SessionDep, state: StateDep, principal: PrincipalDep
+) -> InterviewOut:
+    return await _change(interview_id, InterviewStatus.LIVE, site, session, state, principal)
+
+
+@router.post(
+    "/interviews/{interview_id}/end", response_model=InterviewOut, summary="结束直播", responses=ERRORS
+)
+async def end(
+    interview_id: IdPath, site: RequiredSiteDep, session: SessionDep, state: StateDep, principal: PrincipalDep
+) -> InterviewOut:
+    return await _change(interview_id, InterviewStatus.ENDED, site, session, state, principal)
+
+
+@router.post(
+    "/interviews/{interview_id}/archive", response_model=InterviewOut, summary="归档实录", responses=ERRORS
+)
+async def archive(
+    interview_id: IdPath, site: RequiredSiteDep, session: SessionDep, state: StateDep, principal: PrincipalDep
+) -> InterviewOut:
+    return await _change(interview_id, InterviewStatus.ARCHIVED, site, session, state, principal)
+
+
+@router.post(
+    "/interviews/{interview_id}/questions",
+    status_code=201,
+    response_model=QuestionReceiptOut,
+    summary="网友提问（须登录；先经机器审查，再经人工审核后公开）",
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, TooManyRequests, ServiceUnavailable
+    ),
+)
+async def ask(
+    interview_id: IdPath,
+    body: QuestionIn,
+    site: RequiredSiteDep,
+    session: SessionDep,
+    state: StateDep,
+    principal: PrincipalDep,
+) -> QuestionReceiptOut:
+    interview = await interviews.get_interview(session, interview_id, site)
+    wait = state.interviews.throttle.take(f"user:{principal.sub}")
+    if wait is not None:
+        raise TooManyRequests(
+            "提问过于频繁，请稍后再试", headers={"Retry-After": str(max(1, math.ceil(wait)))}
+        )
+    question = await interviews.ask(session, interview, principal, body.text, state.review)
+    assert question.id is not None
+    return QuestionReceiptOut(
+        id=question.id, status=QuestionStatus(question.status), submitted_at=question.submitted_at
+    )
+
+
+@router.get(
+    "/interviews/{interview_id}/questions",
+    response_model=QuestionPage,
+    summary="待审与已审问题（主持人与本站编辑、审核人员）",
+    responses=ERRORS,
+)
+async def moderation_queue(
+    interview_id: IdPath,
+    site: RequiredSiteDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    status: Annotated[QuestionStatus | None, Query()] = None,
+) -> QuestionPage:
+    interview = await interviews.get_interview(session, interview_id, site)
+    interviews.require_moderator(principal, interview)
+    assert interview.id is not None
+    rows, total = await questions_page(session, interview.id, status, page)
+    return QuestionPage(total=total, page=page.page, size=page.size, items=[question_out(q) for q in rows])
+
+
+@router.post(
+    "/interviews/{interview_id}/questions/{question_id}/approve",
+    response_model=QuestionOut,
+    summary="通过问题：隐去个人信息后进入直播流",
+    responses=ERRORS,
+)
+async def approve(
+    interview_id: IdPath,
+    question_id: IdPath,
+    site: RequiredSiteDep,
+    session: SessionDep,
+    state: StateDep,
+    principal: PrincipalDep,
+) -> QuestionOut:
+    interview = await interviews.get_interview(session, interview_id, site)
+    interviews.require_moderator(principal, interview)
+    question = await interviews.moderated_question(session, interview, question_id)
+    await interviews.approve(session, interview, question, principal.sub, state.interviews.hub.wake)
+    return question_out(question)
+
+
+@router.post(
+    "/interviews/{interview_id}/questions/{question_id}/reject",
+    response_model=QuestionOut,
+    summary="不予采用（永不公开）",
+    responses=ERRORS,
+)
+async def reject(
+    interview_id: IdPath,
+    question_id: IdPath,
+    body: RejectIn,
+    site: RequiredSiteDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> QuestionOut:
+    interview = await interviews.get_interview(session, interview_id, site)
+    interviews.require_moderator(principal, interview)
+    question = await interviews.moderated_question(session, interview, question_id)
+    await interviews.reject(session, question, body.reason, principal.sub)
+    return question_out(question)
+
+
+@router.post(
+    "/interviews/{interview_id}/answers",
+    status_code=201,
+    response_model=EntryOut,
+    summary="嘉宾答复（答某一问题或自由发言，可附图片、视频链接）",
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, ReviewBlocked, ServiceUnavailable
+    ),
+)
+async def post_answer(
+    interview_id: IdPath,
+    body: AnswerIn,
+    site: RequiredSiteDep,
+    session: SessionDep,
+    state: StateDep,
+    principal: PrincipalDep,
+) -> EntryOut:
+    interview = await interviews.get_interview(session, interview_id, site)
+    entry = await interviews.answer(
+        session, interview, principal, body, state.review, state.interviews.hub.wake
+    )
+    return entry_out(entry)
+
+
+@router.post(
+    "/interviews/{interview_id}/notes",
+    status_code=201,
+    response_model=EntryOut,
+    summary="主持人发布主持词或现场说明",
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, ReviewBlocked, ServiceUnavailable
+    ),
+)
+async def post_note(
+    interview_id: IdPath,
+    body: NoteIn,
+    site: RequiredSiteDep,
+    session: SessionDep,
+    state: StateDep,
+    principal: PrincipalDep,
+) -> EntryOut:
+    interview = await interviews.get_interview(session, interview_id, site)
+    entry = await interviews.note(
+        session, interview, principal, body, state.review, state.interviews.hub.wake
+    )
+    return entry_out(entry)
+
+
+@router.get(
+    "/public/interviews",
+    response_model=InterviewPage,
+    summary="本站在线访谈（按开始时间倒序）",
+    responses=PUBLIC,
+)
+async def list_interviews(
+    site: RequiredSiteDep,
+    session: SessionDep,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="上一页的 next_cursor")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    status: Annotated[InterviewStatus | None, Query()] = None,
+) -> InterviewPage:
+    rows, next_cursor = await public_list(session, site, cursor, limit, status)
+    return InterviewPage(items=[interview_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/public/interviews/{interview_id}", response_model=InterviewOut, summary="一场访谈", responses=PUBLIC
+)
+async def read_interview(interview_id: IdPath, site: RequiredSiteDep, session: SessionDep) -> InterviewOut:
+    return interview_out(await interviews.get_interview(session, interview_id, site))
+
+
+@router.get(
+    "/public/interviews/{interview_id}/transcript",
+    response_model=TranscriptOut,
+    summary="访谈实录（结束后公开：问答、主持词、图片与视频链接，按时间顺序）",
+    responses=PUBLIC,
+)
+async def read_transcript(interview_id: IdPath, site: RequiredSiteDep, session: SessionDep) -> TranscriptOut:
+    return await transcript(session, await interviews.get_interview(session, interview_id, site))
+
+
+async def _backlog(source: DbEntrySource, interview_id: int, after: int) -> AsyncIterator[bytes]:
+    yield RETRY
+    for _ in range(BACKLOG_PAGES):
+        frames = await source.after(interview_id, after, PAGE)
+        if not frames:
+            return
+        yield b"".join(f.data for f in frames)
+        after = frames[-1].seq
+
+
+async def _live(first: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield RETRY
+    async for chunk in first:
+        yield chunk
+
+
+@router.get(
+    "/public/interviews/{interview_id}/stream",
+    response_model=None,
+    summary="文字直播（Server-Sent Events；断线后凭 Last-Event-ID 续传）",
+    description=(
+        "`Accept: text/event-stream` 且访谈未结束时持续推送：已通过的问题（question）、嘉宾答复（answer）、"
+        "主持词（note）、状态（state），事件 `id` 单调递增，`data` 为 EntryOut；其余请求只返回已有事件后结束。"
+        "访谈结束且没有更多事件时答 204（EventSource 据此停止重连）。"
+    ),
+    responses={
+        200: {"description": "事件流", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+        204: {"description": "访谈已结束，没有更多事件"},
+        **problem_responses(NotFound, ValidationFailed, ServiceUnavailable),
+    },
+)
+async def stream(
+    interview_id: IdPath,
+    request: Request,
+    site: RequiredSiteDep,
+    state: StateDep,
+    ctx: CtxDep,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_ID)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="无法设置请求头时代替 Last-Event-ID")
+    ] = None,
+) -> Response:
+    # Its own short session, given back before waiting on the publisher (which needs one too):
+    # a request's session would hold a pooled connection for as long as the stream lasts.
+    async with ctx.db.session() as session:
+        interview = await interviews.get_interview(session, interview_id, site)
+    assert interview.id is not None
+    since = last_event_id if last_event_id is not None else (after or 0)
+    settings = ctx.settings
+    assert isinstance(settings, InteractionSettings)
+    if interviews.finished(interview) and since >= interview.last_seq:
+        return Response(status_code=204)
+    follows = "text/event-stream" in request.headers.get("accept", "")
+    if follows and not interviews.finished(interview):
+        body = _live(await state.interviews.hub.follow(interview.id, since))
+    else:
+        body = _backlog(DbEntrySource(ctx.db), interview.id, since)
+    return EventSourceResponse(
+        body,
+        ping=settings.interview_stream_ping_seconds,
+        send_timeout=settings.interview_stream_send_timeout,
+        headers={"Cache-Control": "no-cache, no-store"},
+    )
