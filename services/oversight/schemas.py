@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -120,3 +121,52 @@ class StatisticsOut(BaseModel):
     unique_visitors: int = Field(description="独立用户访问总量（HyperLogLog 估计，误差约 ±1%）")
     by_month: list[MonthOut]
     top_pages: list[PageViewsOut]
+
+
+# ---- 年度工作报表 (article 39) -------------------------------------------------------------
+# GET /api/oversight/v1/sites/{code}/annual-reports/{year} answers AnnualReportOut; the dashboard
+# renders it. Rows keep the national table's order; `source` says where each figure came from.
+
+ReportValue = bool | int | float | str | None
+RowSource = Literal["computed", "entered", "missing"]
+
+
+class ReportRowOut(BaseModel):
+    key: str = Field(description="稳定的行代码，如 visits.unique_visitors")
+    label: str
+    value: ReportValue
+    unit: str | None = None
+    source: RowSource = Field(description="computed：平台数据计算；entered：站点填报；missing：尚未填报")
+    entered_by: str | None = None
+    entered_at: WireDateTime | None = None
+
+
+class ReportSectionOut(BaseModel):
+    key: str
+    title: str
+    rows: list[ReportRowOut]
+
+
+class ReportMonthOut(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    page_views: int
+    published: int
+
+
+class AnnualReportOut(BaseModel):
+    site: str
+    name: str
+    year: int
+    generated_at: WireDateTime
+    sections: list[ReportSectionOut]
+    by_month: list[ReportMonthOut]
+    draft_publication_id: int | None = Field(default=None, description="报表在内容服务中的发布稿件")
+
+
+class ReportEntryIn(BaseModel):
+    key: str = Field(max_length=64)
+    value: ReportValue = Field(description="数字、是/否或文字（≤500字）")
+
+
+class ReportEntriesIn(BaseModel):
+    entries: list[ReportEntryIn] = Field(min_length=1, max_length=100)
