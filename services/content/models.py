@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.content.vocab import ColumnKind, DeliveryState, PublicationState, SiteStatus, TaskState
+from services.kernel.columns import CompressedText
 from services.kernel.db import service_base
 from services.kernel.feed import define_feed_tables, utcnow
 
@@ -109,8 +110,10 @@ class Publication(Base, table=True):
     resource_version: int | None = Field(default=None)
     status: str = Field(default=PublicationState.DRAFT, max_length=16, index=True)
     title: str = Field(max_length=500)
-    body_html: str = Field(default="")
-    body_text: str = Field(default="")
+    # One copy of each, compressed: the HTML is what delivery serves, the text what index
+    # documents and summaries are made of (as resources extracted it when the version was stored).
+    body_html: str = Field(default="", sa_column=Column(CompressedText, nullable=False))
+    body_text: str = Field(default="", sa_column=Column(CompressedText, nullable=False))
     meta: dict[str, Any] = _json(dict)
     index_no: str | None = Field(default=None, max_length=64)
     attachments: list[dict[str, Any]] = _json(list)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.kernel.columns import CompressedText
 from services.kernel.db import service_base
 from services.kernel.feed import define_feed_tables
 
@@ -50,8 +51,9 @@ class ResourceVersion(Base, table=True):  # type: ignore[call-arg]
     status: str = Field(default="draft", max_length=16)  # draft | stored
     schema_version: int = 1
     meta: dict[str, Any] = Field(sa_column=Column("metadata", JSON, nullable=False))
-    body_html: str = Field(default="", sa_column=Column(Text, nullable=False))
-    body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # The body is kept once, compressed; its plain text is derived from it when read
+    # (`stored_text`), since storing it again doubled the resource library's size.
+    body_html: str = Field(default="", sa_column=Column(CompressedText, nullable=False))
     findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: str = Field(max_length=128)
     created_at: float

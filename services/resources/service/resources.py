@@ -16,6 +16,7 @@ from services.kernel.errors import Conflict, Forbidden, NotFound, ValidationFail
 from services.kernel.feed import emit
 from services.kernel.pagination import PageParams, paginate
 from services.resources.models import Attachment, Resource, ResourceVersion, Usage, feed_tables
+from services.resources.review.markup import plain_text
 from services.resources.schemas import (
     AttachmentOut,
     FindingOut,
@@ -217,6 +218,12 @@ async def patch_resource(
     return resource
 
 
+def stored_text(version: ResourceVersion) -> str:
+    """The plain text of a stored version, extracted from its sanitised body exactly as 入库 did;
+    a draft has none until it is stored."""
+    return nfc(plain_text(version.body_html)) if version.status == "stored" else ""
+
+
 async def version_out(session: AsyncSession, resource: Resource, version: ResourceVersion) -> VersionOut:
     attachments = (
         await session.execute(
@@ -231,7 +238,7 @@ async def version_out(session: AsyncSession, resource: Resource, version: Resour
         status=version.status,
         metadata={**version.meta, "index_no": resource.index_no if version.status == "stored" else None},
         body_html=version.body_html,
-        body_text=version.body_text,
+        body_text=stored_text(version),
         index_no=resource.index_no if version.status == "stored" else None,
         findings=[FindingOut(**f) for f in version.findings],
         attachments=[

@@ -24,12 +24,12 @@ from services.kernel.errors import Conflict, ReviewBlocked, ValidationFailed
 from services.kernel.feed import emit
 from services.resources.models import IndexCounter, Resource, ResourceVersion, StoredObject, feed_tables
 from services.resources.review import Finding, Review, Reviewer
-from services.resources.review.markup import plain_text
 from services.resources.schemas import ResourceMetadata
 from services.resources.service.resources import (
     check_vocabulary,
     event_payload,
     get_version,
+    stored_text,
     writable_resource,
 )
 from services.resources.service.review import review_off_loop
@@ -213,7 +213,7 @@ async def store_resource(
     # previous stored version lets review see an issuer or place swapped between versions.
     previous = None
     if resource.stored_version is not None and resource.stored_version != version.version:
-        previous = (await get_version(session, resource_id, resource.stored_version)).body_text
+        previous = stored_text(await get_version(session, resource_id, resource.stored_version))
     review = await review_off_loop(
         reviewer, html=version.body_html, title=meta.title, own_names=[meta.issuer_org.name], previous=previous
     )
@@ -230,7 +230,6 @@ async def store_resource(
     ts = epoch()
     version.meta = meta.model_dump(mode="json")
     version.body_html = clean
-    version.body_text = nfc(plain_text(clean))
     version.findings = findings
     version.status = "stored"
     version.stored_by = principal.sub
