@@ -180,7 +180,7 @@ class TantivyBackend(SearchBackend):
         def run() -> int:
             searcher = self._current().index.searcher()
             query = self._not_bodies(Query.all_query())
-            return int(searcher.search(query, limit=1, count=True).count or 0)
+            return int(getattr(searcher.search(query, limit=1, count=True), "count", 0) or 0)
 
         return {"backend": self.name, "documents": await asyncio.to_thread(run)}
 
@@ -298,7 +298,7 @@ class TantivyBackend(SearchBackend):
         out: dict[int, str] = {}
         for _score, address in searcher.search(query, limit=len(ids), count=False).hits:
             document = searcher.doc(address)
-            out[int(document.get_first("id") or 0)] = bytes(document.get_first("full_body")).decode()
+            out[int(document.get_first("id") or 0)] = bytes(document.get_first("full_body") or b"").decode()
         return out
 
     async def bodies(self, ids: list[int]) -> dict[int, str]:
