@@ -29,6 +29,7 @@ BENCHMARKS = (
     "delivery",
     "search",
     "search_recall",
+    "search_gateway",
     "review",
     "ingest",
     "republish",

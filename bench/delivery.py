@@ -157,8 +157,12 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(binary: str, url: str, seconds: int, headers: dict[str, str]) -> dict[str, float]:
+def wrk(
+    binary: str, url: str, seconds: int, headers: dict[str, str], script: Path | None = None
+) -> dict[str, float]:
     args = [binary, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        args += ["-s", str(script)]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     out = subprocess.run(
@@ -215,10 +219,10 @@ def platform_env(data_dir: Path, cache: bool) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def platform_server(data_dir: Path, cache: bool) -> Iterator[str]:
+def platform_server(data_dir: Path, cache: bool, *, migrate: bool = False) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [JIYUE, "serve", "--port", str(port), "--no-migrate"],
+        [JIYUE, "serve", "--port", str(port)] + ([] if migrate else ["--no-migrate"]),
         cwd=ROOT,
         env=platform_env(data_dir, cache),
         stdout=subprocess.DEVNULL,
@@ -226,7 +230,7 @@ def platform_server(data_dir: Path, cache: bool) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + (600 if migrate else 60)
         while True:
             try:
                 if httpx.get(base + "/readyz", timeout=2).status_code == 200:

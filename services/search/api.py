@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.kernel.deps import CtxDep, PageDep, SiteDep, client_ip
 from services.kernel.errors import ServiceUnavailable, ValidationFailed, problem_responses
 from services.search.querying import SearchParams, run_search, run_suggest
-from services.search.schemas import SearchItem, SearchResponse, SuggestResponse
+from services.search.schemas import SearchResponse, SuggestResponse
 from services.search.state import search_state
 
 router = APIRouter(tags=["search"])
@@ -84,13 +84,16 @@ async def search(
         total=outcome.total,
         took_ms=outcome.took_ms,
     )
-    return SearchResponse(
-        total=outcome.total,
-        page=paging.page,
-        size=paging.size,
-        scope=effective,
-        items=[SearchItem(**item) for item in outcome.items],
-        suggestion=outcome.suggestion,
+    # One validation of the whole answer in pydantic's core, not one model per hit in Python.
+    return SearchResponse.model_validate(
+        {
+            "total": outcome.total,
+            "page": paging.page,
+            "size": paging.size,
+            "scope": effective,
+            "items": outcome.items,
+            "suggestion": outcome.suggestion,
+        }
     )
 
 

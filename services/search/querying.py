@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cachetools import LRUCache, cached
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -80,17 +82,35 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str
     pos = _first_match(text, terms)
     if pos < 0 and any("a" <= ch <= "z" for t in terms for ch in t):
         pos = _first_match(text.lower(), terms)  # Latin terms are matched case-free
+    return _window(text, terms, pos, width, cut=False)
+
+
+def head_snippet(head: str, terms: list[str], width: int = SNIPPET_CHARS) -> str | None:
+    """`make_snippet` of the whole body, from its head alone; None when only the body can say.
+
+    The head decides when the first term that matches at all matches in it and the window
+    fits: a term missing from the head may still occur further in, before a shorter term.
+    """
+    pos = head.find(terms[0]) if terms else -1
+    if terms and pos < 0:
+        return None
+    start = max(0, pos - width // 4) if pos >= 0 else 0
+    if start + width * 3 > len(head):
+        return None
+    return _window(head, terms, pos, width, cut=True)
+
+
+def _window(text: str, terms: list[str], pos: int, width: int, *, cut: bool) -> str:
     start = max(0, pos - width // 4) if pos >= 0 else 0
     # whitespace runs count as one character, as the reader sees them
     flat = re.sub(r"\s+", " ", text[start : start + width * 3]).strip()
     window = flat[:width]
     if not terms:
         return html.escape(window)
-    more = len(flat) > width or bool(text[start + width * 3 :].strip())
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    more = cut or len(flat) > width or bool(text[start + width * 3 :].strip())
     out: list[str] = []
     last = 0
-    for m in pattern.finditer(window):
+    for m in _highlighter(tuple(terms)).finditer(window):
         out.append(html.escape(window[last : m.start()]))
         out.append(f"<em>{html.escape(m.group(0))}</em>")
         last = m.end()
@@ -100,8 +120,18 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str
     return prefix + "".join(out) + suffix
 
 
-def item_from_doc(doc: IndexDoc, terms: list[str], platform: bool) -> dict[str, Any]:
-    snippet_source = doc.summary if doc.summary and not doc.body else doc.body
+@cached(LRUCache(maxsize=4096))
+def _highlighter(terms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+
+
+def snippet_text(doc: IndexDoc) -> str:
+    return doc.summary if doc.summary and not doc.body else doc.body
+
+
+def item_from_doc(
+    doc: IndexDoc, terms: list[str], platform: bool, snippet: str | None = None
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": doc.id,
         "resource_id": doc.resource_id,
@@ -118,7 +148,7 @@ def item_from_doc(doc: IndexDoc, terms: list[str], platform: bool) -> dict[str, 
         "org": doc.org,
         "genre": doc.genre,
         "topic": doc.topic,
-        "snippet": make_snippet(snippet_source, terms),
+        "snippet": make_snippet(snippet_text(doc), terms) if snippet is None else snippet,
         "url": doc.url,
     }
     if platform:
@@ -126,6 +156,40 @@ def item_from_doc(doc: IndexDoc, terms: list[str], platform: bool) -> dict[str, 
             {"site": doc.site, "site_name": doc.site_name, "publication_id": doc.id, "url": doc.url}
         ]
     return item
+
+
+async def snippets(backend: SearchBackend, docs: list[IndexDoc], terms: list[str]) -> list[str]:
+    """One snippet per hit; the engine is asked for whole bodies only where the head cannot tell."""
+    out: list[str | None] = [
+        head_snippet(doc.body, terms) if doc.body_cut and doc.body else make_snippet(snippet_text(doc), terms)
+        for doc in docs
+    ]
+    missing = [doc.id for doc, snippet in zip(docs, out, strict=True) if snippet is None]
+    bodies = await backend.bodies(missing) if missing else {}
+    return [
+        snippet if snippet is not None else make_snippet(bodies.get(doc.id, doc.body), terms)
+        for doc, snippet in zip(docs, out, strict=True)
+    ]
+
+
+_analysed: LRUCache[tuple[int, str], tuple[ParsedQuery, list[str]]] = LRUCache(maxsize=2048)
+_analysed_lock = threading.Lock()
+
+
+def analysed(analyzer: Analyzer, q: str) -> tuple[ParsedQuery, list[str]]:
+    """A query's parse and highlight terms, kept for the popular queries (jieba is the cost).
+
+    Callers must not change what they get: the same objects answer the next such query.
+    """
+    key = (id(analyzer), q)
+    with _analysed_lock:
+        found = _analysed.get(key)
+    if found is None:
+        parsed = analyzer.parse_query(q)
+        found = (parsed, highlight_terms(parsed))
+        with _analysed_lock:
+            _analysed[key] = found
+    return found
 
 
 def _request(parsed: ParsedQuery, params: SearchParams) -> SearchRequest:
@@ -150,12 +214,15 @@ async def run_search(
     backend: SearchBackend, analyzer: Analyzer, vocabulary: Vocabulary, params: SearchParams
 ) -> SearchOutcome:
     started = time.perf_counter()
-    parsed = analyzer.parse_query(params.q)
+    parsed, terms = analysed(analyzer, params.q)
     if parsed.empty:
         return SearchOutcome(total=0, items=[], took_ms=(time.perf_counter() - started) * 1000)
     result = await backend.search(_request(parsed, params))
-    terms = highlight_terms(parsed)
-    items = [item_from_doc(hit.doc, terms, params.platform) for hit in result.hits]
+    docs = [hit.doc for hit in result.hits]
+    shown = await snippets(backend, docs, terms)
+    items = [
+        item_from_doc(doc, terms, params.platform, snippet) for doc, snippet in zip(docs, shown, strict=True)
+    ]
     suggestion = None
     if result.total == 0 and parsed.words:
         suggestion = await suggest_correction(backend, analyzer, vocabulary, parsed, params)

@@ -30,6 +30,10 @@ FRAGMENT_TITLE_BOOST = 4.0
 FRAGMENT_BODY_BOOST = 0.5
 # An identifier found in a text (body, abstract) ranks it, its own 文号 ranks it first.
 IDENTIFIER_BOOST = 5.0
+# What a hit carries of its body: enough for the snippet of most matches. Loading whole
+# bodies (a law runs to 100,000 characters) with every hit was the cost of a broad search;
+# a snippet whose match lies further in asks the engine for that one body (`bodies`).
+BODY_HEAD_CHARS = 1000
 
 
 @dataclass
@@ -59,12 +63,18 @@ class IndexDoc:
     archived: bool = False
     # the one publication that stands for its resource in platform scope
     canonical: bool = True
+    # set on a hit whose `body` is only the head of the text (more than BODY_HEAD_CHARS)
+    body_cut: bool = False
 
     def stored(self) -> dict[str, Any]:
+        """What a hit shows: every field, the body cut to its head."""
         data = asdict(self)
         for key in ("published_at", "archived_at"):
             value = data[key]
             data[key] = value.isoformat() if value else None
+        if len(self.body.rstrip()) > BODY_HEAD_CHARS:
+            data["body"] = self.body[:BODY_HEAD_CHARS]
+            data["body_cut"] = True
         return data
 
     @classmethod
@@ -200,6 +210,10 @@ class SearchBackend(abc.ABC):
 
     @abc.abstractmethod
     async def search(self, request: SearchRequest) -> SearchResult: ...
+
+    @abc.abstractmethod
+    async def bodies(self, ids: list[int]) -> dict[int, str]:
+        """The whole bodies of these documents (hits carry only a head of theirs)."""
 
     @abc.abstractmethod
     async def suggest(self, text: str, tokens: list[str], site: str | None, limit: int) -> list[str]:
