@@ -9,6 +9,8 @@ per step. The (site, source key) pair is unique, so a batch sent twice imports n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +48,20 @@ from services.kernel.errors import Conflict, Forbidden, NotFound, ServiceUnavail
 from services.kernel.roles import Role
 
 State = PublicationState
+
+
+# The one event an imported item writes: the state it ends the batch in.
+_FEED_STATE = {
+    State.DRAFT: FeedState.CREATED,
+    State.IN_REVIEW: FeedState.SUBMITTED,
+    State.PUBLISHED: FeedState.PUBLISHED,
+    State.ARCHIVED: FeedState.ARCHIVED,
+}
+
+
+def utc(value: datetime) -> datetime:
+    """Stored as UTC: SQLite keeps only the wall time, so a +08:00 instant would come back 8 h late."""
+    return aware(value).astimezone(UTC)
 
 
 def old_path(url: str | None) -> str | None:
@@ -104,29 +120,29 @@ async def known(session: AsyncSession, site: str, keys: list[str]) -> list[Known
     return [KnownItem(source_key=r.source_key, publication_id=r.publication_id, resource_id=r.resource_id) for r in rows]
 
 
-async def column_paths(session: AsyncSession, site: str) -> dict[str, SiteColumn]:
-    """Every column by its path of codes (and of names, for columns without a code)."""
-    columns = list(
-        (
-            await session.execute(
-                select(SiteColumn).where(col(SiteColumn.site_id) == site, col(SiteColumn.deleted).is_(False))
-            )
-        ).scalars()
-    )
-    by_id = {c.id: c for c in columns}
-    out: dict[str, SiteColumn] = {}
+def paths_of(columns: Iterable[Any]) -> dict[str, Any]:
+    """Every column by its path of codes (and of names, for a segment without a code); shared
+    with the importer, which checks columns before it stores anything."""
+    listed = list(columns)
+    by_id = {c.id: c for c in listed}
+    out: dict[str, Any] = {}
 
-    def chains(column: SiteColumn, depth: int = 0) -> list[list[str]]:
+    def chains(column: Any, depth: int = 0) -> list[list[str]]:
         names = list(dict.fromkeys(n for n in (column.code, column.name) if n))
         parent = by_id.get(column.parent_id) if column.parent_id is not None else None
         if parent is None or depth > 16:
             return [[n] for n in names]
         return [[*up, n] for up in chains(parent, depth + 1) for n in names]
 
-    for column in columns:
+    for column in listed:
         for chain in chains(column):
             out.setdefault("/".join(chain), column)
     return out
+
+
+async def column_paths(session: AsyncSession, site: str) -> dict[str, SiteColumn]:
+    stmt = select(SiteColumn).where(col(SiteColumn.site_id) == site, col(SiteColumn.deleted).is_(False))
+    return paths_of((await session.execute(stmt)).scalars())
 
 
 async def fetch_versions(
@@ -169,12 +185,12 @@ def _go_live(
         )
     publication.review_step = len(publication.review_chain)
     publication.pending_role = None
-    publication.published_at = aware(item.published_at)
+    publication.published_at = utc(item.published_at)
     publication.status = State.PUBLISHED
     record(session, publication, RecordAction.PUBLISH, principal, ActionBody(opinion=f"迁移导入（任务 {job.id}）"))
     if item.archived:
         publication.status = State.ARCHIVED
-        publication.archived_at = aware(item.archived_at or item.published_at)
+        publication.archived_at = utc(item.archived_at or item.published_at)
         record(session, publication, RecordAction.ARCHIVE, principal, ActionBody(opinion="迁移导入：原站已归档"))
 
 
@@ -240,9 +256,7 @@ async def place_batch(
             record(session, publication, RecordAction.SUBMIT, principal, ActionBody(opinion=f"迁移导入（任务 {job.id}）"))
         if approved:
             _go_live(session, publication, job, item, principal)
-        state = {State.IN_REVIEW: FeedState.SUBMITTED, State.DRAFT: FeedState.CREATED}.get(
-            State(publication.status), FeedState(publication.status)
-        )
+        state = _FEED_STATE[State(publication.status)]
         await emit(session, f"publication.{state}", publication.id or 0, reference_payload(publication), site)
         session.add(
             ImportedItem(

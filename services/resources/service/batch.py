@@ -89,6 +89,7 @@ async def store_many(
         ts = epoch()
         if version is None:
             resource.created_at = ts
+            resource.updated_at = ts
             session.add(resource)
             await session.flush()
             assert resource.id is not None
