@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from selectolax.lexbor import LexborHTMLParser
 
 from services.content.service.mirror.extract import FileLink, Page, read_page, resolve, squash
@@ -241,19 +242,19 @@ def convert_mirror(mirror: Path, mapping: Mapping, out: Path) -> Report:
     # relations, known only when every page has been read, are filled in on a second pass.
     claims: dict[str, tuple[list[str], list[str]]] = {}
     part = out / f"{ITEMS}.part"
-    with part.open("w", encoding="utf-8") as pending:
+    with part.open("wb") as pending:
         for path in pages:
             if path in run.classes.lists or (made := run.detail(path)) is None:
                 continue
             item, page = made
             claims[path] = (page.interpretations, page.policies)
-            pending.write(json.dumps(item, ensure_ascii=False) + "\n")
+            pending.write(orjson.dumps(item) + b"\n")
     relations = _relate(claims, run.reports, run.classes.lists)
-    with part.open(encoding="utf-8") as pending, (out / ITEMS).open("w", encoding="utf-8") as final:
+    with part.open("rb") as pending, (out / ITEMS).open("wb") as final:
         for line in pending:
-            item = json.loads(line)
+            item = orjson.loads(line)
             item["relations"] = relations.get(item["source_key"][1:], [])
-            final.write(json.dumps(item, ensure_ascii=False) + "\n")
+            final.write(orjson.dumps(item) + b"\n")
     part.unlink()
     result = Report([run.reports[p] for p in sorted(run.reports)])
     (out / REPORT).write_text(json.dumps(result.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
