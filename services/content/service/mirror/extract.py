@@ -10,13 +10,18 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from services.content.service.mirror.mapping import PAGE_SUFFIXES, DetailRules, FieldRule, LinkRule
+from services.content.service.mirror.mapping import (
+    ATTRIBUTE_SUFFIX,
+    PAGE_SUFFIXES,
+    DetailRules,
+    FieldRule,
+    LinkRule,
+)
 from services.content.service.mirror.text import label_value, parse_date
 from services.kernel.chinese import normalize_doc_no
 
 # Never part of an imported body: code, embedded frames and forms of the old site.
 _DROPPED = "script, style, noscript, iframe, frame, form, object, embed, link, meta, base, template"
-_ATTR = re.compile(r"^(?P<css>.+?)@(?P<attr>[A-Za-z_:][\w:.-]*)$")
 _SPACE = re.compile(r"[\s\u3000\xa0]+")
 _EMPTY_VALUES = {"", "无", "-", "—", "/", "暂无"}
 
@@ -89,7 +94,7 @@ def _first(tree: LexborHTMLParser, selectors: list[str]) -> LexborNode | None:
 def _field(tree: LexborHTMLParser, info_text: str, rule: FieldRule) -> str | None:
     value: str | None = None
     for selector in rule.selector:
-        m = _ATTR.match(selector)
+        m = ATTRIBUTE_SUFFIX.match(selector)
         node = tree.css_first(m["css"] if m else selector)
         if node is None:
             continue
