@@ -66,6 +66,20 @@ Regex = Annotated[str | None, AfterValidator(_regex)]
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".wps", ".ofd", ".rar", ".et")
 PAGE_SUFFIXES = (".html", ".htm", ".shtml")
+_DYNAMIC = (".asp", ".aspx", ".jsp", ".php", ".do", ".action", ".cgi")
+
+
+def looks_like_page(target: str) -> bool:
+    return target.partition("?")[0].lower().endswith(PAGE_SUFFIXES + _DYNAMIC)
+
+
+def old_path(mirrored: str) -> str:
+    """The old site's path (and query) for a file of the mirror.
+
+    `wget --adjust-extension` names `ShowArticle.asp?ArticleID=12` `ShowArticle.asp?ArticleID=12.html`;
+    the old address is the one without the added suffix."""
+    stem = mirrored.removesuffix(".html")
+    return stem if stem != mirrored and ("?" in stem or stem.lower().endswith(_DYNAMIC)) else mirrored
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
