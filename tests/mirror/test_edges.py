@@ -97,3 +97,18 @@ def test_a_dynamic_site_saved_with_adjust_extension(tmp_path: Path) -> None:
     assert 'href="http://old.gov.cn/ShowArticle.asp?ArticleID=3#p2"' in str(one["body_html"])
     assert one["relations"] == [{"kind": "interpreted_by", "source_key": "/ShowArticle.asp?ArticleID=3"}]
     assert _notes(report) == {"List.asp?ClassID=1.html": {"listed_page_missing"}}
+
+
+def test_a_label_that_swallowed_a_paragraph_is_left_out(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    long_issuer = "示范市" + "某某" * 60
+    _site(
+        root,
+        {"a/index.html": "<li><a href='1.html'>一</a> 2020-01-02</li>",
+         "a/1.html": f"<h1>一</h1><p>发布机构：{long_issuer}</p><p>文号：示发〔2020〕1号</p><div id='zoom'>正文</div>"},
+    )  # fmt: skip
+    items, report = _convert(
+        root, tmp_path / "out", detail={"body": "#zoom"}, columns=[{"column": "a", "list": "a/index.html"}]
+    )
+    assert items["/a/1.html"]["issuer"] is None and items["/a/1.html"]["doc_number"] == "示发〔2020〕1号"
+    assert _notes(report) == {"a/1.html": {"value_too_long"}}

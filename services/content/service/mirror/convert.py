@@ -34,6 +34,8 @@ from services.content.service.mirror.text import date_from_path, decode_page, is
 
 ITEMS = "items.jsonl"
 REPORT = "mirror-report.json"
+# The bundle format's limits (docs/import-format.md) for values read by a label.
+_LIMITS = {"doc_number": 64, "issuer": 100, "index_number": 100}
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,10 @@ class _Run:
         if report.reason is not None or published is None:
             return None
         item = _item(path, rule, page, published, self.base)
+        for name, limit in _LIMITS.items():
+            if item[name] is not None and len(item[name]) > limit:
+                report.note(Note.VALUE_TOO_LONG, f"{name}: {item[name][:40]}…")
+                item[name] = None
         item["attachments"] = [
             a for f in page.attachments if (a := _attachment(f, self.root, self.out, report))
         ]
