@@ -36,6 +36,7 @@ BENCHMARKS = (
     "footprint",
     "corpus_footprint",
     "oversight",
+    "mirror",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

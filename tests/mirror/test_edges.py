@@ -65,3 +65,50 @@ def test_metadata_selectors_and_edge_notes(tmp_path: Path) -> None:
         "b/index.html": {"listed_in_two_columns"},
     }
     assert {p.path: p.reason for p in report.pages if p.reason} == {"b/3.html": "no_date"}
+
+
+def test_a_dynamic_site_saved_with_adjust_extension(tmp_path: Path) -> None:
+    """ASP/JSP sites: wget names `ShowArticle.asp?ArticleID=1` `ShowArticle.asp?ArticleID=1.html`."""
+    root = tmp_path / "site"
+    _site(
+        root,
+        {
+            "List.asp?ClassID=1.html": "<ul><li><a href='ShowArticle.asp?ArticleID=1'>一</a> 2008-05-12</li>"
+            "<li><a href='ShowArticle.asp?ArticleID=2'>二</a></li>"
+            "<li><a href='ShowArticle.asp?ArticleID=3'>三</a> 2008-05-13</li></ul>",
+            "ShowArticle.asp?ArticleID=1.html": "<h1>一</h1><div id='zoom'><a href='UploadFiles/a.pdf?v=2'>附件</a>"
+            "<a href='ShowArticle.asp?ArticleID=3#p2'>政策解读</a></div>",
+            "ShowArticle.asp?ArticleID=3.html": "<h1>三</h1><div id='zoom'>解读正文</div>",
+        },
+    )
+    (root / "UploadFiles").mkdir()
+    (root / "UploadFiles" / "a.pdf?v=2").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    items, report = _convert(
+        root,
+        tmp_path / "out",
+        detail={"body": "#zoom"},
+        columns=[{"column": "xxgk", "list": "List.asp?ClassID=1.html"}],
+    )
+    assert sorted(items) == ["/ShowArticle.asp?ArticleID=1", "/ShowArticle.asp?ArticleID=3"]
+    one = items["/ShowArticle.asp?ArticleID=1"]
+    assert one["original_url"] == "http://old.gov.cn/ShowArticle.asp?ArticleID=1"
+    assert one["attachments"] == [{"path": "files/UploadFiles/a.pdf", "name": "附件.pdf"}]
+    assert (tmp_path / "out" / "files" / "UploadFiles" / "a.pdf").is_file()
+    assert 'href="http://old.gov.cn/ShowArticle.asp?ArticleID=3#p2"' in str(one["body_html"])
+    assert one["relations"] == [{"kind": "interpreted_by", "source_key": "/ShowArticle.asp?ArticleID=3"}]
+    assert _notes(report) == {"List.asp?ClassID=1.html": {"listed_page_missing"}}
+
+
+def test_a_label_that_swallowed_a_paragraph_is_left_out(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    long_issuer = "示范市" + "某某" * 60
+    _site(
+        root,
+        {"a/index.html": "<li><a href='1.html'>一</a> 2020-01-02</li>",
+         "a/1.html": f"<h1>一</h1><p>发布机构：{long_issuer}</p><p>文号：示发〔2020〕1号</p><div id='zoom'>正文</div>"},
+    )  # fmt: skip
+    items, report = _convert(
+        root, tmp_path / "out", detail={"body": "#zoom"}, columns=[{"column": "a", "list": "a/index.html"}]
+    )
+    assert items["/a/1.html"]["issuer"] is None and items["/a/1.html"]["doc_number"] == "示发〔2020〕1号"
+    assert _notes(report) == {"a/1.html": {"value_too_long"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -138,3 +139,21 @@ def test_the_documented_example_is_the_mapping_the_tests_convert() -> None:
     assert Mapping.model_validate(tomllib.loads(example)) == Mapping.model_validate(
         tomllib.loads(MAPPING_TOML)
     )
+
+
+@pytest.mark.parametrize(
+    ("detail", "column", "named"),
+    [
+        ({"body": "div[["}, {}, "div[["),
+        ({"title": {"selector": "h1[@content"}}, {}, "h1[@content"),
+        ({"doc_number": {"pattern": "([0-9]"}}, {}, "([0-9]"),
+        ({}, {"detail": "re:art/(\\d+.html"}, "art/"),
+        ({}, {"list_item": "ul >> li"}, "ul >> li"),
+    ],
+)
+def test_a_broken_selector_or_pattern_is_refused_when_the_mapping_is_read(
+    detail: dict[str, object], column: dict[str, object], named: str
+) -> None:
+    raw = {"base_url": "http://www.x.gov.cn", "detail": detail, "columns": [{"column": "a", **column}]}
+    with pytest.raises(ValidationError, match=re.escape(named)):
+        Mapping.model_validate(raw)

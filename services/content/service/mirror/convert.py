@@ -17,15 +17,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from selectolax.lexbor import LexborHTMLParser
 
 from services.content.service.mirror.extract import FileLink, Page, read_page, resolve, squash
-from services.content.service.mirror.mapping import PAGE_SUFFIXES, ColumnRule, Mapping, glob_regex
+from services.content.service.mirror.mapping import (
+    PAGE_SUFFIXES,
+    ColumnRule,
+    Mapping,
+    glob_regex,
+    looks_like_page,
+    old_path,
+)
 from services.content.service.mirror.report import Note, Outcome, PageKind, PageReport, Report, SkipReason
 from services.content.service.mirror.text import date_from_path, decode_page, iso, parse_date
 
 ITEMS = "items.jsonl"
 REPORT = "mirror-report.json"
+# The bundle format's limits (docs/import-format.md) for values read by a label.
+_LIMITS = {"doc_number": 64, "issuer": 100, "index_number": 100}
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ def _list_entries(html: str, page: str, rule: ColumnRule, base_url: str) -> list
     for node in tree.css(rule.list_item):
         link = node.css_first("a[href]")
         target = resolve(page, link.attributes.get("href") or "", base_url) if link is not None else None
-        if target and target.endswith(PAGE_SUFFIXES) and target != page:
+        if target and target != page:
             entries.append((target, parse_date(node.text(separator=" "))))
     return entries
 
@@ -90,22 +100,29 @@ def _attachment(link: FileLink, root: Path, out: Path, report: PageReport) -> di
     if link.target is None:
         report.note(Note.EXTERNAL_ATTACHMENT, link.href)
         return None
-    ext = posixpath.splitext(link.target)[1]
-    name = link.name or posixpath.basename(link.target)
+    plain = link.target.partition("?")[0]  # `a.pdf?v=2`: wget keeps the query in the file name
+    ext = posixpath.splitext(plain)[1]
+    name = link.name or posixpath.basename(plain)
     if not name.lower().endswith(ext.lower()):
         name += ext
-    source, dest = root / link.target, out / "files" / link.target
-    if source.is_file():
+    source = next((root / p for p in (link.target, plain) if (root / p).is_file()), None)
+    if source is not None:
+        dest = out / "files" / plain
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)
     else:
-        report.note(Note.MISSING_ATTACHMENT, link.target)
-    return {"path": f"files/{link.target}", "name": name}
+        report.note(Note.MISSING_ATTACHMENT, plain)
+    return {"path": f"files/{plain}", "name": name}
+
+
+def _key(path: str) -> str:
+    """An item's source key: its old path, which the platform answers with 301 after import."""
+    return f"/{old_path(path)}"
 
 
 def _item(path: str, rule: ColumnRule, page: Page, published: datetime, base_url: str) -> dict[str, Any]:
     return {
-        "source_key": f"/{path}",
+        "source_key": _key(path),
         "column": rule.column,
         "title": page.title,
         "body_html": page.body_html,
@@ -114,7 +131,7 @@ def _item(path: str, rule: ColumnRule, page: Page, published: datetime, base_url
         "index_number": page.index_number,
         "published_at": iso(published),
         "written_at": page.written_at.date().isoformat() if page.written_at else None,
-        "original_url": f"{base_url}/{path}",
+        "original_url": base_url + _key(path),
         "attachments": [],
         "validity": None,
         "events": [],
@@ -131,8 +148,9 @@ def _relate(
 ) -> dict[str, list[dict[str, str]]]:
     """Each policy ↔ interpretation pair once, from whichever side links the other.
 
-    `claims` holds, per item, the pages it links as its interpretations and as its policies.
-    Links to list pages (a navigation bar's 政策解读) are not relations and pass silently."""
+    `claims` holds, per item's mirror file, the files it links as its interpretations and as
+    its policies; the answer is keyed by source key. Links to list pages (a navigation bar's
+    政策解读) are not relations and pass silently."""
     pairs: set[tuple[str, str]] = set()
     for path, (interpretations, policies) in claims.items():
         for policy, interpretation in [(path, t) for t in interpretations] + [(t, path) for t in policies]:
@@ -140,18 +158,20 @@ def _relate(
             if other in lists:
                 continue
             if other not in claims:
-                reports[path].note(Note.RELATION_TARGET_NOT_IMPORTED, f"/{other}")
+                reports[path].note(Note.RELATION_TARGET_NOT_IMPORTED, _key(other))
             else:
                 pairs.add((policy, interpretation))
     relations: dict[str, list[dict[str, str]]] = {}
     for policy, interpretation in sorted(pairs):
         if (interpretation, policy) in pairs:
-            reports[policy].note(Note.RELATION_CONFLICT, f"/{interpretation}")
+            reports[policy].note(Note.RELATION_CONFLICT, _key(interpretation))
             continue
-        relations.setdefault(policy, []).append(
-            {"kind": "interpreted_by", "source_key": f"/{interpretation}"}
+        relations.setdefault(_key(policy), []).append(
+            {"kind": "interpreted_by", "source_key": _key(interpretation)}
         )
-        relations.setdefault(interpretation, []).append({"kind": "interprets", "source_key": f"/{policy}"})
+        relations.setdefault(_key(interpretation), []).append(
+            {"kind": "interprets", "source_key": _key(policy)}
+        )
     return relations
 
 
@@ -161,10 +181,13 @@ class _Run:
     base: str
     root: Path
     out: Path
-    known: set[str]
+    files: dict[str, str]  # old path (with query) → its file in the mirror
     classes: _Classifier
     reports: dict[str, PageReport]
     listed: dict[str, Listed]
+
+    def located(self, targets: list[str]) -> list[str]:
+        return [f for t in targets if (f := self.files.get(t)) is not None]
 
     def read_lists(self) -> None:
         for path, col in self.classes.lists.items():
@@ -172,18 +195,21 @@ class _Run:
             report = self.reports[path] = PageReport(path, PageKind.LIST, Outcome.LIST, column=rule.column)
             try:
                 html, report.encoding = _read(self.root, path)
-                entries = _list_entries(html, path, rule, self.base)
+                entries = _list_entries(html, old_path(path), rule, self.base)
             except (OSError, ValueError) as exc:
                 report.outcome, report.reason = Outcome.SKIPPED, SkipReason.UNREADABLE
                 report.notes.append({"kind": "error", "detail": squash(str(exc))[:200]})
                 continue
-            for target, when in entries:
+            for old, when in entries:
+                target = self.files.get(old)
+                if target is None:
+                    if looks_like_page(old):
+                        report.note(Note.LISTED_PAGE_MISSING, f"/{old}")
+                    continue
                 if target in self.classes.lists or self.classes.excluded(target):
                     continue
-                if target not in self.known:
-                    report.note(Note.LISTED_PAGE_MISSING, f"/{target}")
-                elif target in self.listed and self.listed[target].column != col:
-                    report.note(Note.LISTED_IN_TWO_COLUMNS, f"/{target}")
+                if target in self.listed and self.listed[target].column != col:
+                    report.note(Note.LISTED_IN_TWO_COLUMNS, _key(target))
                 else:
                     self.listed.setdefault(target, Listed(col, when, path))
 
@@ -205,7 +231,7 @@ class _Run:
         report = self.reports[path] = PageReport(path, PageKind.DETAIL, Outcome.SKIPPED, column=rule.column)
         try:
             html, report.encoding = _read(self.root, path)
-            page = read_page(html, path, self.base, rule.detail_rules)
+            page = read_page(html, old_path(path), self.base, rule.detail_rules)
         except (OSError, ValueError) as exc:
             report.reason = SkipReason.UNREADABLE
             report.notes.append({"kind": "error", "detail": squash(str(exc))[:200]})
@@ -222,6 +248,10 @@ class _Run:
         if report.reason is not None or published is None:
             return None
         item = _item(path, rule, page, published, self.base)
+        for name, limit in _LIMITS.items():
+            if item[name] is not None and len(item[name]) > limit:
+                report.note(Note.VALUE_TOO_LONG, f"{name}: {item[name][:40]}…")
+                item[name] = None
         item["attachments"] = [
             a for f in page.attachments if (a := _attachment(f, self.root, self.out, report))
         ]
@@ -235,25 +265,25 @@ def convert_mirror(mirror: Path, mapping: Mapping, out: Path) -> Report:
     root = site_root(mirror, base)
     pages = _pages(root)
     out.mkdir(parents=True, exist_ok=True)
-    run = _Run(mapping, base, root, out, set(pages), _Classifier(mapping, pages), {}, {})
+    run = _Run(mapping, base, root, out, {old_path(p): p for p in pages}, _Classifier(mapping, pages), {}, {})
     run.read_lists()
     # Items go to disk as they are made (a department's archive need not fit in memory); their
     # relations, known only when every page has been read, are filled in on a second pass.
     claims: dict[str, tuple[list[str], list[str]]] = {}
     part = out / f"{ITEMS}.part"
-    with part.open("w", encoding="utf-8") as pending:
+    with part.open("wb") as pending:
         for path in pages:
             if path in run.classes.lists or (made := run.detail(path)) is None:
                 continue
             item, page = made
-            claims[path] = (page.interpretations, page.policies)
-            pending.write(json.dumps(item, ensure_ascii=False) + "\n")
+            claims[path] = (run.located(page.interpretations), run.located(page.policies))
+            pending.write(orjson.dumps(item) + b"\n")
     relations = _relate(claims, run.reports, run.classes.lists)
-    with part.open(encoding="utf-8") as pending, (out / ITEMS).open("w", encoding="utf-8") as final:
+    with part.open("rb") as pending, (out / ITEMS).open("wb") as final:
         for line in pending:
-            item = json.loads(line)
-            item["relations"] = relations.get(item["source_key"][1:], [])
-            final.write(json.dumps(item, ensure_ascii=False) + "\n")
+            item = orjson.loads(line)
+            item["relations"] = relations.get(item["source_key"], [])
+            final.write(orjson.dumps(item) + b"\n")
     part.unlink()
     result = Report([run.reports[p] for p in sorted(run.reports)])
     (out / REPORT).write_text(json.dumps(result.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -10,13 +10,17 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from services.content.service.mirror.mapping import PAGE_SUFFIXES, DetailRules, FieldRule, LinkRule
+from services.content.service.mirror.mapping import (
+    ATTRIBUTE_SUFFIX,
+    DetailRules,
+    FieldRule,
+    LinkRule,
+)
 from services.content.service.mirror.text import label_value, parse_date
 from services.kernel.chinese import normalize_doc_no
 
 # Never part of an imported body: code, embedded frames and forms of the old site.
 _DROPPED = "script, style, noscript, iframe, frame, form, object, embed, link, meta, base, template"
-_ATTR = re.compile(r"^(?P<css>.+?)@(?P<attr>[A-Za-z_:][\w:.-]*)$")
 _SPACE = re.compile(r"[\s\u3000\xa0]+")
 _EMPTY_VALUES = {"", "无", "-", "—", "/", "暂无"}
 
@@ -55,7 +59,8 @@ class Page:
 
 
 def resolve(page_path: str, href: str, base_url: str) -> str | None:
-    """The mirror path `href` on `page_path` points to, or None when it leaves the old site."""
+    """The old site's path (with its query) `href` on `page_path` points to, or None when it
+    leaves the old site. Paths and queries name mirror files as wget does."""
     href = href.strip()
     if not href or href.startswith("#"):
         return None
@@ -67,7 +72,7 @@ def resolve(page_path: str, href: str, base_url: str) -> str | None:
     if parts.path.endswith("/") or path in ("", "."):
         # wget --mirror saves a directory's page as its index.html
         path = posixpath.join("" if path == "." else path, "index.html")
-    return path
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 def links(scope: LexborNode, page_path: str, base_url: str) -> list[Link]:
@@ -89,7 +94,7 @@ def _first(tree: LexborHTMLParser, selectors: list[str]) -> LexborNode | None:
 def _field(tree: LexborHTMLParser, info_text: str, rule: FieldRule) -> str | None:
     value: str | None = None
     for selector in rule.selector:
-        m = _ATTR.match(selector)
+        m = ATTRIBUTE_SUFFIX.match(selector)
         node = tree.css_first(m["css"] if m else selector)
         if node is None:
             continue
@@ -122,7 +127,7 @@ def _related(tree: LexborHTMLParser, page: str, base_url: str, rule: LinkRule) -
             if (href := a.attributes.get("href") or "")
             and any(k in (text := squash(a.text())) or k in _lead_in(a) for k in rule.text)
         ]
-    targets = [link.target for link in found if link.target and link.target.endswith(PAGE_SUFFIXES)]
+    targets = [link.target for link in found if link.target]
     return [t for i, t in enumerate(targets) if t != page and t not in targets[:i]]
 
 
@@ -133,7 +138,7 @@ def _lead_in(a: LexborNode) -> str:
 
 
 def _is_file(target: str | None, href: str, extensions: list[str]) -> bool:
-    path = (target or urlsplit(href).path).lower()
+    path = (target.partition("?")[0] if target else urlsplit(href).path).lower()
     return path.endswith(tuple(ext.lower() for ext in extensions))
 
 
@@ -162,11 +167,12 @@ def _clean_body(node: LexborNode, page: str, base_url: str, rules: DetailRules, 
             target = resolve(page, value, base_url)
             if target is None:
                 continue
-            child.attrs[attr] = f"files/{target}" if target in files else f"{base_url}/{target}"
+            child.attrs[attr] = f"files/{target}" if target in files else urljoin(f"{base_url}/{page}", value)
     return node.html or ""
 
 
 def read_page(html: str, page: str, base_url: str, rules: DetailRules) -> Page:
+    """`page` is the page's old path (`old_path` of its mirror file): links resolve against it."""
     tree = LexborHTMLParser(html)
     for code in tree.css("script, style, noscript, template"):
         code.decompose()

@@ -38,6 +38,8 @@ class Note(StrEnum):
     LISTED_IN_TWO_COLUMNS = "listed_in_two_columns"  # kept in the first column that lists it
     RELATION_TARGET_NOT_IMPORTED = "relation_target_not_imported"
     RELATION_CONFLICT = "relation_conflict"  # two pages each claim to interpret the other
+    # A label matched far more text than a 文号, issuer or 索引号 can be: left out, not imported wrong.
+    VALUE_TOO_LONG = "value_too_long"
 
 
 @dataclass
