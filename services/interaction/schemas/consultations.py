@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from services.interaction.schemas import PlainText, RedactionOut
 from services.kernel.clock import WireDateTime
@@ -83,12 +84,18 @@ class ConsultationIn(BaseModel):
     starts_at: WireDateTime
     ends_at: WireDateTime
 
-    @model_validator(mode="after")
-    def _check(self) -> ConsultationIn:
-        _distinct_anchors(self.paragraphs)
-        if self.ends_at <= self.starts_at:
+    @field_validator("paragraphs")
+    @classmethod
+    def _anchors(cls, paragraphs: list[ParagraphIn]) -> list[ParagraphIn]:
+        return _distinct_anchors(paragraphs)
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and ends_at <= starts_at:
             raise ValueError("ends_at 须晚于 starts_at")
-        return self
+        return ends_at
 
 
 class ParagraphOut(BaseModel):
@@ -203,13 +210,14 @@ class OwnCommentPage(BaseModel):
 
 class ModerationIn(BaseModel):
     action: Literal["approve", "reject"]
-    note: str = Field("", max_length=1000, description="驳回时须说明理由")
+    note: str = Field("", max_length=1000, description="驳回时须说明理由", validate_default=True)
 
-    @model_validator(mode="after")
-    def _note_on_reject(self) -> ModerationIn:
-        if self.action == "reject" and not self.note.strip():
-            raise ValueError("驳回须说明理由（note）")
-        return self
+    @field_validator("note")
+    @classmethod
+    def _note_on_reject(cls, note: str, info: ValidationInfo) -> str:
+        if info.data.get("action") == "reject" and not note.strip():
+            raise ValueError("驳回须说明理由")
+        return note
 
 
 class FeedbackItemIn(BaseModel):
@@ -217,13 +225,14 @@ class FeedbackItemIn(BaseModel):
         min_length=1, max_length=1000, description="一条或归并的多条意见"
     )
     decision: Decision
-    reason: str = Field("", max_length=2000)
+    reason: str = Field("", max_length=2000, validate_default=True)
 
-    @model_validator(mode="after")
-    def _reason(self) -> FeedbackItemIn:
-        if self.decision != Decision.ADOPTED and not self.reason.strip():
-            raise ValueError("未采纳或部分采纳须说明理由（reason）")
-        return self
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, reason: str, info: ValidationInfo) -> str:
+        if info.data.get("decision") not in (None, Decision.ADOPTED) and not reason.strip():
+            raise ValueError("未采纳或部分采纳须说明理由")
+        return reason
 
 
 class FeedbackIn(BaseModel):

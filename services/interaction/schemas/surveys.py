@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationInfo, field_validator, model_validator
 
 from services.interaction.schemas import PlainText
 from services.kernel.clock import WireDateTime
@@ -62,14 +63,21 @@ class SurveyIn(BaseModel):
     starts_at: WireDateTime
     ends_at: WireDateTime
 
-    @model_validator(mode="after")
-    def _check(self) -> SurveyIn:
-        ids = [q.id for q in self.questions]
+    @field_validator("questions")
+    @classmethod
+    def _distinct(cls, questions: list[QuestionIn]) -> list[QuestionIn]:
+        ids = [q.id for q in questions]
         if len(set(ids)) != len(ids):
             raise ValueError("题目编号（id）不能重复")
-        if self.ends_at <= self.starts_at:
+        return questions
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and ends_at <= starts_at:
             raise ValueError("ends_at 须晚于 starts_at")
-        return self
+        return ends_at
 
 
 class QuestionOut(BaseModel):

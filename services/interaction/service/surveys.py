@@ -129,7 +129,9 @@ def respondent_key(survey_id: int, sub: str) -> str:
     return hashlib.sha256(f"survey\x1f{survey_id}\x1f{sub}".encode()).hexdigest()
 
 
-def check_answers(s: Survey, body: AnswerIn) -> dict[str, AnswerValue]:
+def check_answers(s: Survey, body: AnswerIn, names: list[str]) -> dict[str, AnswerValue]:
+    """Valid answers, free text stored already redacted (the respondent's own name included):
+    an answer row holds nothing that names a person."""
     questions = {q["id"]: q for q in s.questions}
     unknown = sorted(set(body.answers) - set(questions))
     if unknown:
@@ -156,7 +158,7 @@ def check_answers(s: Survey, body: AnswerIn) -> dict[str, AnswerValue]:
         else:
             if not isinstance(value, str) or len(value) > MAX_TEXT:
                 raise ValidationFailed.field(field, f"填空题须为不超过 {MAX_TEXT} 字的文字")
-            value = value.strip()
+            value = redact(qid, value.strip(), names)[0]
         out[qid] = value
     return out
 
@@ -164,7 +166,7 @@ def check_answers(s: Survey, body: AnswerIn) -> dict[str, AnswerValue]:
 async def answer(session: AsyncSession, s: Survey, body: AnswerIn, principal: Principal) -> SurveyAnswer:
     if not accepting(s):
         raise Conflict("调查不在答卷期内", extra={"status": s.status})
-    values = check_answers(s, body)
+    values = check_answers(s, body, [principal.name] if principal.name else [])
     key = respondent_key(s.id or 0, principal.sub)
     now = epoch()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
