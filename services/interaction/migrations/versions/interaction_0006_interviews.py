@@ -2,7 +2,7 @@
 """online interviews: interviews, questions, stream entries
 
 Revision ID: interaction_0006_interviews
-Revises: interaction_0002
+Revises: interaction_0005_consultations
 
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = 'interaction_0006_interviews'
-down_revision: str | None = 'interaction_0002'
+down_revision: str | None = 'interaction_0005_consultations'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
