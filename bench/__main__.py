@@ -35,6 +35,7 @@ BENCHMARKS = (
     "footprint",
     "corpus_footprint",
     "oversight",
+    "interview_fanout",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 
