@@ -37,6 +37,7 @@ BENCHMARKS = (
     "corpus_footprint",
     "oversight",
     "mirror",
+    "interview_fanout",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 
