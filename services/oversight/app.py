@@ -8,8 +8,10 @@ from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.purge import periodic
 from services.kernel.runtime import build_context, migrations_dir
+from services.oversight.api.reports import router as reports_router
 from services.oversight.api.scorecards import router as scorecards_router
 from services.oversight.api.statistics import router as statistics_router
+from services.oversight.flows import january_drafts
 from services.oversight.models import feed_tables, metadata
 from services.oversight.service import messages
 from services.oversight.service.availability import probe_all, prune_probes
@@ -115,10 +117,15 @@ def create_app(
         )
     )
     ctx.workers.append(periodic(ctx.db, "oversight-probes", 3600, prune_probes))
+    ctx.workers.append(
+        every(
+            "annual report drafts", settings.oversight_report_seconds, lambda: january_drafts(ctx.db, state)
+        )
+    )
 
     async def close_clients() -> None:
         await state.probe.aclose()
         await state.outbound.aclose()
 
     ctx.on_shutdown.append(close_clients)
-    return create_service_app(ctx, [scorecards_router, statistics_router], title=TITLE)
+    return create_service_app(ctx, [scorecards_router, statistics_router, reports_router], title=TITLE)

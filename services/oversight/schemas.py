@@ -173,3 +173,9 @@ class ReportEntryIn(BaseModel):
 
 class ReportEntriesIn(BaseModel):
     entries: list[ReportEntryIn] = Field(min_length=1, max_length=100)
+
+
+class ReportDraftOut(BaseModel):
+    site: str
+    year: int
+    publication_id: int = Field(description="内容服务中的报表稿件（已提交审核）")

@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel import clock
-from services.kernel.edge import CLIENT_IP_HEADER, EDGE_HEADER, TENANT_HEADER, edge_key, sign_edge
 from services.kernel.outbound import OutboundClient, OutboundError
 from services.oversight.models import LinkFinding, LiveItem
 from services.oversight.service.freshness import Evidence, Finding, Rules, level_of
+from services.oversight.service.peers import tenant_headers
 from services.oversight.vocab import Indicator
 
 _SITE_PREFIX = re.compile(r"^/sites/([^/]+)(/.*)$")
@@ -88,13 +88,7 @@ class LinkChecker:
             self.internal_hosts.update(d.lower() for d in entry.get("domains", []))
 
     def _tenant(self, service: str, site: str, path: str) -> dict[str, str]:
-        headers = {TENANT_HEADER: site, CLIENT_IP_HEADER: ""}
-        if not self.directory.is_local(service) and self.internal_secret:  # type: ignore[attr-defined]
-            # A service on its own socket believes a tenant only with the edge signature.
-            headers[EDGE_HEADER] = sign_edge(
-                edge_key(self.internal_secret), "GET", path.encode(), site, ""
-            ).decode()
-        return headers
+        return tenant_headers(self.directory, self.internal_secret, service, site, "GET", path)  # type: ignore[arg-type]
 
     async def item(self, site: str, publication_id: int) -> list[str] | None:
         """The addresses on an item's public page, as a reader gets it; None when it is not public."""
