@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.runtime import build_context, migrations_dir
+from services.oversight.api.dashboard import router as dashboard_router
 from services.oversight.api.scorecards import router as scorecards_router
 from services.oversight.api.statistics import router as statistics_router
 from services.oversight.models import feed_tables, metadata
@@ -56,4 +57,4 @@ def create_app(
         )
     )
     ctx.workers.append(evaluator(ctx.db, feed_tables, settings.oversight_evaluate_seconds))
-    return create_service_app(ctx, [scorecards_router, statistics_router], title=TITLE)
+    return create_service_app(ctx, [scorecards_router, statistics_router, dashboard_router], title=TITLE)

@@ -15,3 +15,6 @@ class OversightSettings(ServiceSettings):
     oversight_ingest_max_batch: int = 5000
     # How often every online site is evaluated and its alerts raised or resolved.
     oversight_evaluate_seconds: float = 300.0
+    # Key of the dashboard's signed session cookies; empty: a secret kept in the data folder.
+    # Replicas of a split deployment must share it (set JIYUE_DASHBOARD_SESSION_SECRET).
+    dashboard_session_secret: str = ""
