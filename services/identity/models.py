@@ -40,6 +40,8 @@ class User(Base, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True, index=True)
     display_name: str = Field(max_length=100)
+    # Where the platform writes to the person (inspection warnings; later subscriptions).
+    email: str | None = Field(default=None, max_length=254)
     org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     password_hash: str = Field(max_length=255)
     status: str = Field(default="active", max_length=16)  # active | disabled

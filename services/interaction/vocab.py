@@ -60,7 +60,9 @@ class RatingLevel(StrEnum):
 class Topic(StrEnum):
     RECEIVED = "letter.received"
     ACCEPTED = "letter.accepted"
+    REFUSED = "letter.refused"
     REPLIED = "letter.replied"
+    PUBLISHED = "letter.published"
     OVERDUE = "letter.overdue"
     RATED = "letter.rated"
     REPORT_RECEIVED = "report.received"

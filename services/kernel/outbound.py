@@ -186,7 +186,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
 
 class OutboundClient:
-    """POSTs to tenant-chosen URLs under `OutboundPolicy`; raises `OutboundError` on any failure."""
+    """Requests to tenant-chosen URLs under `OutboundPolicy`; raises `OutboundError` on any failure."""
 
     def __init__(
         self,
@@ -204,9 +204,15 @@ class OutboundClient:
         )
 
     async def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> OutboundResponse:
+        return await self.request("POST", url, content=content, headers=headers)
+
+    async def request(
+        self, method: str, url: str, *, content: bytes = b"", headers: dict[str, str] | None = None
+    ) -> OutboundResponse:
+        """Any method (HEAD and GET for link checks and probes) under the same guard and deadline."""
         try:
             async with asyncio.timeout(self.policy.deadline_seconds):
-                return await self._exchange(url, content, headers)
+                return await self._exchange(method, url, content, headers or {})
         except OutboundError as exc:
             log.warning("outbound request to %s failed: %s", url, exc)
             raise
@@ -214,8 +220,10 @@ class OutboundClient:
             log.warning("outbound request to %s failed: %s: %s", url, type(exc).__name__, exc)
             raise OutboundError(f"{type(exc).__name__}: {exc}") from None
 
-    async def _exchange(self, url: str, content: bytes, headers: dict[str, str]) -> OutboundResponse:
-        async with self._client.stream("POST", url, content=content, headers=headers) as resp:
+    async def _exchange(
+        self, method: str, url: str, content: bytes, headers: dict[str, str]
+    ) -> OutboundResponse:
+        async with self._client.stream(method, url, content=content, headers=headers) as resp:
             body = bytearray()
             async for chunk in resp.aiter_raw():
                 body.extend(chunk)

@@ -6,13 +6,28 @@ from fastapi import FastAPI
 
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
+from services.kernel.purge import periodic
 from services.kernel.runtime import build_context, migrations_dir
 from services.oversight.api.dashboard import router as dashboard_router
+from services.oversight.api.reports import router as reports_router
 from services.oversight.api.scorecards import router as scorecards_router
 from services.oversight.api.statistics import router as statistics_router
+from services.oversight.flows import january_drafts
 from services.oversight.models import feed_tables, metadata
+from services.oversight.service import messages
+from services.oversight.service.availability import probe_all, prune_probes
 from services.oversight.settings import OversightSettings
-from services.oversight.workers import ContentFollower, evaluator
+from services.oversight.state import OversightState
+from services.oversight.workers import (
+    GONE_TOPICS,
+    LIVE_TOPICS,
+    ContentFollower,
+    InteractionFollower,
+    LinkFollower,
+    Notifier,
+    evaluator,
+    every,
+)
 
 NAME = "oversight"
 TITLE = "oversight"
@@ -56,5 +71,64 @@ def create_app(
             lease_seconds=settings.feed_lease_seconds,
         )
     )
+    state = OversightState(settings, ctx.directory)
+    ctx.state = state
+    feed_kw = {"poll_seconds": settings.feed_poll_seconds, "lease_seconds": settings.feed_lease_seconds}
+    ctx.consumers.append(
+        LinkFollower(
+            ctx.db,
+            feed_tables,
+            ctx.feed_fetcher(source, sorted(LIVE_TOPICS | GONE_TOPICS)),
+            checker=state.link_checker,
+            **feed_kw,
+        )
+    )
+    if settings.oversight_interaction_source:
+        ctx.consumers.append(
+            InteractionFollower(
+                ctx.db,
+                feed_tables,
+                ctx.feed_fetcher(settings.oversight_interaction_source, messages.TOPICS),
+                **feed_kw,
+            )
+        )
+    if state.mail.configured:  # without a relay there is no channel to people; the alerts stay on the API
+        ctx.consumers.append(
+            Notifier(
+                ctx.db,
+                feed_tables,
+                ctx.feed_fetcher(NAME, ["alert.raised", "alert.resolved"]),
+                identity=lambda: ctx.directory.client("identity"),
+                mail=state.mail,
+                **feed_kw,
+            )
+        )
     ctx.workers.append(evaluator(ctx.db, feed_tables, settings.oversight_evaluate_seconds))
-    return create_service_app(ctx, [scorecards_router, statistics_router, dashboard_router], title=TITLE)
+    ctx.workers.append(
+        every(
+            "availability probe",
+            settings.oversight_probe_seconds,
+            lambda: probe_all(
+                ctx.db,
+                state.probe,
+                state.probe_base,
+                settings.oversight_probe_deadline_seconds,
+                settings.oversight_probe_concurrency,
+            ),
+        )
+    )
+    ctx.workers.append(periodic(ctx.db, "oversight-probes", 3600, prune_probes))
+    ctx.workers.append(
+        every(
+            "annual report drafts", settings.oversight_report_seconds, lambda: january_drafts(ctx.db, state)
+        )
+    )
+
+    async def close_clients() -> None:
+        await state.probe.aclose()
+        await state.outbound.aclose()
+
+    ctx.on_shutdown.append(close_clients)
+    return create_service_app(
+        ctx, [scorecards_router, statistics_router, reports_router, dashboard_router], title=TITLE
+    )

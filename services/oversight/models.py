@@ -133,3 +133,95 @@ class YearSalt(Base, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ProbeResult(Base, table=True):
+    """One probe of a site's homepage through the gateway; kept only as long as the weekly rule needs."""
+
+    __tablename__ = "probe_result"
+
+    site: str = Field(primary_key=True, max_length=64)
+    at: datetime = Field(sa_column=_instant(primary_key=True))
+    ok: bool
+    status: int = 0  # 0: no answer (refused, timed out, connection failed)
+    elapsed_ms: int = 0
+
+
+class WatchedLetter(Base, table=True):
+    """A letter as interaction's feed describes it: ids, kind, states and when each came."""
+
+    __tablename__ = "watched_letter"
+
+    letter_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    site: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    received_at: datetime = Field(sa_column=_instant(nullable=False))
+    replied_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    published: bool = False
+
+
+class LinkFinding(Base, table=True):
+    """A link or attachment of a live item that did not answer, since when, and last checked."""
+
+    __tablename__ = "link_finding"
+
+    publication_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    url: str = Field(primary_key=True, max_length=1000)
+    site: str = Field(max_length=64, index=True)
+    internal: bool
+    broken: bool
+    detail: str = Field(default="", max_length=200)
+    since: datetime = Field(sa_column=_instant(nullable=False))
+    checked_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class ReportEntry(Base, table=True):
+    """A row of a site's annual report that the platform cannot compute, as the site entered it."""
+
+    __tablename__ = "report_entry"
+
+    site: str = Field(primary_key=True, max_length=64)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=600)  # JSON text of the value
+    entered_by: str = Field(max_length=128)
+    entered_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class ReportEntryChange(Base, table=True):
+    """The audit of entered rows: who changed which figure from what to what, and when."""
+
+    __tablename__ = "report_entry_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=64, index=True)
+    year: int
+    key: str = Field(max_length=64)
+    old_value: str | None = Field(default=None, max_length=600)
+    new_value: str = Field(max_length=600)
+    actor: str = Field(max_length=128)
+    at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class ReportDraft(Base, table=True):
+    """The publication in content that carries a site's annual report through review."""
+
+    __tablename__ = "report_draft"
+
+    site: str = Field(primary_key=True, max_length=64)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    publication_id: int
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class NoticeSent(Base, table=True):
+    """Which alert was mailed to whom: a feed event seen twice must not mail twice."""
+
+    __tablename__ = "notice_sent"
+
+    alert_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event: str = Field(primary_key=True, max_length=16)  # raised | resolved
+    recipients: str = Field(default="", max_length=2000)
+    sent_at: datetime = Field(sa_column=_instant(nullable=False))

@@ -37,6 +37,9 @@ class EvidenceOut(BaseModel):
     last_update: WireDateTime | None = Field(description="最近一次更新；null 表示从未更新")
     idle_days: int | None
     responsible_editor: str | None = None
+    url: str | None = Field(default=None, description="出错的地址（链接、附件、探测）")
+    since: WireDateTime | None = Field(default=None, description="问题首次发现时间")
+    detail: str | None = None
 
 
 class IndicatorOut(BaseModel):
@@ -79,7 +82,7 @@ class AlertList(BaseModel):
 
 
 class FreshnessRuleIn(BaseModel):
-    subject: str = Field(pattern=r"^(homepage|dynamic|notice|long_stale)$")
+    subject: str = Field(pattern=r"^(homepage|dynamic|notice|long_stale|unanswered)$")
     warn_days: int = Field(ge=1, le=3650)
     veto_days: int = Field(ge=1, le=3650)
 
@@ -170,3 +173,9 @@ class ReportEntryIn(BaseModel):
 
 class ReportEntriesIn(BaseModel):
     entries: list[ReportEntryIn] = Field(min_length=1, max_length=100)
+
+
+class ReportDraftOut(BaseModel):
+    site: str
+    year: int
+    publication_id: int = Field(description="内容服务中的报表稿件（已提交审核）")

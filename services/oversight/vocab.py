@@ -24,6 +24,9 @@ class Indicator(StrEnum):
     STALE_COLUMNS = "stale_columns"
     LONG_STALE_COLUMNS = "long_stale_columns"
     BLANK_COLUMNS = "blank_columns"
+    UNAVAILABLE = "unavailable"  # failed homepage probes over the last week, per mille
+    UNANSWERED_MESSAGES = "unanswered_messages"  # the oldest valid consultation without a reply, days
+    BROKEN_LINKS = "broken_links"  # links and attachments of live items that do not answer
 
 
 class PageKind(StrEnum):
@@ -34,3 +37,7 @@ class PageKind(StrEnum):
     ITEM = "item"
     SEARCH = "search"
     OTHER = "other"
+
+
+# Marks the availability probe's own request, so the visit statistics do not count it.
+PROBE_QUERY = "probe=availability"

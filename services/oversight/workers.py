@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -14,15 +15,17 @@ from services.kernel import clock
 from services.kernel.consumer import FeedConsumer
 from services.kernel.db import Database
 from services.kernel.feed import FeedEvent, FeedTables
-from services.oversight.models import LiveItem, WatchedColumn, WatchedSite
+from services.kernel.mail import MailSender
+from services.oversight.models import LiveItem, NoticeSent, WatchedColumn, WatchedSite
+from services.oversight.service import links, messages, notify
 from services.oversight.service.freshness import categorise
 from services.oversight.service.scorecards import evaluate, raise_alerts
 
 log = logging.getLogger("jiyue.oversight")
 
 # Publication states after which an item no longer counts as the column's content.
-_GONE = {"publication.withdrawn", "publication.deleted"}
-_LIVE = {"publication.published", "publication.archived", "publication.moved", "publication.updated"}
+GONE_TOPICS = {"publication.withdrawn", "publication.deleted"}
+LIVE_TOPICS = {"publication.published", "publication.archived", "publication.moved", "publication.updated"}
 
 
 def _instant(value: object, fallback: str) -> datetime:
@@ -45,11 +48,11 @@ class ContentFollower(FeedConsumer):
             await self._site(session, payload, event)
         elif topic.startswith("column."):
             await self._column(session, topic, payload, event)
-        elif topic in _GONE:
+        elif topic in GONE_TOPICS:
             item = await session.get(LiveItem, int(event.key))
             if item is not None:
                 await session.delete(item)
-        elif topic in _LIVE and payload.get("status") in ("published", "archived"):
+        elif topic in LIVE_TOPICS and payload.get("status") in ("published", "archived"):
             await self._item(session, payload, event)
 
     async def _site(self, session: AsyncSession, payload: dict[str, object], event: FeedEvent) -> None:
@@ -120,16 +123,113 @@ async def evaluate_all(db: Database, feed: FeedTables) -> int:
     return raised
 
 
-def evaluator(db: Database, feed: FeedTables, every_seconds: float):  # type: ignore[no-untyped-def]
+def every(
+    name: str, seconds: float, job: Callable[[], Awaitable[object]]
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """A periodic job that logs a failed round and tries again at the next one."""
+
     async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await evaluate_all(db, feed)
-            except Exception:  # logged and retried at the next round; a bad site must not stop the rest
-                log.exception("oversight evaluation failed")
+                await job()
+            except Exception:  # a bad round must not stop the next one
+                log.exception("oversight %s failed", name)
             try:
-                await asyncio.wait_for(stop.wait(), every_seconds)
+                await asyncio.wait_for(stop.wait(), seconds)
             except TimeoutError:
                 pass
 
     return run
+
+
+def evaluator(
+    db: Database, feed: FeedTables, every_seconds: float
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    return every("evaluation", every_seconds, lambda: evaluate_all(db, feed))
+
+
+class InteractionFollower(FeedConsumer):
+    """Letters' states and instants, for the unanswered-message indicator and the annual report."""
+
+    name = "oversight-interaction"
+
+    async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
+        if event.topic in messages.TOPICS:
+            await messages.apply(session, event)
+
+
+class LinkFollower(FeedConsumer):
+    """Checks the links and attachments of every item that goes live or changes while live.
+
+    The network part runs in `before_batch`, outside any transaction; `handle` stores the verdicts."""
+
+    name = "oversight-links"
+    batch_size = 20
+
+    def __init__(self, *args: object, checker: Callable[[], links.LinkChecker], **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self._checker = checker
+        self._verdicts: dict[int, tuple[str, list[links.Verdict]]] = {}
+
+    async def before_batch(self, events: list[FeedEvent]) -> None:
+        self._verdicts = {}
+        wanted = [
+            e
+            for e in events
+            if e.topic in LIVE_TOPICS and e.payload.get("status") in ("published", "archived")
+        ]
+        if not wanted:
+            return
+        checker = self._checker()
+        await checker.refresh_hosts()
+        for event in wanted:
+            site = str(event.payload.get("site") or event.site_id or "")
+            page = await checker.item(site, int(event.key))
+            if page is not None:
+                self._verdicts[int(event.key)] = (site, await checker.check(page, site))
+
+    async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
+        pid = int(event.key)
+        if event.topic in GONE_TOPICS:
+            await links.forget(session, pid)
+        elif pid in self._verdicts:
+            site, verdicts = self._verdicts[pid]
+            await links.record(session, pid, site, verdicts)
+
+
+class Notifier(FeedConsumer):
+    """Mails each raised and resolved alert (oversight's own feed) to the responsible people.
+
+    Retried with backoff and set aside as a dead letter by the kernel's consumer when the relay
+    keeps refusing; `NoticeSent` makes a redelivered event a no-op, and no transaction is open
+    while the relay is talked to (the session is used only after the mail went)."""
+
+    name = "oversight-notifier"
+
+    def __init__(self, *args: object, identity: Callable[[], object], mail: MailSender, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self._identity = identity
+        self.mail = mail
+
+    async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
+        if event.topic not in ("alert.raised", "alert.resolved"):
+            return
+        kind = event.topic.removeprefix("alert.")
+        alert_id = int(event.key)
+        async with self.db.session() as look:
+            if await look.get(NoticeSent, (alert_id, kind)) is not None:
+                return
+            site = await look.get(WatchedSite, event.site_id or "")
+        editors = [str(e) for e in event.payload.get("notify") or []]  # type: ignore[union-attr]
+        people = await notify.responsible(self._identity(), event.site_id or "", editors)  # type: ignore[arg-type]
+        if people:
+            name = site.name if site and site.name else (event.site_id or "")
+            await self.mail.send(notify.compose(event.payload, name, kind == "resolved", people))
+        session.add(
+            NoticeSent(
+                alert_id=alert_id,
+                event=kind,
+                recipients=",".join(p.username for p in people)[:2000],
+                sent_at=clock.now(),
+            )
+        )

@@ -111,6 +111,9 @@ async def test_a_stale_site_is_warned_then_vetoed_with_evidence(tmp_path: Path) 
             "stale_columns": "warning",
             "long_stale_columns": "ok",
             "blank_columns": "ok",
+            "unavailable": "ok",
+            "unanswered_messages": "ok",
+            "broken_links": "ok",
         }
         assert card["passed"] is True
 

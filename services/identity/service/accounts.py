@@ -197,6 +197,7 @@ async def user_out(session: AsyncSession, user: User) -> UserOut:
         locked=bool(user.locked_until and user.locked_until > now()),
         roles=[role_out(b) for b in await bindings_of(session, user.id or 0)],
         created_at=clock.from_epoch(user.created_at),
+        email=user.email,
     )
 
 
@@ -210,6 +211,7 @@ async def create_user(session: AsyncSession, rt: IdentityRuntime, data: UserIn, 
     user = User(
         username=data.username,
         display_name=data.display_name,
+        email=data.email,
         org_id=org.id if org else None,
         password_hash=await rt.passwords.hash(data.password),
         kind=data.kind,
@@ -235,6 +237,9 @@ async def update_user(
     if data.display_name is not None and data.display_name != user.display_name:
         changes["display_name"] = [user.display_name, data.display_name]
         user.display_name = data.display_name
+    if data.email is not None and data.email != user.email:
+        changes["email"] = "changed"  # the audit says that it changed, not the address
+        user.email = data.email
     if data.org_code is not None:
         org = await org_by_code(session, data.org_code)
         if org.id != user.org_id:

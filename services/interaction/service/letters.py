@@ -183,6 +183,7 @@ async def refuse(session: AsyncSession, letter: Letter, reason: str, note: str, 
     letter.refusal_note = note
     letter.deadline_state = DeadlineState.MET
     record(session, letter, actor, LetterAction.REFUSED, reason=reason, label=mailbox.refusal_reasons[reason])
+    await announce(session, Topic.REFUSED, letter)
 
 
 async def assign(session: AsyncSession, letter: Letter, org: str, note: str, actor: str) -> None:
@@ -238,6 +239,7 @@ async def publish(session: AsyncSession, letter: Letter, actor: str) -> None:
     letter.status = LetterStatus.PUBLISHED
     letter.published_at = epoch()
     record(session, letter, actor, LetterAction.PUBLISHED, redactions=len(letter.redactions))
+    await announce(session, Topic.PUBLISHED, letter)
 
 
 async def rate(session: AsyncSession, letter: Letter, body: RatingIn, principal: Principal | None) -> None:

@@ -28,6 +28,13 @@ def require_rule_editor(principal: Principal) -> None:
     raise Forbidden("需要系统管理员（platform_admin）角色")
 
 
+def require_report_editor(principal: Principal, site: str) -> None:
+    """The site's own figures are entered by its administrator (or the system administrator)."""
+    if principal.is_internal or principal.has_any_role((Role.PLATFORM_ADMIN, Role.SITE_ADMIN), site):
+        return
+    raise Forbidden("需要该站点的站点管理员或系统管理员角色")
+
+
 def dashboard_sites(principal: Principal) -> frozenset[str] | None:
     """Which sites' pages the dashboard shows (None: all), by the same rules as the JSON API:
     platform-wide administrators and auditors see every site, a site's administrator or

@@ -23,12 +23,18 @@ DEFAULT_FRESHNESS: dict[str, tuple[int, int]] = {
     ColumnCategory.DYNAMIC.value: (10, 14),
     ColumnCategory.NOTICE.value: (150, 183),
     "long_stale": (300, 365),
+    # a valid 政务咨询 message without a reply: warned at two months, vetoed after three
+    "unanswered": (61, 91),
 }
 # indicator -> (warn_at, veto_at): how many offending columns
 DEFAULT_COUNTS: dict[str, tuple[int, int]] = {
     Indicator.STALE_COLUMNS.value: (3, 5),
     Indicator.LONG_STALE_COLUMNS.value: (7, 10),
     Indicator.BLANK_COLUMNS.value: (3, 5),
+    # per mille of a week's homepage probes that failed: 3 % warns, 5 % vetoes
+    Indicator.UNAVAILABLE.value: (30, 50),
+    # broken links are a deduction in the national table, not a veto; the operator sets the line
+    Indicator.BROKEN_LINKS.value: (1, 50),
 }
 
 _DYNAMIC_WORDS = ("动态", "要闻", "新闻", "工作信息", "时政", "头条")
@@ -72,6 +78,9 @@ class Evidence:
     last_update: datetime | None
     idle_days: int | None  # None: never updated
     responsible_editor: str | None = None
+    url: str | None = None  # the failing address (broken links, probes)
+    since: datetime | None = None  # when the problem was first seen
+    detail: str | None = None
 
 
 @dataclass
@@ -88,7 +97,7 @@ def _idle(last: datetime | None, now: datetime) -> int | None:
     return None if last is None else max(0, (now - clock.aware(last)).days)
 
 
-def _level(value: int, warn_at: int, veto_at: int) -> Level:
+def level_of(value: int, warn_at: int, veto_at: int) -> Level:
     if value >= veto_at:
         return Level.VETO
     return Level.WARNING if value >= warn_at else Level.OK
@@ -111,7 +120,7 @@ def score(columns: Iterable[ColumnFacts], rules: Rules, now: datetime) -> list[F
     home_value = home_idle if home_idle is not None else home_veto
     homepage = Finding(
         Indicator.HOMEPAGE_STALE,
-        _level(home_value, home_warn, home_veto),
+        level_of(home_value, home_warn, home_veto),
         home_value,
         home_warn,
         home_veto,
@@ -139,13 +148,13 @@ def score(columns: Iterable[ColumnFacts], rules: Rules, now: datetime) -> list[F
             long_stale.append(evidence)
     findings = [homepage]
     s_warn, s_veto = rules.counts[Indicator.STALE_COLUMNS.value]
-    stale_level = _level(len(stale), s_warn, s_veto)
+    stale_level = level_of(len(stale), s_warn, s_veto)
     if stale_level is Level.OK and len(stale) + len(nearly) >= s_veto:
         stale_level = Level.WARNING  # not failing yet, but would within the warning window
     findings.append(Finding(Indicator.STALE_COLUMNS, stale_level, len(stale), s_warn, s_veto, stale + nearly))
     for indicator, found in ((Indicator.LONG_STALE_COLUMNS, long_stale), (Indicator.BLANK_COLUMNS, blank)):
         warn_at, veto_at = rules.counts[indicator.value]
         findings.append(
-            Finding(indicator, _level(len(found), warn_at, veto_at), len(found), warn_at, veto_at, found)
+            Finding(indicator, level_of(len(found), warn_at, veto_at), len(found), warn_at, veto_at, found)
         )
     return findings

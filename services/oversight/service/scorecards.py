@@ -12,6 +12,7 @@ from services.kernel import clock
 from services.kernel.errors import NotFound
 from services.kernel.feed import FeedTables, emit
 from services.oversight.models import Alert, CountRule, FreshnessRule, LiveItem, WatchedColumn, WatchedSite
+from services.oversight.service.availability import availability
 from services.oversight.service.freshness import (
     DEFAULT_PROFILE,
     ColumnFacts,
@@ -19,6 +20,8 @@ from services.oversight.service.freshness import (
     Rules,
     score,
 )
+from services.oversight.service.links import broken_links
+from services.oversight.service.messages import unanswered
 from services.oversight.vocab import ColumnCategory, Level
 
 _RANK = {Level.OK: 0, Level.WARNING: 1, Level.VETO: 2}
@@ -75,7 +78,13 @@ async def evaluate(
     session: AsyncSession, code: str, now: datetime | None = None
 ) -> tuple[WatchedSite, list[Finding]]:
     site, facts = await site_facts(session, code)
-    return site, score(facts, await load_rules(session), now or clock.now())
+    rules = await load_rules(session)
+    now = now or clock.now()
+    findings = score(facts, rules, now)
+    findings.append(await availability(session, code, rules, now))
+    findings.append(await unanswered(session, code, rules, now))
+    findings.append(await broken_links(session, code, rules))
+    return site, findings
 
 
 async def raise_alerts(
@@ -131,12 +140,17 @@ def _payload(alert: Alert) -> dict[str, object]:
         "indicator": alert.indicator,
         "level": alert.level,
         "value": alert.value,
+        "evidence": alert.evidence,
     }
 
 
 def _evidence_text(finding: Finding) -> str:
     parts = []
     for e in finding.evidence[:20]:
+        if e.since is not None:
+            where = f" {e.url}" if e.url else ""
+            parts.append(f"{e.name}{where}（{e.detail or ''}，自 {clock.to_wire(e.since)[:16]}）")
+            continue
         since = clock.to_wire(e.last_update)[:10] if e.last_update else "从未更新"
         parts.append(f"{e.name}（{since}，已 {e.idle_days if e.idle_days is not None else '—'} 天）")
     return "；".join(parts)[:2000]

@@ -24,7 +24,7 @@ from sqlmodel import col
 from services.kernel import clock
 from services.oversight.models import DailyViews, VisitorSketch, YearSalt
 from services.oversight.schemas import AccessEventIn
-from services.oversight.vocab import PageKind
+from services.oversight.vocab import PROBE_QUERY, PageKind
 
 PLATFORM = ""  # the site key of platform-wide figures
 
@@ -39,7 +39,10 @@ _PAGES: tuple[tuple[re.Pattern[str], PageKind], ...] = (
 
 def page_of(path: str) -> tuple[PageKind, str] | None:
     """Which page of a site a delivered path is; None for anything that is not a page view."""
-    bare = _PREFIX.sub("", path.split("?", 1)[0])
+    bare, _, query = path.partition("?")
+    if PROBE_QUERY in query.split("&"):
+        return None  # the platform's own availability probe is not a visit
+    bare = _PREFIX.sub("", bare)
     for pattern, kind in _PAGES:
         match = pattern.match(bare)
         if match:

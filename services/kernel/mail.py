@@ -1,0 +1,89 @@
+"""One small async SMTP sender for every service that writes to people (warnings, subscriptions).
+
+Settings are read from the environment (JIYUE_SMTP_*); a platform without a mail relay leaves
+`JIYUE_SMTP_HOST` empty and `MailSender.configured` is False, so callers can say so instead of
+pretending to have delivered. Sending is never done inside a database transaction: callers
+hand it work from a feed consumer, whose retries and dead letters cover a relay that is down.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import aiosmtplib
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.kernel import clock
+
+log = logging.getLogger("jiyue.mail")
+
+
+class SmtpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIYUE_SMTP_", extra="ignore", populate_by_name=True)
+
+    host: str = ""
+    port: int = 25
+    sender: str = Field(default="noreply@jiyue.invalid", validation_alias="JIYUE_SMTP_FROM")
+    username: str = ""
+    password: str = ""
+    # "none" on a trusted loopback relay; "starttls" or "tls" anywhere else.
+    security: str = "none"
+    timeout_seconds: float = 15.0
+
+
+class MailError(Exception):
+    """The relay did not take the message (the caller retries later)."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class MailSender:
+    def __init__(self, settings: SmtpSettings | None = None) -> None:
+        self.settings = settings or SmtpSettings()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.host)
+
+    def message(self, mail: Mail) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.settings.sender
+        msg["To"] = ", ".join(mail.to)
+        msg["Subject"] = mail.subject
+        msg["Date"] = formatdate(clock.epoch(), localtime=False)
+        msg["Message-ID"] = make_msgid(domain=self.settings.sender.rpartition("@")[2] or None)
+        msg.set_content(mail.text)
+        if mail.html:
+            msg.add_alternative(mail.html, subtype="html")
+        return msg
+
+    async def send(self, mail: Mail) -> None:
+        if not self.configured:
+            raise MailError("未配置邮件服务器（JIYUE_SMTP_HOST）")
+        if not mail.to:
+            return
+        s = self.settings
+        try:
+            await aiosmtplib.send(
+                self.message(mail),
+                hostname=s.host,
+                port=s.port,
+                username=s.username or None,
+                password=s.password or None,
+                use_tls=s.security == "tls",
+                start_tls=True if s.security == "starttls" else False,
+                timeout=s.timeout_seconds,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            log.warning("mail to %d recipients not sent: %s", len(mail.to), exc)
+            raise MailError(f"{type(exc).__name__}: {exc}") from None
