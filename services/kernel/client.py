@@ -18,6 +18,10 @@ from services.kernel.errors import ServiceUnavailable
 
 INTERNAL_CLIENT_ID = "jiyue-internal"
 INTERNAL_SCOPES = "changes:read internal"
+# The operator dashboard signs people in as this first-party OIDC client (authorization code +
+# PKCE); identity registers it at start with this callback under the platform's public URL.
+DASHBOARD_CLIENT_ID = "jiyue-dashboard"
+DASHBOARD_CALLBACK_PATH = "/api/oversight/v1/dashboard/callback"
 
 
 class InternalAuth(httpx.Auth):

@@ -8,6 +8,7 @@ from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.purge import periodic
 from services.kernel.runtime import build_context, migrations_dir
+from services.oversight.api.dashboard import router as dashboard_router
 from services.oversight.api.reports import router as reports_router
 from services.oversight.api.scorecards import router as scorecards_router
 from services.oversight.api.statistics import router as statistics_router
@@ -128,4 +129,6 @@ def create_app(
         await state.outbound.aclose()
 
     ctx.on_shutdown.append(close_clients)
-    return create_service_app(ctx, [scorecards_router, statistics_router, reports_router], title=TITLE)
+    return create_service_app(
+        ctx, [scorecards_router, statistics_router, reports_router, dashboard_router], title=TITLE
+    )

@@ -35,3 +35,6 @@ class OversightSettings(ServiceSettings):
     # The annual report is drafted in January; the column it goes to on each site.
     oversight_report_column: str = "年度工作报表"
     oversight_report_seconds: float = 21600.0
+    # Key of the dashboard's signed session cookies; empty: a secret kept in the data folder.
+    # Replicas of a split deployment must share it (set JIYUE_DASHBOARD_SESSION_SECRET).
+    dashboard_session_secret: str = ""

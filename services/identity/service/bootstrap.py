@@ -26,7 +26,12 @@ from services.identity.service.clients import get_client, hash_secret, secret_ma
 from services.identity.service.common import now
 from services.identity.service.passwords import check_policy, generate_password
 from services.identity.service.runtime import IdentityRuntime
-from services.kernel.client import INTERNAL_CLIENT_ID, INTERNAL_SCOPES
+from services.kernel.client import (
+    DASHBOARD_CALLBACK_PATH,
+    DASHBOARD_CLIENT_ID,
+    INTERNAL_CLIENT_ID,
+    INTERNAL_SCOPES,
+)
 from services.kernel.db import Database
 from services.kernel.roles import Role
 from services.kernel.runtime import internal_secret
@@ -133,6 +138,37 @@ async def ensure_clients(session: AsyncSession, rt: IdentityRuntime) -> None:
         )
         await audit.record(
             session, SYSTEM, "client.created", CONSOLE_CLIENT_ID, {"grants": ["password", "refresh_token"]}
+        )
+    await _ensure_dashboard(session, rt)
+
+
+async def _ensure_dashboard(session: AsyncSession, rt: IdentityRuntime) -> None:
+    """The operator dashboard's client; its callback follows the public URL when that changes."""
+    callback = [rt.settings.issuer + DASHBOARD_CALLBACK_PATH]
+    dashboard = await get_client(session, DASHBOARD_CLIENT_ID)
+    if dashboard is None:
+        at = now()
+        session.add(
+            OAuthClient(
+                client_id=DASHBOARD_CLIENT_ID,
+                name="运维监控与统计分析",
+                kind="public",
+                redirect_uris=callback,
+                grants=["authorization_code"],
+                scopes="openid profile",
+                first_party=True,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        await audit.record(
+            session, SYSTEM, "client.created", DASHBOARD_CLIENT_ID, {"redirect_uris": callback}
+        )
+    elif list(dashboard.redirect_uris) != callback:
+        dashboard.redirect_uris = callback
+        dashboard.updated_at = now()
+        await audit.record(
+            session, SYSTEM, "client.updated", DASHBOARD_CLIENT_ID, {"redirect_uris": callback}
         )
 
 

@@ -18,7 +18,11 @@ from services.identity.models import OAuthClient
 from services.identity.schemas import ClientIn, ClientOut, ClientPatch
 from services.identity.service import audit
 from services.identity.service.common import Actor, now, sha256_hex
+from services.kernel.client import DASHBOARD_CLIENT_ID
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
+
+# Clients identity keeps itself (bootstrap): the API may neither change nor delete them.
+_OWN_CLIENTS = frozenset({"jiyue-internal", "jiyue-console", DASHBOARD_CLIENT_ID})
 
 
 def hash_secret(secret: str) -> str:
@@ -118,7 +122,7 @@ async def update_client(
     session: AsyncSession, client_id: str, data: ClientPatch, actor: Actor
 ) -> tuple[OAuthClient, str | None]:
     client = await require_client(session, client_id)
-    if client.client_id in ("jiyue-internal", "jiyue-console"):
+    if client.client_id in _OWN_CLIENTS:
         raise Conflict("平台自有客户端由身份服务自行维护，不能修改")
     changes = data.model_dump(exclude_none=True, exclude={"rotate_secret"})
     if data.redirect_uris is not None:
@@ -143,7 +147,7 @@ async def update_client(
 
 async def delete_client(session: AsyncSession, client_id: str, actor: Actor) -> None:
     client = await require_client(session, client_id)
-    if client.client_id in ("jiyue-internal", "jiyue-console"):
+    if client.client_id in _OWN_CLIENTS:
         raise Conflict("平台自有客户端不能删除")
     await session.delete(client)
     await audit.record(session, actor, "client.deleted", client_id, {})

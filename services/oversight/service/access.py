@@ -33,3 +33,17 @@ def require_report_editor(principal: Principal, site: str) -> None:
     if principal.is_internal or principal.has_any_role((Role.PLATFORM_ADMIN, Role.SITE_ADMIN), site):
         return
     raise Forbidden("需要该站点的站点管理员或系统管理员角色")
+
+
+def dashboard_sites(principal: Principal) -> frozenset[str] | None:
+    """Which sites' pages the dashboard shows (None: all), by the same rules as the JSON API:
+    platform-wide administrators and auditors see every site, a site's administrator or
+    auditor sees that site; anyone else is refused."""
+    if principal.is_internal or principal.has_any_role((Role.PLATFORM_ADMIN, Role.AUDITOR)):
+        return None
+    own = frozenset(
+        b.site for b in principal.roles if b.site and b.role in (Role.SITE_ADMIN, Role.AUDITOR)
+    )
+    if not own:
+        raise Forbidden("运维监控仅对系统管理员、审计员和站点管理员开放")
+    return own
