@@ -34,6 +34,7 @@ BENCHMARKS = (
     "republish",
     "footprint",
     "corpus_footprint",
+    "body_storage",
     "oversight",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
