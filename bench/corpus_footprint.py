@@ -64,7 +64,12 @@ def imported_and_indexed(data_dir: Path) -> tuple[int, int]:
             )
         ]
     with sqlite3.connect(f"file:{data_dir / 'search.db'}?mode=ro", uri=True) as search:
-        indexed = {pid for (pid,) in search.execute("SELECT publication_id FROM search_document WHERE status = 'published'")}
+        indexed = {
+            pid
+            for (pid,) in search.execute(
+                "SELECT publication_id FROM search_document WHERE status = 'published'"
+            )
+        }
     return len(ids), len(indexed.intersection(ids))
 
 

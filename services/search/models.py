@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field
 
 from services.kernel.columns import CompressedJSON
