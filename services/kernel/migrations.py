@@ -53,8 +53,24 @@ async def _run_async(metadata: MetaData, settings: ServiceSettings, service: str
         async with db.engine.connect() as conn:
             await conn.run_sync(_configure, metadata, db.schema)
             await conn.commit()
+        if db.is_sqlite:
+            await _reclaim_free_pages(db)
     finally:
         await db.dispose()
+
+
+# A revision that rewrites a table (SQLite's batch mode copies it) leaves the old pages free
+# inside the file: reusable, but the data folder stays as large as before the upgrade.
+RECLAIM_FREE_SHARE = 0.25
+
+
+async def _reclaim_free_pages(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        free = (await auto.exec_driver_sql("PRAGMA freelist_count")).scalar_one()
+        pages = (await auto.exec_driver_sql("PRAGMA page_count")).scalar_one()
+        if pages and free / pages > RECLAIM_FREE_SHARE:
+            await auto.exec_driver_sql("VACUUM")
 
 
 def run_env(metadata: MetaData) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field
 
+from services.kernel.columns import CompressedJSON
 from services.kernel.db import service_base
 from services.kernel.feed import define_feed_tables
 
@@ -32,7 +33,8 @@ class SearchDocument(Base, table=True):
     resource_id: int = Field(index=True)
     site: str = Field(max_length=64, index=True)
     status: str = Field(max_length=32)
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Compressed: it holds the whole body text, and only the ORM ever reads it (whole).
+    payload: dict[str, Any] = Field(sa_column=Column(CompressedJSON, nullable=False))
     # bumped on every change; a flush clears `dirty` only if nothing changed meanwhile
     revision: int = Field(default=0)
     dirty: bool = Field(default=True, index=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from sqlmodel import col
 
 from services.content.delivery_schemas import (
@@ -128,6 +129,8 @@ async def render_column_items(
     total = (await session.execute(select(func.count()).select_from(Publication).where(*where))).scalar_one()
     stmt = (
         select(Publication)
+        # a list shows summaries: inflating every item's HTML would be wasted work
+        .options(defer(Publication.body_html, raiseload=True))  # type: ignore[arg-type]
         .where(*where)
         .order_by(col(Publication.published_at).desc(), col(Publication.id).desc())
         .offset((page - 1) * size)
