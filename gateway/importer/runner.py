@@ -8,6 +8,7 @@ An item whose relation names an item not imported yet waits until the end of the
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,9 +49,26 @@ class Outcome:
     job: dict[str, Any] = field(default_factory=dict)
 
 
-def count_lines(folder: Path) -> int:
+def scan(folder: Path) -> tuple[int, dict[str, list[str]]]:
+    """The number of items, and the `interpreted_by` relations turned round: interpretation →
+    the policies it interprets (the interpretation carries the relation, and waits for them)."""
+    total = 0
+    inverse: dict[str, list[str]] = {}
     with (folder / ITEMS_FILE).open("rb") as fh:
-        return sum(1 for raw in fh if raw.strip())
+        for raw in fh:
+            if not raw.strip():
+                continue
+            total += 1
+            if b'"interpreted_by"' not in raw:
+                continue
+            try:
+                data = json.loads(raw)
+                for rel in data.get("relations") or []:
+                    if rel.get("kind") == "interpreted_by" and isinstance(rel.get("source_key"), str):
+                        inverse.setdefault(rel["source_key"], []).append(str(data["source_key"]))
+            except (ValueError, AttributeError, KeyError, TypeError):
+                continue  # the line is reported when it is read
+    return total, inverse
 
 
 def _check(resp: httpx.Response, *ok: int) -> Any:
@@ -92,6 +110,7 @@ class Importer:
         self.site_name = site
         self.columns: dict[str, Any] = {}
         self.job_id = 0
+        self.inverse: dict[str, list[str]] = {}
 
     async def _post(self, url: str, body: Any, *ok: int) -> Any:
         return _check(await self.client.post(url, json=body), *(ok or (200,)))
@@ -107,7 +126,7 @@ class Importer:
             await self._post(f"{CONTENT}/imports/{self.job_id}/migration-approval", {"note": self.approval})
 
     async def run(self, folder: Path) -> Outcome:
-        total = count_lines(folder)
+        total, self.inverse = scan(folder)
         self.on_start(total)
         await self._prepare(folder, total)
         deferred: list[Line] = []
@@ -153,7 +172,7 @@ class Importer:
             if item.column.strip("/") not in self.columns:
                 fail(line.number, item.source_key, ImportFailure.UNKNOWN_COLUMN, f"站点 {self.site} 没有栏目 {item.column}")
                 continue
-            targets = [r.source_key for r in item.relations if r.kind == "interprets"]
+            targets = self._targets(line)
             absent = [t for t in targets if t not in self.keys]
             if absent:
                 if defer:
@@ -181,23 +200,19 @@ class Importer:
             found = await self._post(f"{CONTENT}/imports/{self.job_id}/known", {"source_keys": sorted(wanted)})
             self.keys.update({k["source_key"]: int(k["resource_id"]) for k in found["items"]})
 
-    def _interprets(self, line: Line, inverse: dict[str, list[str]]) -> list[int]:
-        keys = [r.source_key for r in line.item.relations if r.kind == "interprets"]
-        keys += inverse.get(line.item.source_key, [])
-        return sorted({self.keys[k] for k in keys if k in self.keys})
+    def _targets(self, line: Line) -> list[str]:
+        """The source keys of the policies this item interprets."""
+        own = [r.source_key for r in line.item.relations if r.kind == "interprets"]
+        return list(dict.fromkeys([*own, *self.inverse.get(line.item.source_key, [])]))
 
     async def _store_and_place(self, folder: Path, lines: list[Line], fail: Callable[..., None]) -> None:
-        # "A is interpreted_by B" is B's relation to A: the interpretation carries it.
-        inverse: dict[str, list[str]] = {}
-        for line in lines:
-            for rel in line.item.relations:
-                if rel.kind == "interpreted_by":
-                    inverse.setdefault(rel.source_key, []).append(line.item.source_key)
         by_key = {line.item.source_key: line for line in lines}
         items: list[dict[str, Any]] = []
         for line in lines:
             body = {
-                "metadata": metadata(line.item, self.site, self.site_name, self._interprets(line, inverse)),
+                "metadata": metadata(
+                    line.item, self.site, self.site_name, sorted({self.keys[k] for k in self._targets(line)})
+                ),
                 "body_html": line.item.body_html,
                 "scope": "public",
             }
