@@ -35,6 +35,7 @@ BENCHMARKS = (
     "footprint",
     "corpus_footprint",
     "oversight",
+    "import_corpus",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 
