@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 from rich.console import Console
@@ -62,7 +61,10 @@ def write_bundle(folder: Path, limit: int | None) -> int:
                 "published_at": meta.get("published_at") or meta["written_at"],
                 "written_at": meta["written_at"],
                 "validity": "repealed" if meta["validity"] != "有效" else "effective",
-                "events": [{"kind": s["kind"], "date": s["on"], "text": s["text"]} for s in history(doc.get("events") or [])],
+                "events": [
+                    {"kind": s["kind"], "date": s["on"], "text": s["text"]}
+                    for s in history(doc.get("events") or [])
+                ],
                 "genre": "fagui",
                 "keywords": meta["keywords"],
                 "original_url": f"/flfg/{doc.get('id') or n}.html",
@@ -80,7 +82,9 @@ async def prepare(data_dir: Path) -> None:
     async with asgi.gateway.lifespan():
         transport = httpx.ASGITransport(app=asgi.gateway.trusted)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=300) as c:
-            demo = Demo(client=c, console=Console(quiet=True), settings=settings, directory=asgi.gateway.directory)
+            demo = Demo(
+                client=c, console=Console(quiet=True), settings=settings, directory=asgi.gateway.directory
+            )
             await demo_identity.seed(demo)
             await demo_sites.seed(demo)
             await _column(demo, await demo.internal_headers())
@@ -95,8 +99,15 @@ async def count(data_dir: Path) -> tuple[int, int]:
         async with httpx.AsyncClient(
             transport=transport, base_url="http://localhost", timeout=300, auth=asgi.gateway.directory.auth
         ) as c:
-            listed = (await c.get(f"/api/content/v1/sites/{PORTAL.code}/publications", params={"status": "published", "size": 1})).json()
-            found = (await c.get(f"/sites/{PORTAL.code}/api/search/v1/search", params={"q": "法", "size": 1})).json()
+            listed = (
+                await c.get(
+                    f"/api/content/v1/sites/{PORTAL.code}/publications",
+                    params={"status": "published", "size": 1},
+                )
+            ).json()
+            found = (
+                await c.get(f"/sites/{PORTAL.code}/api/search/v1/search", params={"q": "法", "size": 1})
+            ).json()
             return int(listed["total"]), int(found.get("total", 0))
 
 

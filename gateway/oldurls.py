@@ -40,7 +40,9 @@ async def lookup(directory: ServiceDirectory, site: str, path: str) -> dict[str,
     if not directory.knows("content"):
         return None
     try:
-        resp = await directory.client("content").get("/api/content/v1/old-urls", params={"site": site, "path": path})
+        resp = await directory.client("content").get(
+            "/api/content/v1/old-urls", params={"site": site, "path": path}
+        )
     except httpx.HTTPError:
         return None
     if resp.status_code != 200:

@@ -8,6 +8,7 @@ An item whose relation names an item not imported yet waits until the end of the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mimetypes
 from collections.abc import Callable, Iterator
@@ -73,7 +74,9 @@ def scan(folder: Path) -> tuple[int, dict[str, list[str]]]:
 
 def _check(resp: httpx.Response, *ok: int) -> Any:
     if resp.status_code not in ok:
-        raise ImportError_(f"{resp.request.method} {resp.request.url.path} → {resp.status_code}: {resp.text[:500]}")
+        raise ImportError_(
+            f"{resp.request.method} {resp.request.url.path} → {resp.status_code}: {resp.text[:500]}"
+        )
     return resp.json()
 
 
@@ -115,20 +118,20 @@ class Importer:
     async def _post(self, url: str, body: Any, *ok: int) -> Any:
         return _check(await self.client.post(url, json=body), *(ok or (200,)))
 
-    async def _prepare(self, folder: Path, total: int) -> None:
+    async def _prepare(self, label: str, total: int) -> None:
         site = _check(await self.client.get(f"{CONTENT}/sites/{self.site}"), 200)
         self.site_name = site.get("name") or self.site
         listed = _check(await self.client.get(f"{CONTENT}/sites/{self.site}/columns"), 200)
         self.columns = paths_of(SimpleNamespace(**c) for c in listed["items"])
-        job = await self._post(f"{CONTENT}/sites/{self.site}/imports", {"label": str(folder.resolve()), "total": total}, 201)
+        job = await self._post(f"{CONTENT}/sites/{self.site}/imports", {"label": label, "total": total}, 201)
         self.job_id = int(job["id"])
         if self.approval and not job.get("approved_by"):
             await self._post(f"{CONTENT}/imports/{self.job_id}/migration-approval", {"note": self.approval})
 
     async def run(self, folder: Path) -> Outcome:
-        total, self.inverse = scan(folder)
+        total, self.inverse = await asyncio.to_thread(scan, folder)
         self.on_start(total)
-        await self._prepare(folder, total)
+        await self._prepare(str(await asyncio.to_thread(folder.resolve)), total)
         deferred: list[Line] = []
         for chunk in _chunks(read_bundle(folder), self.batch):
             deferred.extend(await self._batch(folder, chunk, defer=True))
@@ -170,7 +173,12 @@ class Importer:
                 self.progress.skipped += 1
                 continue
             if item.column.strip("/") not in self.columns:
-                fail(line.number, item.source_key, ImportFailure.UNKNOWN_COLUMN, f"站点 {self.site} 没有栏目 {item.column}")
+                fail(
+                    line.number,
+                    item.source_key,
+                    ImportFailure.UNKNOWN_COLUMN,
+                    f"站点 {self.site} 没有栏目 {item.column}",
+                )
                 continue
             targets = self._targets(line)
             absent = [t for t in targets if t not in self.keys]
@@ -178,7 +186,12 @@ class Importer:
                 if defer:
                     waiting.append(line)
                 else:
-                    fail(line.number, item.source_key, ImportFailure.UNKNOWN_RELATION, f"关联的条目未导入：{', '.join(absent)}")
+                    fail(
+                        line.number,
+                        item.source_key,
+                        ImportFailure.UNKNOWN_RELATION,
+                        f"关联的条目未导入：{', '.join(absent)}",
+                    )
                 continue
             todo.append(line)
         if todo:
@@ -197,7 +210,9 @@ class Importer:
         }
         wanted -= set(self.keys)
         if wanted:
-            found = await self._post(f"{CONTENT}/imports/{self.job_id}/known", {"source_keys": sorted(wanted)})
+            found = await self._post(
+                f"{CONTENT}/imports/{self.job_id}/known", {"source_keys": sorted(wanted)}
+            )
             self.keys.update({k["source_key"]: int(k["resource_id"]) for k in found["items"]})
 
     def _targets(self, line: Line) -> list[str]:
@@ -224,7 +239,9 @@ class Importer:
                 items.append({"key": line.item.source_key, "create": body})
         if not items:
             return
-        stored = await self._post(f"/sites/{self.site}/api/resources/v1/resources/batch-store", {"items": items})
+        stored = await self._post(
+            f"/sites/{self.site}/api/resources/v1/resources/batch-store", {"items": items}
+        )
         placements = []
         for result in stored["results"]:
             line = by_key[result["key"]]
@@ -270,8 +287,15 @@ class Importer:
             path = folder / att.path
             media = mimetypes.guess_type(att.filename)[0] or "application/octet-stream"
             with path.open("rb") as fh:
-                up = await self.client.post(f"{base}/{rid}/attachments", files={"file": (att.filename, fh, media)})
+                up = await self.client.post(
+                    f"{base}/{rid}/attachments", files={"file": (att.filename, fh, media)}
+                )
             if up.status_code != 201:
-                fail(line.number, line.item.source_key, ImportFailure.REJECTED, f"附件 {att.path}: {up.text[:300]}")
+                fail(
+                    line.number,
+                    line.item.source_key,
+                    ImportFailure.REJECTED,
+                    f"附件 {att.path}: {up.text[:300]}",
+                )
                 return None
         return rid

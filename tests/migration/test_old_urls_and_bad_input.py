@@ -69,7 +69,9 @@ async def test_a_second_run_imports_nothing_twice(tmp_path: Path) -> None:
             write_bundle(bundle, [item(n) for n in range(1, 8)])
             second = await Importer(client, "jtj", batch=2, approval="抽查通过").run(bundle)
         assert (first.imported, second.imported, second.skipped) == (5, 2, 5)
-        listed = (await target.platform.client.get(f"{API}/sites/jtj/publications", headers=target.admin)).json()
+        listed = (
+            await target.platform.client.get(f"{API}/sites/jtj/publications", headers=target.admin)
+        ).json()
         assert listed["total"] == 7
 
 
@@ -102,7 +104,9 @@ async def test_policy_and_interpretation_link_and_old_urls_answer_301(tmp_path: 
         by_title = {p["title"]: p for p in listed["items"]}
         pol, jd = by_title[policy["title"]], by_title[reading["title"]]
         assert jd["metadata"]["genre"] == "jiedu"
-        assert jd["metadata"]["relations"] == [{"type": "interpretation-of", "resource_id": pol["resource_id"]}]
+        assert jd["metadata"]["relations"] == [
+            {"type": "interpretation-of", "resource_id": pol["resource_id"]}
+        ]
         assert pol["metadata"]["doc_no"] == "示交发〔2019〕3号"
 
         on_host = await c.get("/zcwj/201903/t2019_1.html", headers={"Host": DOMAIN})
@@ -119,8 +123,12 @@ async def test_policy_and_interpretation_link_and_old_urls_answer_301(tmp_path: 
         portal = {"code": "sfs", "name": "示范市人民政府", "kind": "portal", "domains": ["www.sfs.gov.cn"],
                   "id_code": "9901000001"}  # fmt: skip
         assert (await c.post(f"{API}/sites", json=portal, headers=target.admin)).status_code == 201
-        assert (await c.post(f"{API}/sites/sfs/status", json={"status": "online"}, headers=target.admin)).status_code == 200
-        closed = await c.post(f"{API}/sites/jtj/status", json={"status": "offline", "reason": "机构改革"}, headers=target.admin)
+        assert (
+            await c.post(f"{API}/sites/sfs/status", json={"status": "online"}, headers=target.admin)
+        ).status_code == 200
+        closed = await c.post(
+            f"{API}/sites/jtj/status", json={"status": "offline", "reason": "机构改革"}, headers=target.admin
+        )
         assert closed.status_code == 200, closed.text
 
         async def on_portal() -> int:

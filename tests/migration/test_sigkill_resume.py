@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -41,16 +42,22 @@ def _command(bundle: Path) -> list[str]:
             "--approve-migration", "--batch", "4", "--no-migrate"]  # fmt: skip
 
 
-async def test_sigkill_then_restart_imports_every_item_once(tmp_path: Path) -> None:
+async def _prepare(data: Path) -> None:
+    async with Platform.start(data) as platform:
+        await prepare_site(platform)
+
+
+def test_sigkill_then_restart_imports_every_item_once(tmp_path: Path) -> None:
     data = tmp_path / "var"
     lines = [item(n) for n in range(1, TOTAL + 1)]
     lines.insert(10, "{broken")
     bundle = write_bundle(tmp_path / "bundle", lines)
-    async with Platform.start(data) as platform:
-        await prepare_site(platform)
+    asyncio.run(_prepare(data))
     env = {**os.environ, "JIYUE_DATA_DIR": str(data)}
     db = data / "content.db"
-    first = subprocess.Popen(_command(bundle), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = subprocess.Popen(
+        _command(bundle), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 300
     while _imported(db) < 8 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
