@@ -39,6 +39,7 @@ BENCHMARKS = (
     "oversight",
     "mirror",
     "interview_fanout",
+    "import_corpus",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

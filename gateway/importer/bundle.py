@@ -143,7 +143,9 @@ def read_bundle(folder: Path) -> Iterator[Line | Rejected]:
             try:
                 data = json.loads(raw)
             except json.JSONDecodeError as exc:
-                yield Rejected(number, None, ImportFailure.MALFORMED, f"不是合法的 JSON：{exc.msg}（第 {exc.colno} 列）")
+                yield Rejected(
+                    number, None, ImportFailure.MALFORMED, f"不是合法的 JSON：{exc.msg}（第 {exc.colno} 列）"
+                )
                 continue
             if not isinstance(data, dict):
                 yield Rejected(number, None, ImportFailure.MALFORMED, "一行须是一个 JSON 对象")
@@ -160,7 +162,9 @@ def read_bundle(folder: Path) -> Iterator[Line | Rejected]:
             seen.add(item.source_key)
             missing = [a.path for a in item.attachments if not _is_file_inside(root, a.path)]
             if missing:
-                yield Rejected(number, key, ImportFailure.MISSING_ATTACHMENT, f"附件文件不存在：{', '.join(missing)}")
+                yield Rejected(
+                    number, key, ImportFailure.MISSING_ATTACHMENT, f"附件文件不存在：{', '.join(missing)}"
+                )
                 continue
             yield Line(number, item)
 

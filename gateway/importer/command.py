@@ -9,7 +9,14 @@ from typing import Any
 
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from gateway.app import create_gateway
 from gateway.importer.runner import Importer, Outcome
@@ -29,8 +36,8 @@ async def index_lag(gateway: Any) -> int | None:
         return None
 
 
-async def wait_indexed(gateway: Any, timeout: float = 600.0) -> bool:
-    deadline = time.monotonic() + timeout
+async def wait_indexed(gateway: Any, patience: float = 600.0) -> bool:
+    deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         lag = await index_lag(gateway)
         if lag == 0:
@@ -63,7 +70,9 @@ async def run_import(
                 BarColumn(),
                 MofNCompleteColumn(),
                 TaskProgressColumn(),
-                TextColumn("{task.fields[rate]:.1f} 条/秒 · 已导入 {task.fields[imported]} · 跳过 {task.fields[skipped]} · 失败 {task.fields[failed]}"),
+                TextColumn(
+                    "{task.fields[rate]:.1f} 条/秒 · 已导入 {task.fields[imported]} · 跳过 {task.fields[skipped]} · 失败 {task.fields[failed]}"
+                ),
                 TimeRemainingColumn(),
             ]
             started = time.perf_counter()
@@ -72,7 +81,14 @@ async def run_import(
 
                 def show(p: Counts) -> None:
                     rate = p.done / max(time.perf_counter() - started, 1e-6)
-                    bar.update(task, completed=p.done, rate=rate, imported=p.imported, skipped=p.skipped, failed=p.failed)
+                    bar.update(
+                        task,
+                        completed=p.done,
+                        rate=rate,
+                        imported=p.imported,
+                        skipped=p.skipped,
+                        failed=p.failed,
+                    )
 
                 importer = Importer(
                     client,

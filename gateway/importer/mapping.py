@@ -17,10 +17,10 @@ def org_code(site: str) -> str:
     return (_ORG_CODE.sub("", site).upper() or "IMPORT")[:32]
 
 
-def genre_of(item: Item) -> str:
+def genre_of(item: Item, interprets: list[int]) -> str:
     if item.genre:
         return item.genre
-    return "jiedu" if any(r.kind == "interprets" for r in item.relations) else "qita"
+    return "jiedu" if interprets else "qita"
 
 
 def history(item: Item) -> list[dict[str, Any]]:
@@ -41,7 +41,7 @@ def metadata(item: Item, site: str, site_name: str, interprets: list[int]) -> di
     meta: dict[str, Any] = {
         "title": item.title,
         "issuer_org": {"code": org_code(site), "name": (item.issuer or site_name or site)[:100]},
-        "genre": genre_of(item),
+        "genre": genre_of(item, interprets),
         "written_at": min(written, published).isoformat(),
         "published_at": published.isoformat(),
         "keywords": list(dict.fromkeys([*topics, *item.keywords]))[:20],

@@ -8,6 +8,8 @@ An item whose relation names an item not imported yet waits until the end of the
 
 from __future__ import annotations
 
+import asyncio
+import json
 import mimetypes
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,14 +50,33 @@ class Outcome:
     job: dict[str, Any] = field(default_factory=dict)
 
 
-def count_lines(folder: Path) -> int:
+def scan(folder: Path) -> tuple[int, dict[str, list[str]]]:
+    """The number of items, and the `interpreted_by` relations turned round: interpretation →
+    the policies it interprets (the interpretation carries the relation, and waits for them)."""
+    total = 0
+    inverse: dict[str, list[str]] = {}
     with (folder / ITEMS_FILE).open("rb") as fh:
-        return sum(1 for raw in fh if raw.strip())
+        for raw in fh:
+            if not raw.strip():
+                continue
+            total += 1
+            if b'"interpreted_by"' not in raw:
+                continue
+            try:
+                data = json.loads(raw)
+                for rel in data.get("relations") or []:
+                    if rel.get("kind") == "interpreted_by" and isinstance(rel.get("source_key"), str):
+                        inverse.setdefault(rel["source_key"], []).append(str(data["source_key"]))
+            except (ValueError, AttributeError, KeyError, TypeError):
+                continue  # the line is reported when it is read
+    return total, inverse
 
 
 def _check(resp: httpx.Response, *ok: int) -> Any:
     if resp.status_code not in ok:
-        raise ImportError_(f"{resp.request.method} {resp.request.url.path} → {resp.status_code}: {resp.text[:500]}")
+        raise ImportError_(
+            f"{resp.request.method} {resp.request.url.path} → {resp.status_code}: {resp.text[:500]}"
+        )
     return resp.json()
 
 
@@ -92,24 +113,25 @@ class Importer:
         self.site_name = site
         self.columns: dict[str, Any] = {}
         self.job_id = 0
+        self.inverse: dict[str, list[str]] = {}
 
     async def _post(self, url: str, body: Any, *ok: int) -> Any:
         return _check(await self.client.post(url, json=body), *(ok or (200,)))
 
-    async def _prepare(self, folder: Path, total: int) -> None:
+    async def _prepare(self, label: str, total: int) -> None:
         site = _check(await self.client.get(f"{CONTENT}/sites/{self.site}"), 200)
         self.site_name = site.get("name") or self.site
         listed = _check(await self.client.get(f"{CONTENT}/sites/{self.site}/columns"), 200)
         self.columns = paths_of(SimpleNamespace(**c) for c in listed["items"])
-        job = await self._post(f"{CONTENT}/sites/{self.site}/imports", {"label": str(folder.resolve()), "total": total}, 201)
+        job = await self._post(f"{CONTENT}/sites/{self.site}/imports", {"label": label, "total": total}, 201)
         self.job_id = int(job["id"])
         if self.approval and not job.get("approved_by"):
             await self._post(f"{CONTENT}/imports/{self.job_id}/migration-approval", {"note": self.approval})
 
     async def run(self, folder: Path) -> Outcome:
-        total = count_lines(folder)
+        total, self.inverse = await asyncio.to_thread(scan, folder)
         self.on_start(total)
-        await self._prepare(folder, total)
+        await self._prepare(str(await asyncio.to_thread(folder.resolve)), total)
         deferred: list[Line] = []
         for chunk in _chunks(read_bundle(folder), self.batch):
             deferred.extend(await self._batch(folder, chunk, defer=True))
@@ -151,15 +173,25 @@ class Importer:
                 self.progress.skipped += 1
                 continue
             if item.column.strip("/") not in self.columns:
-                fail(line.number, item.source_key, ImportFailure.UNKNOWN_COLUMN, f"站点 {self.site} 没有栏目 {item.column}")
+                fail(
+                    line.number,
+                    item.source_key,
+                    ImportFailure.UNKNOWN_COLUMN,
+                    f"站点 {self.site} 没有栏目 {item.column}",
+                )
                 continue
-            targets = [r.source_key for r in item.relations if r.kind == "interprets"]
+            targets = self._targets(line)
             absent = [t for t in targets if t not in self.keys]
             if absent:
                 if defer:
                     waiting.append(line)
                 else:
-                    fail(line.number, item.source_key, ImportFailure.UNKNOWN_RELATION, f"关联的条目未导入：{', '.join(absent)}")
+                    fail(
+                        line.number,
+                        item.source_key,
+                        ImportFailure.UNKNOWN_RELATION,
+                        f"关联的条目未导入：{', '.join(absent)}",
+                    )
                 continue
             todo.append(line)
         if todo:
@@ -178,26 +210,24 @@ class Importer:
         }
         wanted -= set(self.keys)
         if wanted:
-            found = await self._post(f"{CONTENT}/imports/{self.job_id}/known", {"source_keys": sorted(wanted)})
+            found = await self._post(
+                f"{CONTENT}/imports/{self.job_id}/known", {"source_keys": sorted(wanted)}
+            )
             self.keys.update({k["source_key"]: int(k["resource_id"]) for k in found["items"]})
 
-    def _interprets(self, line: Line, inverse: dict[str, list[str]]) -> list[int]:
-        keys = [r.source_key for r in line.item.relations if r.kind == "interprets"]
-        keys += inverse.get(line.item.source_key, [])
-        return sorted({self.keys[k] for k in keys if k in self.keys})
+    def _targets(self, line: Line) -> list[str]:
+        """The source keys of the policies this item interprets."""
+        own = [r.source_key for r in line.item.relations if r.kind == "interprets"]
+        return list(dict.fromkeys([*own, *self.inverse.get(line.item.source_key, [])]))
 
     async def _store_and_place(self, folder: Path, lines: list[Line], fail: Callable[..., None]) -> None:
-        # "A is interpreted_by B" is B's relation to A: the interpretation carries it.
-        inverse: dict[str, list[str]] = {}
-        for line in lines:
-            for rel in line.item.relations:
-                if rel.kind == "interpreted_by":
-                    inverse.setdefault(rel.source_key, []).append(line.item.source_key)
         by_key = {line.item.source_key: line for line in lines}
         items: list[dict[str, Any]] = []
         for line in lines:
             body = {
-                "metadata": metadata(line.item, self.site, self.site_name, self._interprets(line, inverse)),
+                "metadata": metadata(
+                    line.item, self.site, self.site_name, sorted({self.keys[k] for k in self._targets(line)})
+                ),
                 "body_html": line.item.body_html,
                 "scope": "public",
             }
@@ -209,7 +239,9 @@ class Importer:
                 items.append({"key": line.item.source_key, "create": body})
         if not items:
             return
-        stored = await self._post(f"/sites/{self.site}/api/resources/v1/resources/batch-store", {"items": items})
+        stored = await self._post(
+            f"/sites/{self.site}/api/resources/v1/resources/batch-store", {"items": items}
+        )
         placements = []
         for result in stored["results"]:
             line = by_key[result["key"]]
@@ -255,8 +287,15 @@ class Importer:
             path = folder / att.path
             media = mimetypes.guess_type(att.filename)[0] or "application/octet-stream"
             with path.open("rb") as fh:
-                up = await self.client.post(f"{base}/{rid}/attachments", files={"file": (att.filename, fh, media)})
+                up = await self.client.post(
+                    f"{base}/{rid}/attachments", files={"file": (att.filename, fh, media)}
+                )
             if up.status_code != 201:
-                fail(line.number, line.item.source_key, ImportFailure.REJECTED, f"附件 {att.path}: {up.text[:300]}")
+                fail(
+                    line.number,
+                    line.item.source_key,
+                    ImportFailure.REJECTED,
+                    f"附件 {att.path}: {up.text[:300]}",
+                )
                 return None
         return rid

@@ -14,12 +14,16 @@ MAX_BATCH = 500
 
 
 class ImportJobCreate(BaseModel):
-    label: str = Field(min_length=1, max_length=300, description="任务名（一般是数据包路径）；同名未完成的任务会被续做")
+    label: str = Field(
+        min_length=1, max_length=300, description="任务名（一般是数据包路径）；同名未完成的任务会被续做"
+    )
     total: int = Field(0, ge=0, le=10_000_000, description="数据包的条目数，用于进度")
 
 
 class MigrationApproval(BaseModel):
-    note: str = Field(min_length=1, max_length=1000, description="审批意见（如：迁移前已逐栏目抽查，保密审查通过）")
+    note: str = Field(
+        min_length=1, max_length=1000, description="审批意见（如：迁移前已逐栏目抽查，保密审查通过）"
+    )
 
 
 class ImportJobOut(BaseModel):
@@ -72,7 +76,9 @@ class KnownKeysOut(BaseModel):
 class ImportPlacement(BaseModel):
     line: int = Field(ge=1)
     source_key: str = Field(min_length=1, max_length=200)
-    column: str = Field(min_length=1, max_length=500, description="栏目路径：自顶层起的栏目代码（或名称）以 / 连接")
+    column: str = Field(
+        min_length=1, max_length=500, description="栏目路径：自顶层起的栏目代码（或名称）以 / 连接"
+    )
     resource_id: int = Field(gt=0)
     resource_version: int = Field(gt=0)
     published_at: datetime = Field(description="原发布时间")

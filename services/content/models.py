@@ -266,9 +266,9 @@ class ImportedItem(Base, table=True):
 
 __all__ = [
     "Base",
+    "Channel",
     "ImportJob",
     "ImportedItem",
-    "Channel",
     "Publication",
     "PushDelivery",
     "ReviewRecord",

@@ -19,7 +19,11 @@ from tests.support.platform import Platform
 SITE = "jtj"
 DOMAIN = "jtj.sfs.gov.cn"
 # (code, name, review chain) under a parent 信息公开 (code xxgk)
-COLUMNS = (("tzgg", "通知公告", ["reviewer"]), ("zcwj", "政策文件", ["reviewer", "reviewer"]), ("zcjd", "政策解读", ["reviewer"]))
+COLUMNS = (
+    ("tzgg", "通知公告", ["reviewer"]),
+    ("zcwj", "政策文件", ["reviewer", "reviewer"]),
+    ("zcjd", "政策解读", ["reviewer"]),
+)
 
 
 @dataclass
@@ -31,7 +35,9 @@ class Target:
     def client(self) -> httpx.AsyncClient:
         """A client as the importer's operator: the gateway's trusted entry, internal rights."""
         transport = httpx.ASGITransport(app=self.platform.gateway.trusted)
-        return httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=60, headers=self.admin)
+        return httpx.AsyncClient(
+            transport=transport, base_url="http://localhost", timeout=60, headers=self.admin
+        )
 
 
 async def eventually(fetch: Any, ok: Any, seconds: float = 15.0) -> Any:
@@ -46,10 +52,20 @@ async def eventually(fetch: Any, ok: Any, seconds: float = 15.0) -> Any:
 async def prepare_site(platform: Platform, *, code: str = SITE, domain: str = DOMAIN) -> Target:
     c = platform.client
     admin = bearer(await internal_token(c, platform.settings))
-    site = {"code": code, "name": "示范市交通运输局", "kind": "department", "domains": [domain], "id_code": "bm99010010"}
+    site = {
+        "code": code,
+        "name": "示范市交通运输局",
+        "kind": "department",
+        "domains": [domain],
+        "id_code": "bm99010010",
+    }
     assert (await c.post("/api/content/v1/sites", json=site, headers=admin)).status_code == 201
-    assert (await c.post(f"/api/content/v1/sites/{code}/status", json={"status": "online"}, headers=admin)).status_code == 200
-    known = await eventually(lambda: c.get(f"/sites/{code}/api/content/v1/site"), lambda r: r.status_code == 200)
+    assert (
+        await c.post(f"/api/content/v1/sites/{code}/status", json={"status": "online"}, headers=admin)
+    ).status_code == 200
+    known = await eventually(
+        lambda: c.get(f"/sites/{code}/api/content/v1/site"), lambda r: r.status_code == 200
+    )
     assert known.status_code == 200, known.text
     made = await c.post(
         f"/api/content/v1/sites/{code}/columns", json={"name": "信息公开", "code": "xxgk"}, headers=admin

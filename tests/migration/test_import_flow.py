@@ -42,7 +42,9 @@ async def test_migration_approved_items_go_live_searchable_and_archived(tmp_path
         assert actions == ["submit", "approve", "publish", "archive"]
 
         async def hits() -> int:
-            resp = await c.get("/sites/jtj/api/search/v1/search", params={"q": "道路养护施工", "archived": "include"})
+            resp = await c.get(
+                "/sites/jtj/api/search/v1/search", params={"q": "道路养护施工", "archived": "include"}
+            )
             return int(resp.json().get("total", 0)) if resp.status_code == 200 else -1
 
         assert await eventually(hits, lambda n: n == 7) == 7
@@ -54,5 +56,7 @@ async def test_without_approval_items_wait_in_the_review_chain(tmp_path: Path) -
         async with target.client() as client:
             outcome = await Importer(client, "jtj").run(bundle)
         assert outcome.imported == 3
-        listed = (await target.platform.client.get(f"{API}/sites/jtj/publications", headers=target.admin)).json()
+        listed = (
+            await target.platform.client.get(f"{API}/sites/jtj/publications", headers=target.admin)
+        ).json()
         assert {p["status"] for p in listed["items"]} == {"in_review"}

@@ -25,7 +25,14 @@ from services.content.models import ImportJob
 from services.content.service import imports
 from services.kernel.auth import Principal
 from services.kernel.deps import PrincipalDep, SessionDep
-from services.kernel.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, problem_responses
+from services.kernel.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+    problem_responses,
+)
 from services.kernel.params import IdPath
 from services.kernel.roles import Role
 
@@ -47,12 +54,16 @@ async def _job(session: SessionDep, job_id: int, principal: Principal, *, lock: 
     summary="开始（或续做同名未完成的）导入任务",
     responses=ERRORS,
 )
-async def open_job(code: str, body: ImportJobCreate, session: SessionDep, principal: PrincipalDep) -> ImportJobOut:
+async def open_job(
+    code: str, body: ImportJobCreate, session: SessionDep, principal: PrincipalDep
+) -> ImportJobOut:
     require(principal, code, *EDITORS)
     return job_out(await imports.open_job(session, code, body.label, body.total, principal.sub))
 
 
-@router.get("/imports/{job_id}", response_model=ImportJobOut, summary="导入任务的进度与状态", responses=ERRORS)
+@router.get(
+    "/imports/{job_id}", response_model=ImportJobOut, summary="导入任务的进度与状态", responses=ERRORS
+)
 async def read_job(job_id: IdPath, session: SessionDep, principal: PrincipalDep) -> ImportJobOut:
     return job_out(await _job(session, job_id, principal))
 
@@ -77,7 +88,9 @@ async def approve(
     summary="这些来源键中此前已导入到本站的条目",
     responses=ERRORS,
 )
-async def known(job_id: IdPath, body: KnownKeysIn, session: SessionDep, principal: PrincipalDep) -> KnownKeysOut:
+async def known(
+    job_id: IdPath, body: KnownKeysIn, session: SessionDep, principal: PrincipalDep
+) -> KnownKeysOut:
     job = await _job(session, job_id, principal)
     return KnownKeysOut(items=await imports.known(session, job.site_id, body.source_keys))
 
@@ -110,7 +123,9 @@ async def failures(
     return job_out(job)
 
 
-@router.post("/imports/{job_id}/finish", response_model=ImportJobOut, summary="结束导入任务", responses=ERRORS)
+@router.post(
+    "/imports/{job_id}/finish", response_model=ImportJobOut, summary="结束导入任务", responses=ERRORS
+)
 async def finish(job_id: IdPath, session: SessionDep, principal: PrincipalDep) -> ImportJobOut:
     job = await _job(session, job_id, principal, lock=True)
     imports.finish(job)

@@ -114,10 +114,15 @@ def grant_approval(job: ImportJob, principal: Principal, body: MigrationApproval
 async def known(session: AsyncSession, site: str, keys: list[str]) -> list[KnownItem]:
     rows = (
         await session.execute(
-            select(ImportedItem).where(col(ImportedItem.site_id) == site, col(ImportedItem.source_key).in_(keys))
+            select(ImportedItem).where(
+                col(ImportedItem.site_id) == site, col(ImportedItem.source_key).in_(keys)
+            )
         )
     ).scalars()
-    return [KnownItem(source_key=r.source_key, publication_id=r.publication_id, resource_id=r.resource_id) for r in rows]
+    return [
+        KnownItem(source_key=r.source_key, publication_id=r.publication_id, resource_id=r.resource_id)
+        for r in rows
+    ]
 
 
 def paths_of(columns: Iterable[Any]) -> dict[str, Any]:
@@ -159,11 +164,17 @@ async def fetch_versions(
 
 
 def _fail(item: ImportPlacement, reason: ImportFailure, message: str) -> PlacementResult:
-    return PlacementResult(line=item.line, source_key=item.source_key, ok=False, reason=reason, message=message)
+    return PlacementResult(
+        line=item.line, source_key=item.source_key, ok=False, reason=reason, message=message
+    )
 
 
 def _go_live(
-    session: AsyncSession, publication: Publication, job: ImportJob, item: ImportPlacement, principal: Principal
+    session: AsyncSession,
+    publication: Publication,
+    job: ImportJob,
+    item: ImportPlacement,
+    principal: Principal,
 ) -> None:
     """Approved under the job's migration approval, live with its original date, maybe archived."""
     note = f"迁移审批（导入任务 {job.id}）：{job.approval_note}"[:2000]
@@ -187,11 +198,19 @@ def _go_live(
     publication.pending_role = None
     publication.published_at = utc(item.published_at)
     publication.status = State.PUBLISHED
-    record(session, publication, RecordAction.PUBLISH, principal, ActionBody(opinion=f"迁移导入（任务 {job.id}）"))
+    record(
+        session,
+        publication,
+        RecordAction.PUBLISH,
+        principal,
+        ActionBody(opinion=f"迁移导入（任务 {job.id}）"),
+    )
     if item.archived:
         publication.status = State.ARCHIVED
         publication.archived_at = utc(item.archived_at or item.published_at)
-        record(session, publication, RecordAction.ARCHIVE, principal, ActionBody(opinion="迁移导入：原站已归档"))
+        record(
+            session, publication, RecordAction.ARCHIVE, principal, ActionBody(opinion="迁移导入：原站已归档")
+        )
 
 
 async def place_batch(
@@ -225,11 +244,17 @@ async def place_batch(
             continue
         column = columns.get(item.column.strip("/"))
         if column is None or column.kind == ColumnKind.LINK:
-            results[item.source_key] = _fail(item, ImportFailure.UNKNOWN_COLUMN, f"站点 {site} 没有栏目 {item.column}")
+            results[item.source_key] = _fail(
+                item, ImportFailure.UNKNOWN_COLUMN, f"站点 {site} 没有栏目 {item.column}"
+            )
             continue
         results[item.source_key] = PlacementResult(line=item.line, source_key=item.source_key, ok=True)
         fresh.append(item)
-    stored = await fetch_versions(client, [(i.resource_id, i.resource_version) for i in fresh], site) if fresh else {}
+    stored = (
+        await fetch_versions(client, [(i.resource_id, i.resource_version) for i in fresh], site)
+        if fresh
+        else {}
+    )
     moment = now()
     approved = job.approved_by is not None
     for item in fresh:
@@ -253,7 +278,13 @@ async def place_batch(
         session.add(publication)
         await session.flush()
         if publication.status == State.IN_REVIEW:
-            record(session, publication, RecordAction.SUBMIT, principal, ActionBody(opinion=f"迁移导入（任务 {job.id}）"))
+            record(
+                session,
+                publication,
+                RecordAction.SUBMIT,
+                principal,
+                ActionBody(opinion=f"迁移导入（任务 {job.id}）"),
+            )
         if approved:
             _go_live(session, publication, job, item, principal)
         state = _FEED_STATE[State(publication.status)]
@@ -293,7 +324,10 @@ def _dup(item: ImportPlacement) -> PlacementResult:
 
 def _failure(result: PlacementResult) -> dict[str, Any]:
     return ImportFailureItem(
-        line=result.line, source_key=result.source_key, reason=result.reason or ImportFailure.INVALID, message=result.message
+        line=result.line,
+        source_key=result.source_key,
+        reason=result.reason or ImportFailure.INVALID,
+        message=result.message,
     ).model_dump(mode="json")
 
 
@@ -314,7 +348,9 @@ def finish(job: ImportJob) -> None:
 async def resolve_old_url(session: AsyncSession, site: str, path: str) -> OldUrlOut:
     """The publication an old address of `site` names: imported there, or moved there since."""
     stmt = (
-        select(ImportedItem.site_id, Publication.id, Publication.site_id, Publication.status)
+        select(
+            col(ImportedItem.site_id), col(Publication.id), col(Publication.site_id), col(Publication.status)
+        )
         .join(Publication, col(Publication.id) == col(ImportedItem.publication_id))
         .where(
             col(ImportedItem.original_path) == path,

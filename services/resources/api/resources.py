@@ -47,9 +47,9 @@ from services.resources.schemas import (
     VersionsOut,
     VersionSummary,
 )
+from services.resources.service import batch, takedown, uploads, usage
 from services.resources.service import resources as svc
 from services.resources.service import store as storing
-from services.resources.service import batch, takedown, uploads, usage
 
 router = APIRouter(tags=["resources"])
 _RW = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)

@@ -21,15 +21,26 @@ from services.resources.models import Resource, ResourceVersion, feed_tables
 from services.resources.review import Reviewer
 from services.resources.review.markup import plain_text
 from services.resources.schemas import BatchStoreItem, BatchStoreResult, FindingOut, ResourceMetadata
-from services.resources.service.resources import check_vocabulary, event_payload, get_version, writable_resource
+from services.resources.service.resources import (
+    check_vocabulary,
+    event_payload,
+    get_version,
+    writable_resource,
+)
 from services.resources.service.review import review_off_loop
 from services.resources.service.store import check_metadata, next_index_no, resolve_references, sanitise
 from services.resources.service.vocab import Vocabularies
 
 
-def _failed(key: str, reason: str, message: str, findings: list[dict[str, Any]] | None = None) -> BatchStoreResult:
+def _failed(
+    key: str, reason: str, message: str, findings: list[dict[str, Any]] | None = None
+) -> BatchStoreResult:
     return BatchStoreResult(
-        key=key, ok=False, reason=reason, message=message[:1000], findings=[FindingOut(**f) for f in findings or []]
+        key=key,
+        ok=False,
+        reason=reason,
+        message=message[:1000],
+        findings=[FindingOut(**f) for f in findings or []],
     )
 
 
@@ -54,6 +65,8 @@ async def _prepare(
         owner_org=item.create.owner_org or meta.issuer_org.code,
         scope=item.create.scope,
         created_by=principal.sub,
+        created_at=epoch(),
+        updated_at=epoch(),
     )
     return resource, None, meta, nfc(item.create.body_html)
 
@@ -83,18 +96,23 @@ async def store_many(
         if review.blocking:
             blocking = [f.as_dict() for f in review.blocking]
             detail = "；".join(f"{f['rule']}: {f['excerpt']}" for f in blocking)[:900]
-            results.append(_failed(item.key, "review_blocked", f"机器审查发现必须修改的问题：{detail}", blocking))
+            results.append(
+                _failed(item.key, "review_blocked", f"机器审查发现必须修改的问题：{detail}", blocking)
+            )
             continue
         clean = sanitise(raw)
         ts = epoch()
         if version is None:
-            resource.created_at = ts
-            resource.updated_at = ts
             session.add(resource)
             await session.flush()
             assert resource.id is not None
             version = ResourceVersion(
-                resource_id=resource.id, version=1, body_html=raw, created_by=principal.sub, created_at=ts
+                resource_id=resource.id,
+                version=1,
+                meta={},
+                body_html=raw,
+                created_by=principal.sub,
+                created_at=ts,
             )
         assert resource.id is not None
         version.meta = meta.model_dump(mode="json")
@@ -123,8 +141,11 @@ async def store_many(
         )
         results.append(
             BatchStoreResult(
-                key=item.key, ok=True, resource_id=resource.id, version=version.version, index_no=resource.index_no
+                key=item.key,
+                ok=True,
+                resource_id=resource.id,
+                version=version.version,
+                index_no=resource.index_no,
             )
         )
     return results
-
