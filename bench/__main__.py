@@ -36,6 +36,7 @@ BENCHMARKS = (
     "corpus_footprint",
     "oversight",
     "mirror",
+    "import_corpus",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
+from gateway import oldurls
 from gateway.accesslog import Outcome, configure_access_log, record_access
 from gateway.cache import CacheKey, ResponseCache, cache_route, normalise_query
 from gateway.delivery import CachedExchange, SingleFlight, send_entry
@@ -288,6 +289,11 @@ class Gateway:
         target = self.route(req.path)
         req.outcome.service = target or "gateway"
         if target is None:
+            if oldurls.may_be_old(req):
+                moved = await oldurls.redirect(req, self.directory, self.sites)
+                if moved is not None:
+                    await moved(req.scope, req.receive, req.send)
+                    return
             await self._own(req)
             return
         site = req.site

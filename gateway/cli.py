@@ -86,6 +86,34 @@ def import_mirror(
     console.print(f"逐页报告：{out / REPORT}")
 
 
+@app.command("import")
+def import_(
+    bundle: Annotated[Path, typer.Argument(help="数据包目录（含 items.jsonl 与附件文件），格式见 docs/import-format.md")],
+    site: Annotated[str, typer.Option("--site", help="导入到哪个站点（站点代码）")],
+    approve_migration: Annotated[
+        bool, typer.Option("--approve-migration", help="以迁移审批代替逐条审核（须站点管理员或平台管理员；留痕）")
+    ] = False,
+    note: Annotated[str, typer.Option(help="迁移审批意见")] = "整合迁移：原网站已发布的信息，迁移前已核对",
+    batch: Annotated[int, typer.Option(min=1, max=500, help="每批条数")] = 100,
+    no_migrate: Annotated[bool, typer.Option("--no-migrate", help="不自动迁移数据库")] = False,
+) -> None:
+    """Import a bundle into a site's columns; resumable, idempotent by source key."""
+    from gateway import migrate as m
+    from gateway.importer.command import print_report, run_import
+    from gateway.settings import GatewaySettings
+
+    if not (bundle / "items.jsonl").is_file():
+        console.print(f"[red]{bundle} 中没有 items.jsonl[/red]")
+        raise typer.Exit(2)
+    if not GatewaySettings().database_url and not no_migrate:
+        asyncio.run(m.migrate())
+    started = time.perf_counter()
+    outcome = asyncio.run(
+        run_import(console, bundle, site, approval=note if approve_migration else None, batch=batch)
+    )
+    print_report(console, outcome, time.perf_counter() - started)
+
+
 @app.command()
 def serve(
     service: Annotated[str | None, typer.Argument(help="只启动这个服务；不填则启动网关与全部服务")] = None,

@@ -218,8 +218,53 @@ class PushDelivery(Base, table=True):
     delivered_at: datetime | None = _ts()
 
 
+class ImportJob(Base, table=True):
+    """A migration import (整合迁移) into one site: its progress, approval and failures."""
+
+    __tablename__ = "import_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(max_length=64, index=True)
+    label: str = Field(max_length=300)
+    status: str = Field(default="running", max_length=16)  # ImportJobState
+    total: int = Field(default=0)
+    imported: int = Field(default=0)
+    skipped: int = Field(default=0)
+    # One entry per line not imported: {line, source_key, reason, message}.
+    failures: list[dict[str, Any]] = _json(list)
+    created_by: str = Field(max_length=128)
+    # The audited migration approval: who granted it, when, why (null: the review chain applies).
+    approved_by: str | None = Field(default=None, max_length=128)
+    approved_at: datetime | None = _ts()
+    approval_note: str = Field(default="", max_length=1000)
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+
+
+class ImportedItem(Base, table=True):
+    """One imported item: its source key (unique per site, the idempotency key) and old URL."""
+
+    __tablename__ = "import_item"
+    __table_args__ = (UniqueConstraint("site_id", "source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(index=True)
+    site_id: str = Field(max_length=64)
+    source_key: str = Field(max_length=200)
+    line: int
+    publication_id: int = Field(index=True)
+    resource_id: int
+    original_url: str | None = Field(default=None, max_length=1000)
+    # The old address's path (and query), what the gateway looks up for a 301.
+    original_path: str | None = Field(default=None, max_length=1000, index=True)
+    created_at: datetime | None = _ts()
+
+
 __all__ = [
     "Base",
+    "ImportJob",
+    "ImportedItem",
     "Channel",
     "Publication",
     "PushDelivery",

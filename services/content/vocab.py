@@ -108,3 +108,21 @@ VISIBLE_STATES: tuple[PublicationState, ...] = (PublicationState.PUBLISHED, Publ
 EDITABLE_STATES: tuple[PublicationState, ...] = (PublicationState.DRAFT,)
 # Tasks not yet met: the ones that can still be overdue (and a withdrawn source cancels).
 OPEN_TASK_STATES: tuple[TaskState, ...] = (TaskState.PENDING, TaskState.DRAFTED, TaskState.DEAD)
+
+
+class ImportJobState(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class ImportFailure(StrEnum):
+    """Why a line of an import bundle was not imported (docs/import-format.md)."""
+
+    MALFORMED = "malformed"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+    UNKNOWN_COLUMN = "unknown_column"
+    MISSING_ATTACHMENT = "missing_attachment"
+    UNKNOWN_RELATION = "unknown_relation"
+    REVIEW_BLOCKED = "review_blocked"
+    REJECTED = "rejected"

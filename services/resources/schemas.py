@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.kernel.chinese import nfc, normalize_doc_no
 from services.kernel.clock import WireDateTime
@@ -232,3 +232,50 @@ class VocabulariesOut(BaseModel):
 class ObjectLinkOut(BaseModel):
     url: str
     expires_in: int | None = Field(description="预签名地址的有效秒数；本地存储为空")
+
+
+class BatchStoreItem(BaseModel):
+    """One item of a batch 入库: a new resource, or an existing draft (one with attachments)."""
+
+    key: str = Field(min_length=1, max_length=200, description="调用方的条目标识，原样返回")
+    create: ResourceCreate | None = Field(None, description="新建并入库的资源")
+    resource_id: int | None = Field(None, gt=0, description="入库这个已有草稿（已上传附件的资源）")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> BatchStoreItem:
+        if (self.resource_id is None) == (self.create is None):
+            raise ValueError("create 与 resource_id 须且只须给出一个")
+        return self
+
+
+class BatchStoreRequest(BaseModel):
+    items: list[BatchStoreItem] = Field(min_length=1, max_length=500)
+
+
+class BatchStoreResult(BaseModel):
+    key: str
+    ok: bool
+    resource_id: int | None = None
+    version: int | None = None
+    index_no: str | None = None
+    reason: Literal["rejected", "review_blocked"] | None = Field(None, description="未入库的原因")
+    message: str = ""
+    findings: list[FindingOut] = Field(default_factory=list)
+
+
+class BatchStoreOut(BaseModel):
+    results: list[BatchStoreResult]
+
+
+class VersionRef(BaseModel):
+    resource_id: int = Field(gt=0)
+    version: int = Field(gt=0)
+
+
+class VersionLookup(BaseModel):
+    refs: list[VersionRef] = Field(min_length=1, max_length=500)
+    for_site: str = Field(min_length=1, max_length=64, description="使用这些版本的站点代码")
+
+
+class VersionsOut(BaseModel):
+    items: list[VersionOut]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.content.api import admin, delivery, internal, operations, publishing
+from services.content.api import admin, delivery, imports, internal, operations, publishing
 
-routers = [admin.router, publishing.router, operations.router, delivery.router, internal.router]
+routers = [admin.router, publishing.router, imports.router, operations.router, delivery.router, internal.router]
 
 __all__ = ["routers"]

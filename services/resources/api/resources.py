@@ -30,6 +30,8 @@ from services.kernel.pagination import Page
 from services.kernel.params import IdPath
 from services.resources.api.deps import ReviewerDep, SettingsDep, StoreDep, VocabDep
 from services.resources.schemas import (
+    BatchStoreOut,
+    BatchStoreRequest,
     ResourceCreate,
     ResourceOut,
     ResourcePatch,
@@ -40,12 +42,14 @@ from services.resources.schemas import (
     TakedownRequest,
     UploadOut,
     UsageOut,
+    VersionLookup,
     VersionOut,
+    VersionsOut,
     VersionSummary,
 )
 from services.resources.service import resources as svc
 from services.resources.service import store as storing
-from services.resources.service import takedown, uploads, usage
+from services.resources.service import batch, takedown, uploads, usage
 
 router = APIRouter(tags=["resources"])
 _RW = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -57,6 +61,37 @@ async def create(
 ) -> ResourceOut:
     resource = await svc.create_resource(session, principal, site, body, vocab)
     return await svc.resource_out(session, resource, full=True)
+
+
+@router.post(
+    "/resources/batch-store",
+    response_model=BatchStoreOut,
+    summary="批量入库（整合迁移）：逐条校验与机器审查，通过的在同一事务中入库，未通过的逐条说明原因",
+    responses=_RW,
+)
+async def batch_store(
+    body: BatchStoreRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    site: RequiredSiteDep,
+    reviewer: ReviewerDep,
+    vocab: VocabDep,
+) -> BatchStoreOut:
+    return BatchStoreOut(results=await batch.store_many(session, principal, site, body.items, reviewer, vocab))
+
+
+@router.post(
+    "/resources/versions/lookup",
+    response_model=VersionsOut,
+    summary="批量读取已入库版本，按 for_site 判断能否使用（内容服务批量发布时调用）",
+    responses=_RW,
+)
+async def versions_lookup(body: VersionLookup, session: SessionDep, principal: PrincipalDep) -> VersionsOut:
+    items = [
+        await svc.version_for_use(session, principal, ref.resource_id, ref.version, body.for_site)
+        for ref in body.refs
+    ]
+    return VersionsOut(items=items)
 
 
 @router.get("/resources", response_model=Page[ResourceOut], summary="本站资源列表", responses=_RW)

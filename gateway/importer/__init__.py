@@ -1,0 +1,1 @@
+"""`jiyue import`: bringing a bundle of items into a site (整合迁移); see docs/import-format.md."""
