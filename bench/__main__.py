@@ -35,6 +35,7 @@ BENCHMARKS = (
     "footprint",
     "corpus_footprint",
     "oversight",
+    "interaction_lists",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 from sqlmodel import col
 
 from services.interaction.models import Consultation, ConsultationComment, feed_tables
@@ -258,6 +259,17 @@ async def comments_page(
         stmt = stmt.where(col(ConsultationComment.author_sub) == author)
     if anchor is not None:
         stmt = stmt.where(col(ConsultationComment.anchor) == anchor)
+    if author is None and status == CommentStatus.APPROVED:  # the public page reads only what it shows
+        stmt = stmt.options(
+            load_only(
+                ConsultationComment.id,  # type: ignore[arg-type]
+                ConsultationComment.anchor,  # type: ignore[arg-type]
+                ConsultationComment.public_body,  # type: ignore[arg-type]
+                ConsultationComment.published_at,  # type: ignore[arg-type]
+                ConsultationComment.redactions,  # type: ignore[arg-type]
+                raiseload=True,
+            )
+        )
     rows = list((await session.execute(stmt.order_by(col(ConsultationComment.id)).limit(size + 1))).scalars())
     more = len(rows) > size
     rows = rows[:size]
