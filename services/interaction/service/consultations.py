@@ -103,6 +103,19 @@ async def _attachments(
     return out
 
 
+async def close_due(session: AsyncSession) -> int:
+    """Settle every open one whose end has passed, so `*.closed` is announced even if nobody looks."""
+    due = await session.execute(
+        select(Consultation)
+        .where(col(Consultation.status) == ConsultationStatus.OPEN, col(Consultation.ends_at) <= epoch())
+        .limit(500)
+    )
+    rows = list(due.scalars())
+    for row in rows:
+        await settle(session, row)
+    return len(rows)
+
+
 async def create(
     session: AsyncSession, site: str, body: ConsultationIn, actor: str, library: Library
 ) -> Consultation:

@@ -70,6 +70,19 @@ def _fill(s: Survey, body: SurveyIn) -> None:
     s.ends_at = body.ends_at.timestamp()
 
 
+async def close_due(session: AsyncSession) -> int:
+    """Settle every open one whose end has passed, so `*.closed` is announced even if nobody looks."""
+    due = await session.execute(
+        select(Survey)
+        .where(col(Survey.status) == SurveyStatus.OPEN, col(Survey.ends_at) <= epoch())
+        .limit(500)
+    )
+    rows = list(due.scalars())
+    for row in rows:
+        await settle(session, row)
+    return len(rows)
+
+
 async def create(session: AsyncSession, site: str, body: SurveyIn, actor: str) -> Survey:
     s = Survey(
         site=site, status=SurveyStatus.DRAFT, created_by=actor, created_at=epoch(), starts_at=0, ends_at=0
