@@ -242,7 +242,7 @@ async def comment_counts(session: AsyncSession, cid: int) -> tuple[dict[CommentS
     by_status = {s: 0 for s in CommentStatus}
     by_anchor: dict[str, int] = {}
     rows = await session.execute(
-        select(ConsultationComment.status, ConsultationComment.anchor, func.count())
+        select(col(ConsultationComment.status), col(ConsultationComment.anchor), func.count())
         .where(col(ConsultationComment.consultation_id) == cid)
         .group_by(col(ConsultationComment.status), col(ConsultationComment.anchor))
     )
@@ -295,16 +295,13 @@ async def publish_feedback(
     """Every published comment is answered exactly once (alone or grouped with others)."""
     if c.status != ConsultationStatus.CLOSED:
         raise Conflict(f"征集当前状态为 {c.status}，须在征集结束后发布反馈")
-    approved = set(
-        (
-            await session.execute(
-                select(ConsultationComment.id).where(
-                    col(ConsultationComment.consultation_id) == c.id,
-                    col(ConsultationComment.status) == CommentStatus.APPROVED,
-                )
-            )
-        ).scalars()
+    published = await session.execute(
+        select(col(ConsultationComment.id)).where(
+            col(ConsultationComment.consultation_id) == c.id,
+            col(ConsultationComment.status) == CommentStatus.APPROVED,
+        )
     )
+    approved = {int(i) for i in published.scalars() if i is not None}
     pending = (await comment_counts(session, c.id or 0))[0][CommentStatus.PENDING]
     if pending:
         raise Conflict(f"还有 {pending} 条意见未审核，审核完毕后才能发布反馈")
