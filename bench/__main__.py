@@ -40,6 +40,7 @@ BENCHMARKS = (
     "mirror",
     "interview_fanout",
     "import_corpus",
+    "interaction_lists",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -15,7 +15,7 @@ from services.interaction.service.staff import identity_staff
 from services.interaction.service.throttle import Throttle
 from services.interaction.settings import InteractionSettings
 from services.interaction.state import InteractionState
-from services.interaction.workers import deadline_worker
+from services.interaction.workers import closing_worker, deadline_worker
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.runtime import build_context, migrations_dir
@@ -55,4 +55,5 @@ def create_app(
     )
     ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
+    ctx.workers.append(closing_worker(ctx, settings.interaction_sweep_seconds))
     return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)

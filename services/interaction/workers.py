@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from services.interaction.service import consultations, surveys
 from services.interaction.service.sweep import sweep
 from services.kernel.context import ServiceContext, Worker
 
@@ -28,6 +29,24 @@ def deadline_worker(ctx: ServiceContext, interval: float) -> Worker:
                     )
             except Exception:
                 log.exception("deadline sweep failed; retrying at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    return run
+
+
+def closing_worker(ctx: ServiceContext, interval: float) -> Worker:
+    """Consultations and surveys whose end passed are closed (and announced) within `interval`."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with ctx.db.session() as session:
+                    closed = await consultations.close_due(session) + await surveys.close_due(session)
+                if closed:
+                    log.info("closed %d consultations and surveys whose end passed", closed)
+            except Exception:
+                log.exception("closing consultations and surveys failed; retrying at the next interval")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 

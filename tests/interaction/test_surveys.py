@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from services.interaction.service import surveys
 from services.kernel import clock
 from tests.interaction.conftest import SITE, Actors
 from tests.support.tokens import TestIssuer
@@ -153,3 +154,23 @@ async def test_the_export_names_nobody(client: httpx.AsyncClient, actors: Actors
     assert (
         await client.get(f"{API}/surveys/{sid}/export", params={"format": "pdf"}, headers=actors.handler)
     ).status_code == 422
+
+
+async def test_the_end_passing_closes_and_announces_without_anyone_looking(
+    service: tuple[Any, httpx.AsyncClient], client: httpx.AsyncClient, actors: Actors
+) -> None:
+    sid = await _open(client, actors)
+    app = service[0]
+    async with app.state.ctx.db.session() as session:
+        assert await surveys.close_due(session) == 0
+    clock.shift(timedelta(hours=2))
+    async with app.state.ctx.db.session() as session:
+        assert await surveys.close_due(session) == 1
+    async with app.state.ctx.db.session() as session:
+        assert await surveys.close_due(session) == 0
+    changes = (await client.get(f"{API}/changes", headers=actors.admin)).json()["items"]
+    assert [(e["topic"], e["key"]) for e in changes if e["topic"].startswith("survey.")] == [
+        ("survey.created", str(sid)),
+        ("survey.opened", str(sid)),
+        ("survey.closed", str(sid)),
+    ]

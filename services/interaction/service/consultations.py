@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 from sqlmodel import col
 
 from services.interaction.models import Consultation, ConsultationComment, feed_tables
@@ -100,6 +101,19 @@ async def _attachments(
             await library(site, att.resource_id, att.resource_version, f"attachments.{i}.resource_id")
         out.append(att.model_dump())
     return out
+
+
+async def close_due(session: AsyncSession) -> int:
+    """Settle every open one whose end has passed, so `*.closed` is announced even if nobody looks."""
+    due = await session.execute(
+        select(Consultation)
+        .where(col(Consultation.status) == ConsultationStatus.OPEN, col(Consultation.ends_at) <= epoch())
+        .limit(500)
+    )
+    rows = list(due.scalars())
+    for row in rows:
+        await settle(session, row)
+    return len(rows)
 
 
 async def create(
@@ -228,7 +242,7 @@ async def comment_counts(session: AsyncSession, cid: int) -> tuple[dict[CommentS
     by_status = {s: 0 for s in CommentStatus}
     by_anchor: dict[str, int] = {}
     rows = await session.execute(
-        select(ConsultationComment.status, ConsultationComment.anchor, func.count())
+        select(col(ConsultationComment.status), col(ConsultationComment.anchor), func.count())
         .where(col(ConsultationComment.consultation_id) == cid)
         .group_by(col(ConsultationComment.status), col(ConsultationComment.anchor))
     )
@@ -258,6 +272,17 @@ async def comments_page(
         stmt = stmt.where(col(ConsultationComment.author_sub) == author)
     if anchor is not None:
         stmt = stmt.where(col(ConsultationComment.anchor) == anchor)
+    if author is None and status == CommentStatus.APPROVED:  # the public page reads only what it shows
+        stmt = stmt.options(
+            load_only(
+                ConsultationComment.id,  # type: ignore[arg-type]
+                ConsultationComment.anchor,  # type: ignore[arg-type]
+                ConsultationComment.public_body,  # type: ignore[arg-type]
+                ConsultationComment.published_at,  # type: ignore[arg-type]
+                ConsultationComment.redactions,  # type: ignore[arg-type]
+                raiseload=True,
+            )
+        )
     rows = list((await session.execute(stmt.order_by(col(ConsultationComment.id)).limit(size + 1))).scalars())
     more = len(rows) > size
     rows = rows[:size]
@@ -270,16 +295,13 @@ async def publish_feedback(
     """Every published comment is answered exactly once (alone or grouped with others)."""
     if c.status != ConsultationStatus.CLOSED:
         raise Conflict(f"征集当前状态为 {c.status}，须在征集结束后发布反馈")
-    approved = set(
-        (
-            await session.execute(
-                select(ConsultationComment.id).where(
-                    col(ConsultationComment.consultation_id) == c.id,
-                    col(ConsultationComment.status) == CommentStatus.APPROVED,
-                )
-            )
-        ).scalars()
+    published = await session.execute(
+        select(col(ConsultationComment.id)).where(
+            col(ConsultationComment.consultation_id) == c.id,
+            col(ConsultationComment.status) == CommentStatus.APPROVED,
+        )
     )
+    approved = {int(i) for i in published.scalars() if i is not None}
     pending = (await comment_counts(session, c.id or 0))[0][CommentStatus.PENDING]
     if pending:
         raise Conflict(f"还有 {pending} 条意见未审核，审核完毕后才能发布反馈")

@@ -70,11 +70,31 @@ def _fill(s: Survey, body: SurveyIn) -> None:
     s.ends_at = body.ends_at.timestamp()
 
 
+async def close_due(session: AsyncSession) -> int:
+    """Settle every open one whose end has passed, so `*.closed` is announced even if nobody looks."""
+    due = await session.execute(
+        select(Survey)
+        .where(col(Survey.status) == SurveyStatus.OPEN, col(Survey.ends_at) <= epoch())
+        .limit(500)
+    )
+    rows = list(due.scalars())
+    for row in rows:
+        await settle(session, row)
+    return len(rows)
+
+
 async def create(session: AsyncSession, site: str, body: SurveyIn, actor: str) -> Survey:
     s = Survey(
-        site=site, status=SurveyStatus.DRAFT, created_by=actor, created_at=epoch(), starts_at=0, ends_at=0
+        site=site,
+        title=body.title,
+        description=body.description,
+        questions=[q.model_dump() for q in body.questions],
+        status=SurveyStatus.DRAFT,
+        starts_at=body.starts_at.timestamp(),
+        ends_at=body.ends_at.timestamp(),
+        created_by=actor,
+        created_at=epoch(),
     )
-    _fill(s, body)
     session.add(s)
     await session.flush()
     await announce(session, SurveyTopic.CREATED, s)
@@ -209,7 +229,7 @@ async def tally(session: AsyncSession, s: Survey) -> ResultsOut:
     sums = dict.fromkeys(counts, 0)
     total = 0
     rows = await session.stream_scalars(
-        select(SurveyAnswer.answers)
+        select(col(SurveyAnswer.answers))
         .where(col(SurveyAnswer.survey_id) == s.id)
         .execution_options(yield_per=2000)
     )
@@ -273,7 +293,7 @@ async def answers_page(
     require_closed(s)
     rows = (
         await session.execute(
-            select(SurveyAnswer.id, SurveyAnswer.answers)
+            select(col(SurveyAnswer.id), col(SurveyAnswer.answers))
             .where(col(SurveyAnswer.survey_id) == s.id, col(SurveyAnswer.id) > after)
             .order_by(col(SurveyAnswer.id))
             .limit(size + 1)
