@@ -156,6 +156,8 @@ async def test_fifty_readers_through_the_gateway_get_everything_in_order(
         results = await asyncio.wait_for(asyncio.gather(*tasks), 60)
 
         transcript = (await client.get(f"{BASE}/public/interviews/{iid}/transcript")).json()
+        listed = (await client.get(f"{BASE}/public/interviews", params={"status": "ended"})).json()
+        assert [i["id"] for i in listed["items"]] == [iid] and listed["next_cursor"] is None
         assert (
             await client.get(stream, headers={"Accept": "text/event-stream", "Last-Event-ID": "999"})
         ).status_code == 204
