@@ -43,7 +43,7 @@ def gateway(tmp_path: Path, issuer: TestIssuer) -> Iterator[tuple[Any, str]]:
     interaction.state.interviews.throttle = Throttle(100, 1000)  # one citizen asks all the questions
     # A small ring, so that the resumed readers must be replayed from the database.
     interaction.state.interviews.hub.ring_size = 4
-    with serving(app) as port:
+    with serving(app, start_timeout=120) as port:  # every service's start-up, on a busy machine
         gw.sites.replace([*gw.sites.by_code.values(), SiteEntry(code=SITE, name="交通局")])
         yield app, f"http://127.0.0.1:{port}"
 
