@@ -17,7 +17,11 @@ from gateway.server import bind_socket
 
 @contextlib.contextmanager
 def serving(
-    app: Any, host: str = "127.0.0.1", *, lifespan: Literal["auto", "on", "off"] = "on"
+    app: Any,
+    host: str = "127.0.0.1",
+    *,
+    lifespan: Literal["auto", "on", "off"] = "on",
+    start_timeout: float = 10.0,
 ) -> Iterator[int]:
     """Serve `app` on a free port of `host` (`::` is dual-stack) until the block ends."""
     sock = bind_socket(host, 0)
@@ -29,7 +33,7 @@ def serving(
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + start_timeout
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")

@@ -43,7 +43,7 @@ def gateway(tmp_path: Path, issuer: TestIssuer) -> Iterator[tuple[Any, str]]:
     interaction.state.interviews.throttle = Throttle(100, 1000)  # one citizen asks all the questions
     # A small ring, so that the resumed readers must be replayed from the database.
     interaction.state.interviews.hub.ring_size = 4
-    with serving(app) as port:
+    with serving(app, start_timeout=120) as port:  # every service's start-up, on a busy machine
         gw.sites.replace([*gw.sites.by_code.values(), SiteEntry(code=SITE, name="交通局")])
         yield app, f"http://127.0.0.1:{port}"
 
@@ -156,6 +156,8 @@ async def test_fifty_readers_through_the_gateway_get_everything_in_order(
         results = await asyncio.wait_for(asyncio.gather(*tasks), 60)
 
         transcript = (await client.get(f"{BASE}/public/interviews/{iid}/transcript")).json()
+        listed = (await client.get(f"{BASE}/public/interviews", params={"status": "ended"})).json()
+        assert [i["id"] for i in listed["items"]] == [iid] and listed["next_cursor"] is None
         assert (
             await client.get(stream, headers={"Accept": "text/event-stream", "Last-Event-ID": "999"})
         ).status_code == 204

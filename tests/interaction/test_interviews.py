@@ -252,6 +252,10 @@ async def test_the_public_list_pages_with_a_cursor(
     assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen)) == 5
     live = await client.get(f"{BASE}/public/interviews", params={"status": "live"}, headers=people.anonymous)
     assert live.json()["items"] == []
+    found = await client.get(f"{BASE}/public/interviews", params={"q": "访谈3"}, headers=people.anonymous)
+    assert [i["id"] for i in found.json()["items"]] == [ids[3]]
+    elsewhere = await client.get(f"{BASE}/public/interviews", headers={"X-Jiyue-Site": "wjw"})
+    assert elsewhere.json() == {"items": [], "next_cursor": None}
 
 
 async def test_a_second_process_follows_by_polling_alone(

@@ -269,8 +269,9 @@ async def list_interviews(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: Annotated[InterviewStatus | None, Query()] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=50, description="在标题与简介中检索")] = None,
 ) -> InterviewPage:
-    rows, next_cursor = await public_list(session, site, cursor, limit, status)
+    rows, next_cursor = await public_list(session, site, cursor, limit, status, q)
     return InterviewPage(items=[interview_out(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -107,12 +107,24 @@ def _decode(cursor: str) -> tuple[float, int]:
 
 
 async def public_list(
-    session: AsyncSession, site: str, cursor: str | None, limit: int, status: InterviewStatus | None
+    session: AsyncSession,
+    site: str,
+    cursor: str | None,
+    limit: int,
+    status: InterviewStatus | None,
+    q: str | None = None,
 ) -> tuple[list[Interview], str | None]:
     """Newest start first; the cursor is the last row's (start, id), so pages never shift."""
     stmt = select(Interview).where(col(Interview.site) == site)
     if status is not None:
         stmt = stmt.where(col(Interview.status) == status)
+    if q:
+        stmt = stmt.where(
+            or_(
+                col(Interview.title).contains(q, autoescape=True),
+                col(Interview.summary).contains(q, autoescape=True),
+            )
+        )
     if cursor:
         starts_at, ident = _decode(cursor)
         stmt = stmt.where(
