@@ -72,14 +72,14 @@ def create_app(
     )
     state = OversightState(settings, ctx.directory)
     ctx.state = state
-    feed_kw = {"poll_seconds": settings.feed_poll_seconds, "lease_seconds": settings.feed_lease_seconds}
     ctx.consumers.append(
         LinkFollower(
             ctx.db,
             feed_tables,
             ctx.feed_fetcher(source, sorted(LIVE_TOPICS | GONE_TOPICS)),
             checker=state.link_checker,
-            **feed_kw,
+            poll_seconds=settings.feed_poll_seconds,
+            lease_seconds=settings.feed_lease_seconds,
         )
     )
     if settings.oversight_interaction_source:
@@ -88,7 +88,8 @@ def create_app(
                 ctx.db,
                 feed_tables,
                 ctx.feed_fetcher(settings.oversight_interaction_source, messages.TOPICS),
-                **feed_kw,
+                poll_seconds=settings.feed_poll_seconds,
+                lease_seconds=settings.feed_lease_seconds,
             )
         )
     if state.mail.configured:  # without a relay there is no channel to people; the alerts stay on the API
@@ -99,7 +100,8 @@ def create_app(
                 ctx.feed_fetcher(NAME, ["alert.raised", "alert.resolved"]),
                 identity=lambda: ctx.directory.client("identity"),
                 mail=state.mail,
-                **feed_kw,
+                poll_seconds=settings.feed_poll_seconds,
+                lease_seconds=settings.feed_lease_seconds,
             )
         )
     ctx.workers.append(evaluator(ctx.db, feed_tables, settings.oversight_evaluate_seconds))

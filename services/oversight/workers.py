@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from services.kernel import clock
 from services.kernel.consumer import FeedConsumer
+from services.kernel.context import Worker
 from services.kernel.db import Database
 from services.kernel.feed import FeedEvent, FeedTables
 from services.kernel.mail import MailSender
@@ -123,9 +124,7 @@ async def evaluate_all(db: Database, feed: FeedTables) -> int:
     return raised
 
 
-def every(
-    name: str, seconds: float, job: Callable[[], Awaitable[object]]
-) -> Callable[[asyncio.Event], Awaitable[None]]:
+def every(name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> Worker:
     """A periodic job that logs a failed round and tries again at the next one."""
 
     async def run(stop: asyncio.Event) -> None:
@@ -142,9 +141,7 @@ def every(
     return run
 
 
-def evaluator(
-    db: Database, feed: FeedTables, every_seconds: float
-) -> Callable[[asyncio.Event], Awaitable[None]]:
+def evaluator(db: Database, feed: FeedTables, every_seconds: float) -> Worker:
     return every("evaluation", every_seconds, lambda: evaluate_all(db, feed))
 
 

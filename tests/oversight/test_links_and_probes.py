@@ -41,7 +41,7 @@ def _checker(handler: Any, address: str = "93.184.216.34", **kw: Any) -> tuple[L
     client = OutboundClient(
         OutboundPolicy(deadline_seconds=5), inner=httpx.MockTransport(record), resolver=resolve
     )
-    return LinkChecker(_Directory(), client, {"www.sfs.gov.cn"}, **kw), seen
+    return LinkChecker(_Directory(), client, {"www.sfs.gov.cn"}, **kw), seen  # type: ignore[arg-type]
 
 
 def test_links_and_attachments_are_extracted_once_each() -> None:
@@ -94,7 +94,7 @@ async def test_one_host_is_asked_one_request_at_a_time() -> None:
         return ["93.184.216.34"]
 
     client = OutboundClient(OutboundPolicy(), inner=Slow(), resolver=resolve)
-    checker = LinkChecker(_Directory(), client, set(), host_interval=0)
+    checker = LinkChecker(_Directory(), client, set(), host_interval=0)  # type: ignore[arg-type]
     await checker.check([f"https://one.example/{i}" for i in range(6)], "jyj")
     assert active["most"] == 1
 
