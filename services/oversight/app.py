@@ -23,6 +23,7 @@ from services.oversight.workers import (
     ContentFollower,
     InteractionFollower,
     LinkFollower,
+    LinkRecheck,
     Notifier,
     evaluator,
     every,
@@ -119,6 +120,8 @@ def create_app(
         )
     )
     ctx.workers.append(periodic(ctx.db, "oversight-probes", 3600, prune_probes))
+    recheck = LinkRecheck(ctx.db, state.link_checker, settings.oversight_link_recheck_batch)
+    ctx.workers.append(every("link recheck", settings.oversight_link_recheck_seconds, recheck))
     ctx.workers.append(
         every(
             "annual report drafts", settings.oversight_report_seconds, lambda: january_drafts(ctx.db, state)

@@ -25,7 +25,7 @@ from services.oversight.models import ReportEntryChange, feed_tables
 from services.oversight.service.availability import probe_all
 from services.oversight.service.freshness import DEFAULT_FRESHNESS
 from services.oversight.state import OversightState
-from services.oversight.workers import evaluate_all
+from services.oversight.workers import LinkRecheck, evaluate_all
 from tests.identity.helpers import FAST_ARGON2, bearer, make_user, user_token
 from tests.oversight.helpers import CONTENT, eventually, make_site, publish
 from tests.support.platform import Platform
@@ -53,9 +53,12 @@ class FlakyGateway(httpx.ASGITransport):
         return await super().handle_async_request(request)
 
 
+GONE = {"/old.pdf"}
+
+
 def _outside(request: httpx.Request) -> httpx.Response:
     # An unread stream, as a real server's answer is (the guarded client streams the body).
-    return httpx.Response(404 if request.url.path == "/old.pdf" else 200, stream=httpx.ByteStream(b""))
+    return httpx.Response(404 if request.url.path in GONE else 200, stream=httpx.ByteStream(b""))
 
 
 async def _public(host: str, port: int) -> list[str]:
@@ -247,6 +250,12 @@ async def test_probes_messages_and_links_warn_then_veto_and_the_report_counts(
                 strict=True,
             )
         )
+
+        GONE.clear()  # the external file is back: the next round of re-checks forgets it
+        assert await LinkRecheck(oversight.db, state.link_checker)() == 3  # the three live items
+        card = (await c.get(card_url, headers=reader)).json()
+        broken = next(i for i in card["indicators"] if i["indicator"] == "broken_links")
+        assert [e["url"] for e in broken["evidence"]] == ["/sites/jyj/api/content/v1/items/987654"]
 
         await _annual_report(c, platform, people, year)
 
