@@ -24,6 +24,7 @@ from services.oversight.workers import (
     ContentFollower,
     InteractionFollower,
     LinkFollower,
+    LinkRecheck,
     Notifier,
     evaluator,
     every,
@@ -73,14 +74,14 @@ def create_app(
     )
     state = OversightState(settings, ctx.directory)
     ctx.state = state
-    feed_kw = {"poll_seconds": settings.feed_poll_seconds, "lease_seconds": settings.feed_lease_seconds}
     ctx.consumers.append(
         LinkFollower(
             ctx.db,
             feed_tables,
             ctx.feed_fetcher(source, sorted(LIVE_TOPICS | GONE_TOPICS)),
             checker=state.link_checker,
-            **feed_kw,
+            poll_seconds=settings.feed_poll_seconds,
+            lease_seconds=settings.feed_lease_seconds,
         )
     )
     if settings.oversight_interaction_source:
@@ -89,7 +90,8 @@ def create_app(
                 ctx.db,
                 feed_tables,
                 ctx.feed_fetcher(settings.oversight_interaction_source, messages.TOPICS),
-                **feed_kw,
+                poll_seconds=settings.feed_poll_seconds,
+                lease_seconds=settings.feed_lease_seconds,
             )
         )
     if state.mail.configured:  # without a relay there is no channel to people; the alerts stay on the API
@@ -100,7 +102,8 @@ def create_app(
                 ctx.feed_fetcher(NAME, ["alert.raised", "alert.resolved"]),
                 identity=lambda: ctx.directory.client("identity"),
                 mail=state.mail,
-                **feed_kw,
+                poll_seconds=settings.feed_poll_seconds,
+                lease_seconds=settings.feed_lease_seconds,
             )
         )
     ctx.workers.append(evaluator(ctx.db, feed_tables, settings.oversight_evaluate_seconds))
@@ -118,6 +121,8 @@ def create_app(
         )
     )
     ctx.workers.append(periodic(ctx.db, "oversight-probes", 3600, prune_probes))
+    recheck = LinkRecheck(ctx.db, state.link_checker, settings.oversight_link_recheck_batch)
+    ctx.workers.append(every("link recheck", settings.oversight_link_recheck_seconds, recheck))
     ctx.workers.append(
         every(
             "annual report drafts", settings.oversight_report_seconds, lambda: january_drafts(ctx.db, state)

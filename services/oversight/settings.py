@@ -30,6 +30,9 @@ class OversightSettings(ServiceSettings):
     oversight_link_deadline_seconds: float = 10.0
     oversight_link_concurrency: int = 8
     oversight_link_host_interval_seconds: float = 1.0
+    # How often live items' links are checked again (broken ones first), and how many a round.
+    oversight_link_recheck_seconds: float = 3600.0
+    oversight_link_recheck_batch: int = 200
     # Hosts that are the platform itself besides the sites' domains (comma separated).
     oversight_internal_hosts: str = ""
     # The annual report is drafted in January; the column it goes to on each site.

@@ -127,6 +127,7 @@ async def test_a_letters_whole_life_through_the_gateway(platform: Platform, issu
         "letter.received",
         "letter.accepted",
         "letter.replied",
+        "letter.published",
         "letter.rated",
         "rating.received",
     ]

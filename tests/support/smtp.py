@@ -6,7 +6,8 @@ import email
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.message import Message
+from email.message import EmailMessage
+from email.policy import default
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -16,7 +17,7 @@ from services.kernel.mail import SmtpSettings
 
 @dataclass
 class Inbox:
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     refuse: int = 0  # answer this many DATA commands with a temporary failure first
 
@@ -25,10 +26,12 @@ class Inbox:
             self.refuse -= 1
             return "451 try again later"
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        message = email.message_from_bytes(envelope.content, policy=default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
         return "250 OK"
 
-    def to(self, address: str) -> list[Message]:
+    def to(self, address: str) -> list[EmailMessage]:
         return [m for m, (_, rcpt) in zip(self.messages, self.envelopes, strict=True) if address in rcpt]
 
 

@@ -82,7 +82,7 @@ async def probe_all(
 
 async def prune_probes(session: AsyncSession) -> int:
     result = await session.execute(delete(ProbeResult).where(col(ProbeResult.at) < clock.now() - KEEP))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def availability(session: AsyncSession, code: str, rules: Rules, now: datetime) -> Finding:

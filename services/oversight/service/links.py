@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel import clock
+from services.kernel.client import ServiceDirectory
 from services.kernel.outbound import OutboundClient, OutboundError
 from services.oversight.models import LinkFinding, LiveItem
 from services.oversight.service.freshness import Evidence, Finding, Rules, level_of
@@ -66,7 +67,7 @@ class Verdict:
 
 @dataclass
 class LinkChecker:
-    directory: object  # services.kernel.client.ServiceDirectory (kept loose: tests pass a fake)
+    directory: ServiceDirectory
     outbound: OutboundClient
     internal_hosts: set[str]
     internal_secret: str = ""
@@ -82,18 +83,18 @@ class LinkChecker:
 
     async def refresh_hosts(self) -> None:
         """The hosted sites' domains are the platform's own hosts (content's site registry)."""
-        resp = await self.directory.client(self.source).get("/api/content/v1/site-registry")  # type: ignore[attr-defined]
+        resp = await self.directory.client(self.source).get("/api/content/v1/site-registry")
         resp.raise_for_status()
         for entry in resp.json().get("items", []):
             self.internal_hosts.update(d.lower() for d in entry.get("domains", []))
 
     def _tenant(self, service: str, site: str, path: str) -> dict[str, str]:
-        return tenant_headers(self.directory, self.internal_secret, service, site, "GET", path)  # type: ignore[arg-type]
+        return tenant_headers(self.directory, self.internal_secret, service, site, "GET", path)
 
     async def item(self, site: str, publication_id: int) -> list[str] | None:
         """The addresses on an item's public page, as a reader gets it; None when it is not public."""
         path = f"/api/content/v1/items/{publication_id}"
-        resp = await self.directory.raw(self.source).get(path, headers=self._tenant(self.source, site, path))  # type: ignore[attr-defined]
+        resp = await self.directory.raw(self.source).get(path, headers=self._tenant(self.source, site, path))
         if resp.status_code != 200:
             return None
         data = resp.json()
@@ -126,12 +127,12 @@ class LinkChecker:
     async def _internal(self, url: str, site: str, path: str) -> Verdict:
         match = _API.match(path)
         directory = self.directory
-        if match is None or not directory.knows(match.group(1)):  # type: ignore[attr-defined]
+        if match is None or not directory.knows(match.group(1)):
             return Verdict(url, True, True, "平台上没有这个地址")
         try:
             resp = await directory.raw(match.group(1)).get(
                 path, headers={**self._tenant(match.group(1), site, path), "Range": "bytes=0-0"}
-            )  # type: ignore[attr-defined]
+            )
         except httpx.HTTPError as exc:
             return Verdict(url, True, True, f"站内服务无应答：{type(exc).__name__}")
         broken = resp.status_code >= 400
@@ -194,7 +195,7 @@ async def forget(session: AsyncSession, publication_id: int) -> None:
 async def broken_links(session: AsyncSession, code: str, rules: Rules) -> Finding:
     rows = (
         await session.execute(
-            select(LinkFinding, LiveItem.title)
+            select(LinkFinding, col(LiveItem.title))
             .join(LiveItem, col(LiveItem.publication_id) == col(LinkFinding.publication_id))
             .where(col(LinkFinding.site) == code)
             .order_by(col(LinkFinding.since))

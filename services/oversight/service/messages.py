@@ -5,7 +5,7 @@ letters never reach the feed) and it was not refused; the inspection counts æ”¿å
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,10 @@ INSPECTED_KINDS = ("consultation",)
 
 
 def _at(event: FeedEvent) -> datetime:
-    return clock.aware(datetime.fromisoformat(event.created_at)) if event.created_at else clock.now()
+    # In UTC: SQLite keeps only the wall time, so a +08:00 instant must not reach it.
+    if not event.created_at:
+        return clock.now()
+    return clock.aware(datetime.fromisoformat(event.created_at)).astimezone(UTC)
 
 
 async def apply(session: AsyncSession, event: FeedEvent) -> None:
