@@ -155,6 +155,12 @@ async def _admin_journey(browser: Any, base: str, shots: Path) -> None:
     assert await page.locator("svg[role=img]").count() == 2
     await _axe(page, "statistics", shots)
 
+    year = clock.today().year
+    await page.goto(f"{base}{DASHBOARD}/sites/{SITE}/annual-reports/{year}")
+    assert f"{year} 年度工作报表" in await page.inner_text("h1")
+    assert await page.locator("a[href$='/xlsx']").count() == 1
+    await _axe(page, "annual-report", shots)
+
     await page.click("nav >> text=站点检查")
     await page.wait_for_load_state("load")
     assert "示范市教育局" in await page.inner_text("main")
