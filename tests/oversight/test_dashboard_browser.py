@@ -98,7 +98,7 @@ async def _sign_in(page: Any, username: str, password: str) -> None:
     await page.wait_for_load_state("load")
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 async def test_the_dashboard_in_headless_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not HAVE_CHROMIUM:
         pytest.skip(

@@ -101,7 +101,7 @@ async def _serve(request: Request, ctx: CtxDep, signin: DashboardSignIn, build: 
     try:
         built = await build(dashboard_sites(viewer))
     except JiyueError as exc:
-        title = "无权访问" if exc.status == 403 else "页面不存在"
+        title = {403: "无权访问", 404: "页面不存在"}.get(exc.status, "暂时无法显示")
         context = _context(request, signin, viewer, title=title, detail=exc.detail, nav="")
         return render.page("refused.html", exc.status, **context)
     if isinstance(built, Response):
@@ -136,7 +136,7 @@ async def scorecard_page(
 ) -> Response:
     async def build(visible: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
         card = await dashboard.scorecard_page(session, code, visible)
-        return "scorecard.html", {"title": f"{card.name} 检查评分", "card": card, "nav": "sites"}
+        return "scorecard.html", {"title": f"{card.name} 检查评分", "card": card, "nav": "site"}
 
     return await _serve(request, ctx, signin, build)
 
@@ -154,7 +154,7 @@ async def statistics_page(
 ) -> Response:
     async def build(visible: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
         stats = await dashboard.statistics_page(session, code, visible, days)
-        return "statistics.html", {"title": f"{stats.name} 访问统计", "stats": stats, "nav": "sites"}
+        return "statistics.html", {"title": f"{stats.name} 访问统计", "stats": stats, "nav": "site"}
 
     return await _serve(request, ctx, signin, build)
 
@@ -183,7 +183,7 @@ async def report_page(
         return "report.html", {
             "title": f"{report.name} {year} 年度工作报表",
             "report": report,
-            "nav": "sites",
+            "nav": "site",
         }
 
     return await _serve(request, ctx, signin, build)
