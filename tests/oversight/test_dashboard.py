@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from services.kernel import clock
@@ -66,6 +68,23 @@ async def test_sign_in_scorecard_and_who_is_refused(tmp_path: Path) -> None:
         warnings = await c.get(f"{DASHBOARD}/warnings")
         assert warnings.status_code == 200
         assert warnings.text.count("<tr>") == 1 + 3  # a head row and three vetoes
+
+        year = clock.today().year
+        report = await c.get(f"{DASHBOARD}/sites/{SITE}/annual-reports/{year}")
+        assert report.status_code == 200 and "年度工作报表" in report.text and "<svg" in report.text
+        api = await c.get(
+            f"/api/oversight/v1/sites/{SITE}/annual-reports/{year}", headers=seeded.headers["auditor"]
+        )
+        assert api.status_code == 200, api.text
+        downloaded = await c.get(f"{DASHBOARD}/sites/{SITE}/annual-reports/{year}/json")
+        assert downloaded.status_code == 200
+        assert downloaded.json()["sections"] == api.json()["sections"]  # the same figures as the API's
+        for row in (r for sec in api.json()["sections"] for r in sec["rows"] if isinstance(r["value"], int)):
+            assert f'<th scope="row">{row["label"]}</th><td>{row["value"]}' in report.text, row
+        xlsx = await c.get(f"{DASHBOARD}/sites/{SITE}/annual-reports/{year}/xlsx")
+        assert xlsx.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+        assert sheet is not None and sheet.max_row > 5
 
         forged = await c.post(f"{DASHBOARD}/signout", data={"csrf_token": "x" * 64})
         assert forged.status_code == 403

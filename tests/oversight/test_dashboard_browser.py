@@ -98,7 +98,7 @@ async def _sign_in(page: Any, username: str, password: str) -> None:
     await page.wait_for_load_state("load")
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 async def test_the_dashboard_in_headless_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not HAVE_CHROMIUM:
         pytest.skip(
@@ -154,6 +154,12 @@ async def _admin_journey(browser: Any, base: str, shots: Path) -> None:
     await page.wait_for_load_state("load")
     assert await page.locator("svg[role=img]").count() == 2
     await _axe(page, "statistics", shots)
+
+    year = clock.today().year
+    await page.goto(f"{base}{DASHBOARD}/sites/{SITE}/annual-reports/{year}")
+    assert f"{year} 年度工作报表" in await page.inner_text("h1")
+    assert await page.locator("a[href$='/xlsx']").count() == 1
+    await _axe(page, "annual-report", shots)
 
     await page.click("nav >> text=站点检查")
     await page.wait_for_load_state("load")

@@ -11,16 +11,19 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.kernel import clock
 from services.kernel.auth import Principal
 from services.kernel.deps import CtxDep, SessionDep, bearer_token
-from services.kernel.errors import JiyueError, Unauthorized
+from services.kernel.errors import JiyueError, NotFound, Unauthorized
+from services.oversight import flows
 from services.oversight.dashboard import render
-from services.oversight.service import dashboard
+from services.oversight.schemas import AnnualReportOut
+from services.oversight.service import dashboard, report_view
 from services.oversight.service.access import dashboard_sites
+from services.oversight.service.report_render import to_xlsx
 from services.oversight.service.signin import (
     DASHBOARD_PATH,
     LOGIN_COOKIE,
@@ -29,6 +32,7 @@ from services.oversight.service.signin import (
     DashboardSignIn,
 )
 from services.oversight.settings import OversightSettings
+from services.oversight.state import OversightState
 
 router = APIRouter(prefix="/dashboard", tags=["oversight dashboard"])
 
@@ -85,7 +89,8 @@ async def _viewer(request: Request, ctx: CtxDep, signin: DashboardSignIn) -> Pri
         return None  # lapsed or revoked: sign in again (identity's SSO makes it a redirect)
 
 
-PageBuilder = Callable[[frozenset[str] | None], Awaitable[tuple[str, dict[str, Any]]]]
+# A page (template and its context), or a finished answer (a download)
+PageBuilder = Callable[[frozenset[str] | None], Awaitable[tuple[str, dict[str, Any]] | Response]]
 
 
 async def _serve(request: Request, ctx: CtxDep, signin: DashboardSignIn, build: PageBuilder) -> Response:
@@ -94,11 +99,14 @@ async def _serve(request: Request, ctx: CtxDep, signin: DashboardSignIn, build: 
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return _redirect(f"{DASHBOARD_PATH}/signin?{urlencode({'next': target})}")
     try:
-        template, extra = await build(dashboard_sites(viewer))
+        built = await build(dashboard_sites(viewer))
     except JiyueError as exc:
-        title = "无权访问" if exc.status == 403 else "页面不存在"
+        title = {403: "无权访问", 404: "页面不存在"}.get(exc.status, "暂时无法显示")
         context = _context(request, signin, viewer, title=title, detail=exc.detail, nav="")
         return render.page("refused.html", exc.status, **context)
+    if isinstance(built, Response):
+        return built
+    template, extra = built
     return render.page(template, **_context(request, signin, viewer, **extra))
 
 
@@ -128,7 +136,7 @@ async def scorecard_page(
 ) -> Response:
     async def build(visible: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
         card = await dashboard.scorecard_page(session, code, visible)
-        return "scorecard.html", {"title": f"{card.name} 检查评分", "card": card, "nav": "sites"}
+        return "scorecard.html", {"title": f"{card.name} 检查评分", "card": card, "nav": "site"}
 
     return await _serve(request, ctx, signin, build)
 
@@ -146,7 +154,81 @@ async def statistics_page(
 ) -> Response:
     async def build(visible: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
         stats = await dashboard.statistics_page(session, code, visible, days)
-        return "statistics.html", {"title": f"{stats.name} 访问统计", "stats": stats, "nav": "sites"}
+        return "statistics.html", {"title": f"{stats.name} 访问统计", "stats": stats, "nav": "site"}
+
+    return await _serve(request, ctx, signin, build)
+
+
+YearPath = Annotated[int, Path(ge=2000, le=2100, description="报表年度")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _report(ctx: CtxDep, code: str, year: int, visible: frozenset[str] | None) -> AnnualReportOut:
+    if visible is not None and code not in visible:
+        raise NotFound(f"站点 {code} 不存在")
+    return await flows.report_of(ctx.db, ctx.state_of(OversightState), code, year)
+
+
+@router.get(
+    "/sites/{code}/annual-reports/{year}",
+    response_class=HTMLResponse,
+    summary="运维监控：站点年度工作报表",
+    responses=PAGE,
+)
+async def report_page(
+    code: str, year: YearPath, request: Request, ctx: CtxDep, signin: SignInDep
+) -> Response:
+    async def build(visible: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
+        report = report_view.report_page(await _report(ctx, code, year, visible))
+        return "report.html", {
+            "title": f"{report.name} {year} 年度工作报表",
+            "report": report,
+            "nav": "site",
+        }
+
+    return await _serve(request, ctx, signin, build)
+
+
+@router.get(
+    "/sites/{code}/annual-reports/{year}/xlsx",
+    response_class=Response,
+    summary="运维监控：下载年度工作报表（Excel）",
+    responses={
+        **PAGE,
+        200: {
+            "description": "报表工作簿",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+)
+async def report_xlsx(
+    code: str, year: YearPath, request: Request, ctx: CtxDep, signin: SignInDep
+) -> Response:
+    async def build(visible: frozenset[str] | None) -> Response:
+        workbook = to_xlsx(await _report(ctx, code, year, visible))
+        disposition = f'attachment; filename="annual-report-{code}-{year}.xlsx"'
+        return Response(workbook, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+    return await _serve(request, ctx, signin, build)
+
+
+@router.get(
+    "/sites/{code}/annual-reports/{year}/json",
+    response_model=AnnualReportOut,
+    summary="运维监控：下载年度工作报表（JSON）",
+    responses={303: PAGE[303], 403: PAGE[403], 404: PAGE[404]},
+)
+async def report_json(
+    code: str, year: YearPath, request: Request, ctx: CtxDep, signin: SignInDep
+) -> Response:
+    async def build(visible: frozenset[str] | None) -> Response:
+        report = await _report(ctx, code, year, visible)
+        disposition = f'attachment; filename="annual-report-{code}-{year}.json"'
+        return Response(
+            report.model_dump_json(),
+            media_type="application/json",
+            headers={"Content-Disposition": disposition},
+        )
 
     return await _serve(request, ctx, signin, build)
 

@@ -41,9 +41,7 @@ def dashboard_sites(principal: Principal) -> frozenset[str] | None:
     auditor sees that site; anyone else is refused."""
     if principal.is_internal or principal.has_any_role((Role.PLATFORM_ADMIN, Role.AUDITOR)):
         return None
-    own = frozenset(
-        b.site for b in principal.roles if b.site and b.role in (Role.SITE_ADMIN, Role.AUDITOR)
-    )
+    own = frozenset(b.site for b in principal.roles if b.site and b.role in (Role.SITE_ADMIN, Role.AUDITOR))
     if not own:
         raise Forbidden("运维监控仅对系统管理员、审计员和站点管理员开放")
     return own

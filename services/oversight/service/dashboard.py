@@ -25,7 +25,7 @@ INDICATOR_LABELS = {
     "stale_columns": "栏目更新（动态要闻两周、通知公告政策文件六个月）",
     "long_stale_columns": "长期未更新栏目（一年）",
     "blank_columns": "空白栏目",
-    "unreachable": "网站可用性",
+    "unavailable": "网站可用性（‰ 探测失败）",
     "broken_links": "错链断链",
     "unanswered_messages": "互动留言未回复",
 }

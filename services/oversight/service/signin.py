@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -52,13 +52,19 @@ def _challenge(verifier: str) -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of the dashboard itself: a sign-in never becomes an open redirect."""
+    """Only a path of the dashboard itself: a sign-in never becomes an open redirect. Quoted,
+    so that it can stand in a Location header whatever the browser sent."""
     if not target:
         return DASHBOARD_PATH
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target or not parts.path.startswith(DASHBOARD_PATH):
+    try:
+        parts = urlsplit(target)
+    except ValueError:
         return DASHBOARD_PATH
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    inside = parts.path == DASHBOARD_PATH or parts.path.startswith(DASHBOARD_PATH + "/")
+    if parts.scheme or parts.netloc or "\\" in target or not inside or ".." in parts.path:
+        return DASHBOARD_PATH
+    path = quote(parts.path, safe="/%-._~")
+    return path + (f"?{quote(parts.query, safe='=&%+-._~')}" if parts.query else "")
 
 
 class DashboardSignIn:
