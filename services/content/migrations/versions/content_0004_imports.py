@@ -2,7 +2,7 @@
 """imports (整合迁移): import jobs and imported items with their source keys and old URLs
 
 Revision ID: content_0004_imports
-Revises: content_0003
+Revises: content_0004_footprint
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'content_0004_imports'
-down_revision: str | None = 'content_0003'
+down_revision: str | None = 'content_0004_footprint'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
