@@ -48,7 +48,7 @@ async def test_no_operation_answers_a_server_error(tmp_path: Path, monkeypatch: 
     )
     await migrate.migrate(data_dir=settings.data_dir, public_url=settings.public_url)
     app = create_gateway(settings)
-    with serving(app) as port:
+    with serving(app, start_timeout=120) as port:  # every service starts; slow on a busy machine
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             resp = await client.post(

@@ -47,7 +47,7 @@ async def _first_event(client: httpx.AsyncClient, opened: Opened) -> bytes:
 async def test_events_pass_as_written_and_streams_have_their_own_pool() -> None:
     release = threading.Event()
     with serving(_sse_app(release), lifespan="off") as service_port:
-        upstream = RemoteUpstream("svc", f"http://127.0.0.1:{service_port}", timeout=15, connect_timeout=2)
+        upstream = RemoteUpstream("svc", f"http://127.0.0.1:{service_port}", timeout=15, connect_timeout=30)
 
         async def relay(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if scope["type"] == "http":

@@ -311,6 +311,7 @@ async def _live(first: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 @router.get(
     "/public/interviews/{interview_id}/stream",
     response_model=None,
+    response_class=EventSourceResponse,
     summary="文字直播（Server-Sent Events；断线后凭 Last-Event-ID 续传）",
     description=(
         "`Accept: text/event-stream` 且访谈未结束时持续推送：已通过的问题（question）、嘉宾答复（answer）、"

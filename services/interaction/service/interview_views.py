@@ -85,7 +85,9 @@ class DbEntrySource:
 
     async def head(self, interview_id: int) -> int:
         async with self.db.session() as session:
-            value = await session.scalar(select(Interview.last_seq).where(col(Interview.id) == interview_id))
+            value = await session.scalar(
+                select(col(Interview.last_seq)).where(col(Interview.id) == interview_id)
+            )
         return int(value or 0)
 
     async def after(self, interview_id: int, seq: int, limit: int) -> list[Frame]:
