@@ -29,6 +29,8 @@ async def test_every_bad_input_gets_a_clear_problem_and_leaves_nothing(
         (letter(title="长" * 100_000), actors.citizen, 422, "title"),
         (letter(body="请看<script>alert(1)</script>"), actors.citizen, 422, "body"),
         (letter(title="<img src=x onerror=alert(1)>"), actors.citizen, 422, "title"),
+        (letter(body="正文\x00后半"), actors.citizen, 422, "body"),
+        (letter(title="标题\x1b[2J"), actors.citizen, 422, "title"),
         (letter(recipient="nosuch"), actors.citizen, 422, "recipient"),
         (letter(kind="petition"), actors.citizen, 422, "kind"),
         (letter(), {**actors.citizen, "X-Jiyue-Site": "nosuch"}, 404, ""),

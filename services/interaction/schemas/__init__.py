@@ -28,6 +28,9 @@ from services.kernel.workdays import CalendarSource, DayKind
 
 # Letters are plain text; markup in them is either a mistake or an attack on whoever renders it.
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?]|&#|javascript:", re.IGNORECASE)
+# PostgreSQL text refuses NUL outright (a 500 if it got that far); other control characters
+# only hide text from the person who reads it.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _plain(value: str) -> str:
@@ -36,6 +39,8 @@ def _plain(value: str) -> str:
         raise ValueError("不能为空")
     if _MARKUP.search(value):
         raise ValueError("只接受纯文本，不接受 HTML 标记或脚本")
+    if _CONTROL.search(value):
+        raise ValueError("含有不可见的控制字符")
     return value
 
 
