@@ -118,11 +118,14 @@ def create_app(
                 settings.oversight_probe_deadline_seconds,
                 settings.oversight_probe_concurrency,
             ),
+            at_start=False,
         )
     )
     ctx.workers.append(periodic(ctx.db, "oversight-probes", 3600, prune_probes))
     recheck = LinkRecheck(ctx.db, state.link_checker, settings.oversight_link_recheck_batch)
-    ctx.workers.append(every("link recheck", settings.oversight_link_recheck_seconds, recheck))
+    ctx.workers.append(
+        every("link recheck", settings.oversight_link_recheck_seconds, recheck, at_start=False)
+    )
     ctx.workers.append(
         every(
             "annual report drafts", settings.oversight_report_seconds, lambda: january_drafts(ctx.db, state)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlmodel import col
 
 from services.kernel import clock
 from services.kernel.db import Database
-from services.kernel.errors import Conflict
+from services.kernel.errors import Conflict, NotFound
 from services.oversight.models import ReportDraft, WatchedSite
 from services.oversight.schemas import AnnualReportOut
 from services.oversight.service import annual
@@ -41,12 +42,16 @@ def _ok(resp: httpx.Response, what: str) -> dict[str, object]:
 
 
 async def site_record(state: OversightState, code: str) -> dict[str, object]:
-    resp = await state.directory.client(state.settings.oversight_source).get(f"{CONTENT}/sites/{code}")
+    path = f"{CONTENT}/sites/{quote(code, safe='')}"
+    resp = await state.directory.client(state.settings.oversight_source).get(path)
     return _ok(resp, "读取站点信息") if resp.status_code != 404 else {}
 
 
 async def report_of(db: Database, state: OversightState, code: str, year: int) -> AnnualReportOut:
-    record = await site_record(state, code)  # the peer call happens before the transaction
+    async with db.session() as session:
+        if await session.get(WatchedSite, code) is None:
+            raise NotFound(f"站点 {code} 不存在")
+    record = await site_record(state, code)  # the peer call happens outside any transaction
     async with db.session() as session:
         return await annual.build(session, code, year, record)
 

@@ -125,19 +125,27 @@ async def evaluate_all(db: Database, feed: FeedTables) -> int:
     return raised
 
 
-def every(name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> Worker:
-    """A periodic job that logs a failed round and tries again at the next one."""
+def every(
+    name: str, seconds: float, job: Callable[[], Awaitable[object]], *, at_start: bool = True
+) -> Worker:
+    """A periodic job that logs a failed round and tries again at the next one; `at_start=False`
+    waits one period first (network rounds need not compete with a starting platform)."""
+
+    async def pause(stop: asyncio.Event) -> None:
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def run(stop: asyncio.Event) -> None:
+        if not at_start:
+            await pause(stop)
         while not stop.is_set():
             try:
                 await job()
             except Exception:  # a bad round must not stop the next one
                 log.exception("oversight %s failed", name)
-            try:
-                await asyncio.wait_for(stop.wait(), seconds)
-            except TimeoutError:
-                pass
+            await pause(stop)
 
     return run
 
