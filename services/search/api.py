@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.kernel.deps import CtxDep, PageDep, SiteDep, client_ip
-from services.kernel.errors import ServiceUnavailable, ValidationFailed, problem_responses
+from services.kernel import clock
+from services.kernel.access import require_roles
+from services.kernel.deps import CtxDep, OptionalPrincipalDep, PageDep, SiteDep, client_ip
+from services.kernel.errors import NotFound, ServiceUnavailable, ValidationFailed, problem_responses
+from services.kernel.roles import Role
+from services.search import querylog
 from services.search.querying import SearchParams, run_search, run_suggest
-from services.search.schemas import SearchResponse, SuggestResponse
+from services.search.schemas import (
+    QueryCountOut,
+    QueryStatisticsOut,
+    SearchResponse,
+    SuggestResponse,
+)
 from services.search.state import search_state
 
 router = APIRouter(tags=["search"])
@@ -110,6 +119,38 @@ async def suggest(
     except Exception as exc:
         raise ServiceUnavailable("搜索引擎暂不可用，请稍后再试") from exc
     return SuggestResponse(q=q, items=items)
+
+
+@router.get(
+    "/sites/{code}/query-statistics",
+    response_model=QueryStatisticsOut,
+    summary="站点检索统计：热门检索词与无结果检索词（站点管理员、审计员）",
+    responses=problem_responses(NotFound, ValidationFailed),
+)
+async def query_statistics(
+    code: str,
+    ctx: CtxDep,
+    principal: OptionalPrincipalDep,
+    date_from: Annotated[date, Query(alias="from", description="起始日期（含，北京时间）")],
+    date_to: Annotated[date, Query(alias="to", description="截止日期（含，北京时间）")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> QueryStatisticsOut:
+    require_roles(principal, code, (Role.SITE_ADMIN, Role.AUDITOR), "站点")
+    if date_from > date_to:
+        raise ValidationFailed.field("from", "起始日期晚于截止日期")
+    # the log keeps UTC; the days asked for are Beijing days
+    start = datetime.combine(date_from, time.min, tzinfo=clock.SHANGHAI).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=clock.SHANGHAI).astimezone(UTC)
+    async with ctx.db.session() as session:
+        total, top, zero = await querylog.query_statistics(session, code, start, end, limit)
+    return QueryStatisticsOut(
+        site=code,
+        first_day=date_from.isoformat(),
+        last_day=date_to.isoformat(),
+        searches=total,
+        top=[QueryCountOut(query=q, count=n) for q, n in top],
+        zero_results=[QueryCountOut(query=q, count=n) for q, n in zero],
+    )
 
 
 def _metrics() -> Response:

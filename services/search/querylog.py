@@ -13,6 +13,11 @@ import asyncio
 import hashlib
 import logging
 from collections import deque
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.kernel import clock
 from services.kernel.db import Database
@@ -67,3 +72,18 @@ class QueryLogBuffer:
                 await self.flush()
             except Exception as exc:  # statistics must never take search down
                 log.warning("query log flush failed: %s", exc)
+
+
+async def query_statistics(
+    session: AsyncSession, site: str, start: datetime, end: datetime, limit: int
+) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+    """Searches of one site between two instants: how many, the most asked, those without results."""
+    window = (col(QueryLog.site) == site, col(QueryLog.at) >= start, col(QueryLog.at) < end)
+    total = (await session.execute(select(func.count()).where(*window))).scalar_one()
+    count = func.count().label("n")
+    top = select(col(QueryLog.query), count).where(*window).group_by(col(QueryLog.query))
+    zero = top.where(col(QueryLog.total) == 0)
+    order = (count.desc(), col(QueryLog.query))
+    asked = [(q, int(n)) for q, n in (await session.execute(top.order_by(*order).limit(limit))).all()]
+    empty = [(q, int(n)) for q, n in (await session.execute(zero.order_by(*order).limit(limit))).all()]
+    return int(total), asked, empty

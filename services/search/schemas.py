@@ -40,3 +40,19 @@ class SearchResponse(BaseModel):
 class SuggestResponse(BaseModel):
     q: str
     items: list[str]
+
+
+class QueryCountOut(BaseModel):
+    query: str
+    count: int
+
+
+class QueryStatisticsOut(BaseModel):
+    """What a site's visitors searched for (from the anonymised query log), for its operators."""
+
+    site: str
+    first_day: str = Field(description="起始日期（含，北京时间）YYYY-MM-DD")
+    last_day: str = Field(description="截止日期（含，北京时间）YYYY-MM-DD")
+    searches: int
+    top: list[QueryCountOut] = Field(description="检索次数最多的词")
+    zero_results: list[QueryCountOut] = Field(description="没有结果的检索词（按次数）")

@@ -25,7 +25,7 @@ class Seeded:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> bearer
 
 
-async def _eventually(fetch: Any, ok: Any, seconds: float = 20.0) -> httpx.Response:
+async def eventually(fetch: Any, ok: Any, seconds: float = 20.0) -> httpx.Response:
     deadline = time.monotonic() + seconds
     while True:
         resp = await fetch()
@@ -78,11 +78,11 @@ async def seed_site(c: httpx.AsyncClient, directory: Any) -> Seeded:
     )
     assert registered.status_code == 201, registered.text
     seeded.passwords["citizen01"] = citizen_password
-    await _eventually(lambda: c.get(f"/sites/{SITE}/api/content/v1/site"), lambda r: r.status_code == 200)
+    await eventually(lambda: c.get(f"/sites/{SITE}/api/content/v1/site"), lambda r: r.status_code == 200)
     for name, column_id in columns.items():
         await _publish(c, seeded.headers, column_id, f"{name}：本周工作情况")
     card_url = f"/api/oversight/v1/sites/{SITE}/scorecard"
-    seen = await _eventually(
+    seen = await eventually(
         lambda: c.get(card_url, headers=seeded.headers["auditor"]),
         lambda r: r.status_code == 200 and _blank(r.json()) == 0,
     )

@@ -16,7 +16,7 @@ from services.oversight.models import feed_tables
 from services.oversight.workers import evaluate_all
 from tests.identity.helpers import FAST_ARGON2
 from tests.oversight.dashboard_flow import DASHBOARD, sign_in
-from tests.oversight.seed import DYNAMIC, SITE, seed_site
+from tests.oversight.seed import DYNAMIC, SITE, eventually, seed_site
 from tests.support.platform import Platform
 
 ADMIN_PASSWORD = "Dashboard-Admin-2026"
@@ -35,6 +35,24 @@ async def test_sign_in_scorecard_and_who_is_refused(tmp_path: Path) -> None:
     async with Platform.start(tmp_path, gateway_rate_limits=False) as platform:
         c = platform.client
         seeded = await seed_site(c, platform.gateway.directory)
+        for q in ("工作情况", "zzqqxx", "yyppww"):  # distinct: the gateway caches a repeated search
+            found = await c.get(f"/sites/{SITE}/api/search/v1/search", params={"q": q})
+            assert found.status_code == 200, found.text
+        terms = f"/api/search/v1/sites/{SITE}/query-statistics"
+        window = {"from": str(clock.today()), "to": str(clock.today())}
+        asked = await eventually(
+            lambda: c.get(terms, params=window, headers=seeded.headers["auditor"]),
+            lambda r: r.status_code == 200 and r.json()["searches"] == 3,
+        )
+        zero_results = asked.json()["zero_results"]
+        assert {"query": "zzqqxx", "count": 1} in zero_results and {
+            "query": "yyppww",
+            "count": 1,
+        } in zero_results
+        assert {t["query"] for t in asked.json()["top"]} == {"工作情况", "zzqqxx", "yyppww"}
+        for who in ("editor", "site_admin"):  # the editor of the site, another site's administrator
+            refused = await c.get(terms, params=window, headers=seeded.headers[who])
+            assert refused.status_code == 404
         ctx = platform.gateway.local_apps["oversight"].state.ctx
         clock.shift(timedelta(days=15))
         # jyj: the homepage and six 工作动态 idle 15 days; wsj has no column at all (homepage)
@@ -65,6 +83,9 @@ async def test_sign_in_scorecard_and_who_is_refused(tmp_path: Path) -> None:
         assert card.text.count("单项否决") >= 2
         stats = await c.get(f"{DASHBOARD}/sites/{SITE}/statistics")
         assert stats.status_code == 200 and "<svg" in stats.text and 'role="img"' in stats.text
+        assert "共检索 3 次" in stats.text
+        zero = stats.text.split("无结果的检索词（按检索次数）", 1)[1]
+        assert '<th scope="row">zzqqxx</th><td class="num">1</td>' in zero
         warnings = await c.get(f"{DASHBOARD}/warnings")
         assert warnings.status_code == 200
         assert warnings.text.count("<tr>") == 1 + 3  # a head row and three vetoes

@@ -153,7 +153,7 @@ async def statistics_page(
     days: Annotated[int, Query(ge=7, le=92, description="最近多少天")] = 30,
 ) -> Response:
     async def build(visible: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
-        stats = await dashboard.statistics_page(session, code, visible, days)
+        stats = await dashboard.statistics_page(session, ctx.directory.client("search"), code, visible, days)
         return "statistics.html", {"title": f"{stats.name} 访问统计", "stats": stats, "nav": "site"}
 
     return await _serve(request, ctx, signin, build)

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -120,6 +121,34 @@ class StatisticsPage:
     visitors_chart: Chart
     top_pages: list[PageRow] = field(default_factory=list)
     total_views: int = 0
+    searches: SearchTerms | None = None  # None: search's statistics could not be had
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    total: int
+    top: list[tuple[str, int]]
+    zero_results: list[tuple[str, int]]
+
+
+async def search_terms(search: httpx.AsyncClient, code: str, first: date, last: date) -> SearchTerms | None:
+    """What the site's visitors searched for, from the search service's query log; the page
+    still shows everything else when search is unreachable."""
+    try:
+        resp = await search.get(
+            f"/api/search/v1/sites/{code}/query-statistics",
+            params={"from": first.isoformat(), "to": last.isoformat(), "limit": 10},
+        )
+    except httpx.HTTPError:
+        return None
+    if resp.status_code != 200:
+        return None
+    body = resp.json()
+    return SearchTerms(
+        total=int(body["searches"]),
+        top=[(t["query"], int(t["count"])) for t in body["top"]],
+        zero_results=[(t["query"], int(t["count"])) for t in body["zero_results"]],
+    )
 
 
 def _visible(code: str, visible: Visible) -> None:
@@ -248,7 +277,12 @@ async def _titles(
 
 
 async def statistics_page(
-    session: AsyncSession, code: str, visible: Visible, days: int, today: date | None = None
+    session: AsyncSession,
+    search: httpx.AsyncClient,
+    code: str,
+    visible: Visible,
+    days: int,
+    today: date | None = None,
 ) -> StatisticsPage:
     site = await _site(session, code, visible)
     last = today or clock.today()
@@ -289,4 +323,5 @@ async def statistics_page(
             for (kind, ref), views in top
         ],
         total_views=sum(per_day.values()),
+        searches=await search_terms(search, code, first, last),
     )
