@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import sys
@@ -9,8 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
-# The legal-text corpus beside the project (../shared/data); never copied into it.
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
+# The legal-text corpus beside the project (../shared/data); never copied into it. A worktree
+# elsewhere names it: JIYUE_BENCH_CORPUS=/work/shared/data/cn-laws-regulations.jsonl.gz
+CORPUS = Path(
+    os.environ.get("JIYUE_BENCH_CORPUS")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-laws-regulations.jsonl.gz"
+)
 
 
 class Row(TypedDict, total=False):

@@ -219,7 +219,10 @@ def platform_env(data_dir: Path, cache: bool) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def platform_server(data_dir: Path, cache: bool, *, migrate: bool = False) -> Iterator[str]:
+def platform_server(
+    data_dir: Path, cache: bool, *, migrate: bool = False, started: list[Any] | None = None
+) -> Iterator[str]:
+    """`started`, when given, receives the server's process (to read its CPU time)."""
     port = free_port()
     proc = subprocess.Popen(
         [JIYUE, "serve", "--port", str(port)] + ([] if migrate else ["--no-migrate"]),
@@ -228,6 +231,8 @@ def platform_server(data_dir: Path, cache: bool, *, migrate: bool = False) -> It
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    if started is not None:
+        started.append(proc)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + (600 if migrate else 60)
