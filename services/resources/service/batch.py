@@ -19,7 +19,6 @@ from services.kernel.errors import Conflict, Forbidden, JiyueError
 from services.kernel.feed import emit
 from services.resources.models import Resource, ResourceVersion, feed_tables
 from services.resources.review import Reviewer
-from services.resources.review.markup import plain_text
 from services.resources.schemas import BatchStoreItem, BatchStoreResult, FindingOut, ResourceMetadata
 from services.resources.service.resources import (
     check_vocabulary,
@@ -117,7 +116,6 @@ async def store_many(
         assert resource.id is not None
         version.meta = meta.model_dump(mode="json")
         version.body_html = clean
-        version.body_text = nfc(plain_text(clean))
         version.findings = findings
         version.status = "stored"
         version.stored_by = principal.sub
