@@ -89,9 +89,21 @@ class _Generation:
 
     def close(self) -> None:
         if self._writer is not None:
-            self._writer.rollback()
+            # No rollback first: it cancels running merges, whose half-written segments then
+            # stay in the folder unlisted. Dropping the writer still discards uncommitted docs.
             self._writer.wait_merging_threads()
             self._writer = None
+            self._collect_orphans()
+
+    def _collect_orphans(self) -> None:
+        # Merges that finish after the last commit leave segment files that no meta.json lists
+        # (about half the index folder after a corpus import). This Index's own readers would
+        # protect them from its writer's collection, so a fresh Index on the folder does it.
+        fresh = tantivy.Index(self.schema, path=str(self.path))
+        writer = fresh.writer(15_000_000, 1)
+        writer.garbage_collect_files()
+        writer.rollback()
+        writer.wait_merging_threads()
 
 
 class TantivyBackend(SearchBackend):
