@@ -86,7 +86,7 @@ def item_mail(email: str, subscription_id: int, item: SubscriptionItem, links: L
     mark = "【重要】" if item.important else ""
     text = (
         f"{item.site_name} 发布了新信息：\n\n{mark}{item.title}\n{link}\n\n"
-        f"退订（一键，无需登录）：{unsubscribe}\n"
+        f"退订（一键，无需登录）：\n{unsubscribe}\n"
     )
     body = (
         f"<p>{html.escape(item.site_name)} 发布了新信息：</p>"
