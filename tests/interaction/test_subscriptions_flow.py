@@ -196,9 +196,8 @@ async def test_subscribe_confirm_receive_survive_a_relay_outage_and_unsubscribe(
         _, item_mail = await _mails(relay, 2)
         assert item_mail["Subject"] == "【重要】示范市交通运输局：关于春运期间道路管制的紧急通知"
         assert item_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert (
-            f"/sites/{SITE}/api/content/v1/items/{important}" in item_mail.get_body(("plain",)).get_content()
-        )  # type: ignore[union-attr]
+        plain = item_mail.get_body(("plain",))
+        assert plain is not None and f"/sites/{SITE}/api/content/v1/items/{important}" in plain.get_content()
         assert item_mail.get_body(("html",)) is not None
         unsubscribe = _link(item_mail, "/unsubscribe?token=")
         assert str(item_mail["List-Unsubscribe"]) == f"<{PUBLIC}{unsubscribe}>"
