@@ -16,6 +16,7 @@ from services.interaction.schemas.subscriptions import (
 from services.interaction.service import subscriptions
 from services.interaction.service.delivery import confirmation_mail
 from services.interaction.state import StateDep
+from services.interaction.vocab import SubscriptionStatus
 from services.kernel.deps import PrincipalDep, RequiredSiteDep, SessionDep
 from services.kernel.errors import (
     NotFound,
@@ -46,7 +47,7 @@ async def subscribe(
     # The row must be durable before the mail leaves, and the relay is not waited on in a transaction.
     await session.commit()
     sent = False
-    if sub.status == "pending" and state.mail.configured:
+    if sub.status == SubscriptionStatus.PENDING and state.mail.configured:
         try:
             await state.mail.send(mail)
             sent = True
