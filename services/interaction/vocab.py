@@ -133,3 +133,4 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"  # gave up after the configured number of attempts
+    CANCELLED = "cancelled"  # the subscriber left before it went out

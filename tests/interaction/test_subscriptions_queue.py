@@ -129,3 +129,25 @@ async def test_after_the_last_attempt_a_row_is_dead_and_says_why(tmp_path: Path)
         )
         assert pending.scalar_one() == 0
     await db.engine.dispose()
+
+
+async def test_a_subscriber_who_left_after_queueing_gets_nothing(tmp_path: Path) -> None:
+    db = await _db(tmp_path)
+    inbox = Inbox()
+    port = _free_port()
+    sender = MailSender(SmtpSettings(host="127.0.0.1", port=port))
+    async with db.session() as session:
+        await enqueue(session, _doc(1, 8))
+        sub = await session.get(Subscription, 4)
+        assert sub is not None
+        sub.status = SubscriptionStatus.UNSUBSCRIBED
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert await send_due(db, sender, LINKS, PACE) == 2
+    finally:
+        controller.stop()
+    assert [rcpt for _, rcpt in inbox.envelopes] == [["c1@example.com"]]
+    statuses = {r.subscription_id: r.status for r in await _deliveries(db)}
+    assert statuses == {2: DeliveryStatus.SENT, 4: DeliveryStatus.CANCELLED}
+    await db.engine.dispose()

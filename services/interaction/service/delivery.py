@@ -225,7 +225,7 @@ async def send_due(db: Database, sender: MailSender, links: Links, pace: Pace) -
             if error is None:
                 values = {"status": DeliveryStatus.SENT, "sent_at": done, "attempts": delivery.attempts + 1}
             elif error == "unsubscribed":
-                values = {"status": DeliveryStatus.DEAD, "last_error": error}
+                values = {"status": DeliveryStatus.CANCELLED}
             else:
                 attempts = delivery.attempts + 1
                 dead = attempts >= pace.max_attempts
