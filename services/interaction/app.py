@@ -6,18 +6,27 @@ from fastapi import FastAPI
 
 from services.interaction.api import routers
 from services.interaction.models import feed_tables, metadata
+from services.interaction.service.delivery import (
+    PUBLISHED,
+    Links,
+    Pace,
+    PublicationDelivery,
+    documents_fetcher,
+)
 from services.interaction.service.interview_views import DbEntrySource
 from services.interaction.service.interviews import InterviewRuntime
 from services.interaction.service.livestream import StreamHub
 from services.interaction.service.pages import content_lookup
 from services.interaction.service.review import resources_review
 from services.interaction.service.staff import identity_staff
+from services.interaction.service.subscriptions import Signer, content_columns
 from services.interaction.service.throttle import Throttle
 from services.interaction.settings import InteractionSettings
 from services.interaction.state import InteractionState
-from services.interaction.workers import closing_worker, deadline_worker
+from services.interaction.workers import closing_worker, deadline_worker, subscription_sender
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
+from services.kernel.mail import MailSender
 from services.kernel.runtime import build_context, migrations_dir
 
 NAME = "interaction"
@@ -37,6 +46,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or InteractionSettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
+    signer = Signer(settings.subscription_secret, settings.subscription_confirm_max_age_seconds)
+    links = Links(settings.subscription_public_url.rstrip("/"), signer)
+    mail = MailSender()
     ctx.state = InteractionState(
         review=resources_review(ctx.directory),
         throttle=Throttle(settings.interaction_anonymous_burst, settings.interaction_anonymous_per_hour),
@@ -52,7 +64,28 @@ def create_app(
             staff=identity_staff(ctx.directory),
             throttle=Throttle(settings.interview_question_burst, settings.interview_question_per_hour),
         ),
+        columns=content_columns(ctx.directory),
+        signer=signer,
+        mail=mail,
+        links=links,
     )
+    ctx.consumers.append(
+        PublicationDelivery(
+            ctx.db,
+            feed_tables,
+            ctx.feed_fetcher("content", topics=[PUBLISHED]),
+            documents=documents_fetcher(ctx.directory),
+            poll_seconds=settings.feed_poll_seconds,
+            lease_seconds=settings.feed_lease_seconds,
+        )
+    )
+    pace = Pace(
+        settings.subscription_send_batch,
+        settings.subscription_max_attempts,
+        settings.subscription_retry_base_seconds,
+        settings.subscription_retry_max_seconds,
+    )
+    ctx.workers.append(subscription_sender(ctx, mail, links, pace, settings.subscription_idle_seconds))
     ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     ctx.workers.append(closing_worker(ctx, settings.interaction_sweep_seconds))

@@ -24,3 +24,14 @@ class InteractionSettings(ServiceSettings):
     # Questions per signed-in citizen: a burst, then a rate.
     interview_question_burst: int = 5
     interview_question_per_hour: float = 30.0
+    # Subscriptions: the HMAC secret of confirmation and unsubscribe links (unset: the routes
+    # answer 503 rather than sign with a guessable key), the public origin those links and the
+    # items' links start with, and the sender's pace, retries and backoff.
+    subscription_secret: str = ""
+    subscription_public_url: str = "https://www.jiyue.example"
+    subscription_confirm_max_age_seconds: int = 7 * 24 * 3600
+    subscription_send_batch: int = 200
+    subscription_idle_seconds: float = 1.0
+    subscription_max_attempts: int = 8
+    subscription_retry_base_seconds: float = 5.0
+    subscription_retry_max_seconds: float = 3600.0

@@ -7,11 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from services.interaction.service.delivery import Links
 from services.interaction.service.interviews import InterviewRuntime
 from services.interaction.service.pages import PageLookup
 from services.interaction.service.review import Review
+from services.interaction.service.subscriptions import ColumnCheck, Signer
 from services.interaction.service.throttle import Throttle
 from services.kernel.deps import CtxDep
+from services.kernel.mail import MailSender
 
 
 @dataclass
@@ -20,6 +23,10 @@ class InteractionState:
     throttle: Throttle
     pages: PageLookup
     interviews: InterviewRuntime
+    columns: ColumnCheck
+    signer: Signer
+    mail: MailSender
+    links: Links
 
 
 def _state(ctx: CtxDep) -> InteractionState:

@@ -115,3 +115,22 @@ DEFAULT_REFUSAL_REASONS: dict[str, str] = {
 DEFAULT_DEADLINE_DAYS: dict[Complexity, int] = {Complexity.ORDINARY: 3, Complexity.COMPLEX: 10}
 # The State Council's inspection counts a message unanswered after three months (calendar).
 INSPECTION_MONTHS = 3
+
+
+class Rhythm(StrEnum):
+    """How often a subscriber hears of new items (digests come later: not in the vocabulary yet)."""
+
+    IMMEDIATE = "immediate"
+
+
+class SubscriptionStatus(StrEnum):
+    PENDING = "pending"  # waiting for the confirmation link (double opt-in)
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"  # gave up after the configured number of attempts
+    CANCELLED = "cancelled"  # the subscriber left before it went out

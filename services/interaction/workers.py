@@ -7,8 +7,10 @@ import contextlib
 import logging
 
 from services.interaction.service import consultations, surveys
+from services.interaction.service.delivery import Links, Pace, send_due
 from services.interaction.service.sweep import sweep
 from services.kernel.context import ServiceContext, Worker
+from services.kernel.mail import MailSender
 
 log = logging.getLogger("jiyue.interaction.sweep")
 
@@ -49,5 +51,25 @@ def closing_worker(ctx: ServiceContext, interval: float) -> Worker:
                 log.exception("closing consultations and surveys failed; retrying at the next interval")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    return run
+
+
+def subscription_sender(
+    ctx: ServiceContext, sender: MailSender, links: Links, pace: Pace, idle: float
+) -> Worker:
+    """Drains the delivery queue; sleeps `idle` when nothing is due (or no relay is configured)."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            tried = 0
+            if sender.configured:
+                try:
+                    tried = await send_due(ctx.db, sender, links, pace)
+                except Exception:
+                    log.exception("subscription sender failed; retrying")
+            if tried < pace.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
 
     return run

@@ -45,6 +45,8 @@ class Mail:
     subject: str
     text: str
     html: str | None = None
+    # Extra header fields, e.g. List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post (RFC 8058).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class MailSender:
@@ -60,6 +62,8 @@ class MailSender:
         msg["From"] = self.settings.sender
         msg["To"] = ", ".join(mail.to)
         msg["Subject"] = mail.subject
+        for name, value in mail.headers:
+            msg[name] = value
         msg["Date"] = formatdate(clock.epoch(), localtime=False)
         msg["Message-ID"] = make_msgid(domain=self.settings.sender.rpartition("@")[2] or None)
         msg.set_content(mail.text)

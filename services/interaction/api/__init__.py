@@ -8,6 +8,7 @@ from services.interaction.api.mailboxes import router as mailboxes_router
 from services.interaction.api.public import router as public_router
 from services.interaction.api.ratings import router as ratings_router
 from services.interaction.api.reports import router as reports_router
+from services.interaction.api.subscriptions import router as subscriptions_router
 from services.interaction.api.surveys import router as surveys_router
 
 routers = [
@@ -20,6 +21,7 @@ routers = [
     interviews_router,
     consultations_router,
     surveys_router,
+    subscriptions_router,
 ]
 
 __all__ = ["routers"]

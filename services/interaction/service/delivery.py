@@ -1,0 +1,243 @@
+"""Delivery of published items to confirmed subscribers: content's feed enqueues one row per
+subscriber and item (in one statement per item), a sender drains the queue, important first.
+
+Sending happens outside any database transaction: the sender reads a batch, closes the
+session, talks to the relay, then records the outcomes. A relay that is down leaves rows
+pending with an exponential backoff; after `max_attempts` a row is dead and says why.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.interaction.models import Subscription, SubscriptionDelivery, SubscriptionItem
+from services.interaction.service.subscriptions import CONFIRM, UNSUBSCRIBE, Signer
+from services.interaction.vocab import DeliveryStatus, SubscriptionStatus
+from services.kernel.client import ServiceDirectory
+from services.kernel.clock import epoch
+from services.kernel.consumer import FeedConsumer
+from services.kernel.db import Database
+from services.kernel.feed import FeedEvent
+from services.kernel.mail import Mail, MailError, MailSender
+
+log = logging.getLogger("jiyue.interaction.subscriptions")
+
+PUBLISHED = "publication.published"
+API = "/api/interaction/v1/subscriptions"
+# (publication ids) -> content's current index documents of those publications
+DocumentsFetch = Callable[[list[int]], Awaitable[list[dict[str, Any]]]]
+
+
+def documents_fetcher(directory: ServiceDirectory) -> DocumentsFetch:
+    async def fetch(ids: list[int]) -> list[dict[str, Any]]:
+        resp = await directory.client("content").get(
+            "/api/content/v1/index-documents", params={"ids": ",".join(str(i) for i in ids)}
+        )
+        resp.raise_for_status()
+        return list(resp.json().get("items", []))
+
+    return fetch
+
+
+@dataclass(frozen=True)
+class Links:
+    public_url: str
+    signer: Signer
+
+    def confirm(self, sub: Subscription) -> str:
+        return (
+            f"{self.public_url}/sites/{sub.site}{API}/confirm?token={self.signer.sign(CONFIRM, sub.id or 0)}"
+        )
+
+    def unsubscribe(self, site: str, subscription_id: int) -> str:
+        token = self.signer.sign(UNSUBSCRIBE, subscription_id)
+        return f"{self.public_url}/sites/{site}{API}/unsubscribe?token={token}"
+
+    def item(self, site: str, url: str) -> str:
+        return f"{self.public_url}/sites/{site}{url}"
+
+
+def confirmation_mail(sub: Subscription, links: Links) -> Mail:
+    link = links.confirm(sub)
+    scope = f"栏目 {sub.column_id}" if sub.column_id else "全部栏目"
+    text = (
+        f"您好：\n\n您在站点 {sub.site} 订阅了{scope}的新信息（{sub.email}）。"
+        f"请向下面的链接发送确认（POST）以开始接收：\n{link}\n\n如非本人操作，请忽略本邮件，不会再收到来信。\n"
+    )
+    body = (
+        f"<p>您好：</p><p>您在站点 {html.escape(sub.site)} 订阅了{html.escape(scope)}的新信息。</p>"
+        f'<form method="post" action="{html.escape(link)}"><button type="submit">确认订阅</button></form>'
+        "<p>如非本人操作，请忽略本邮件。</p>"
+    )
+    return Mail(to=(sub.email,), subject="请确认您的订阅", text=text, html=body)
+
+
+def item_mail(email: str, subscription_id: int, item: SubscriptionItem, links: Links) -> Mail:
+    unsubscribe = links.unsubscribe(item.site, subscription_id)
+    link = links.item(item.site, item.url)
+    mark = "【重要】" if item.important else ""
+    text = (
+        f"{item.site_name} 发布了新信息：\n\n{mark}{item.title}\n{link}\n\n"
+        f"退订（一键，无需登录）：\n{unsubscribe}\n"
+    )
+    body = (
+        f"<p>{html.escape(item.site_name)} 发布了新信息：</p>"
+        f'<p><a href="{html.escape(link)}">{html.escape(mark + item.title)}</a></p>'
+        f'<p><a href="{html.escape(unsubscribe)}">退订</a></p>'
+    )
+    return Mail(
+        to=(email,),
+        subject=f"{mark}{item.site_name}：{item.title}",
+        text=text,
+        html=body,
+        headers=(
+            ("List-Unsubscribe", f"<{unsubscribe}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ),
+    )
+
+
+async def enqueue(session: AsyncSession, doc: dict[str, Any]) -> int:
+    """Store the item once and add a delivery for every confirmed subscriber of its column or
+    its whole site, in one INSERT … SELECT; an item seen before adds nothing."""
+    publication_id = int(doc["publication_id"])
+    if await session.get(SubscriptionItem, publication_id) is not None:
+        return 0
+    now = epoch()
+    important = bool(doc.get("important"))
+    session.add(
+        SubscriptionItem(
+            publication_id=publication_id,
+            site=str(doc["site"]),
+            site_name=str(doc.get("site_name") or doc["site"])[:200],
+            column_id=int(doc["column_id"]),
+            title=str(doc.get("title") or "")[:300],
+            url=str(doc.get("url") or f"/api/content/v1/items/{publication_id}")[:1000],
+            important=important,
+            published_at=now,
+        )
+    )
+    await session.flush()
+    matching = select(
+        col(Subscription.id),
+        literal(publication_id),
+        literal(important),
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(now),
+        literal(now),
+    ).where(
+        col(Subscription.site) == doc["site"],
+        col(Subscription.status) == SubscriptionStatus.CONFIRMED,
+        or_(col(Subscription.column_id) == 0, col(Subscription.column_id) == int(doc["column_id"])),
+    )
+    columns = ["subscription_id", "publication_id", "priority", "status", "attempts", "next_at", "created_at"]
+    result = await session.execute(insert(SubscriptionDelivery).from_select(columns, matching))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class PublicationDelivery(FeedConsumer):
+    """Follows content's `publication.published` events and fills the delivery queue."""
+
+    name = "subscriptions"
+
+    def __init__(self, *args: Any, documents: DocumentsFetch, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.documents = documents
+        self._docs: dict[int, dict[str, Any]] = {}
+
+    async def before_batch(self, events: list[FeedEvent]) -> None:
+        ids = sorted({int(e.payload["publication_id"]) for e in events if e.topic == PUBLISHED})
+        self._docs = {int(d["publication_id"]): d for d in await self.documents(ids)} if ids else {}
+
+    async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
+        if event.topic != PUBLISHED:
+            return
+        doc = self._docs.get(int(event.payload["publication_id"]))
+        # Gone or no longer published by the time we read it: nobody is told of it.
+        if doc is None or doc.get("status") != "published":
+            return
+        added = await enqueue(session, doc)
+        if added:
+            log.info("publication %s: %d deliveries queued", doc["publication_id"], added)
+
+    async def rebuild(self, head: int) -> None:
+        """Behind content's retention: items published meanwhile are not mailed late (a flood of
+        stale news helps nobody); reading goes on from the head."""
+        log.warning("subscriptions fell behind content's feed; skipping to cursor %d", head)
+
+
+@dataclass(frozen=True)
+class Pace:
+    batch: int
+    max_attempts: int
+    retry_base: float
+    retry_max: float
+
+    def backoff(self, attempts: int) -> float:
+        return float(min(self.retry_max, self.retry_base * 2 ** (attempts - 1)))
+
+
+async def send_due(db: Database, sender: MailSender, links: Links, pace: Pace) -> int:
+    """Send one batch of due deliveries, priority rows first; returns how many were tried."""
+    now = epoch()
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    SubscriptionDelivery, col(Subscription.email), col(Subscription.status), SubscriptionItem
+                )
+                .join(Subscription, col(Subscription.id) == col(SubscriptionDelivery.subscription_id))
+                .join(
+                    SubscriptionItem,
+                    col(SubscriptionItem.publication_id) == col(SubscriptionDelivery.publication_id),
+                )
+                .where(
+                    col(SubscriptionDelivery.status) == DeliveryStatus.PENDING,
+                    col(SubscriptionDelivery.next_at) <= now,
+                )
+                .order_by(col(SubscriptionDelivery.priority).desc(), col(SubscriptionDelivery.id))
+                .limit(pace.batch)
+            )
+        ).all()
+    outcomes: list[tuple[SubscriptionDelivery, str | None]] = []
+    for delivery, email, status, item in rows:
+        if status != SubscriptionStatus.CONFIRMED:
+            outcomes.append((delivery, "unsubscribed"))
+            continue
+        try:
+            await sender.send(item_mail(email, delivery.subscription_id, item, links))
+            outcomes.append((delivery, None))
+        except MailError as exc:
+            outcomes.append((delivery, str(exc)[:500]))
+    done = epoch()
+    async with db.session() as session:
+        for delivery, error in outcomes:
+            values: dict[str, Any]
+            if error is None:
+                values = {"status": DeliveryStatus.SENT, "sent_at": done, "attempts": delivery.attempts + 1}
+            elif error == "unsubscribed":
+                values = {"status": DeliveryStatus.CANCELLED}
+            else:
+                attempts = delivery.attempts + 1
+                dead = attempts >= pace.max_attempts
+                values = {
+                    "status": DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING,
+                    "attempts": attempts,
+                    "last_error": error,
+                    "next_at": done + pace.backoff(attempts),
+                }
+            await session.execute(
+                update(SubscriptionDelivery)
+                .where(col(SubscriptionDelivery.id) == delivery.id)
+                .values(**values)
+            )
+    return len(rows)
