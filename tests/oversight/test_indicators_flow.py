@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from services.content.models import Publication
@@ -21,7 +21,7 @@ from services.interaction.models import Letter
 from services.kernel import clock
 from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
 from services.oversight.flows import january_drafts
-from services.oversight.models import ReportEntryChange, feed_tables
+from services.oversight.models import DailyViews, ReportEntryChange, feed_tables
 from services.oversight.service.availability import probe_all
 from services.oversight.service.freshness import DEFAULT_FRESHNESS
 from services.oversight.state import OversightState
@@ -324,6 +324,18 @@ async def _annual_report(
     assert {k: rows[k]["value"] for k in expected} == expected
     assert rows["security.checks"]["source"] == "entered" and rows["security.drills"]["source"] == "missing"
     assert rows["visits.page_views"]["value"] >= 3 and rows["visits.unique_visitors"]["value"] >= 1
+    # The waits above make requests of their own, so the truth is what oversight recorded.
+    async with gw.local_apps["oversight"].state.ctx.db.session() as session:
+        recorded = (
+            await session.execute(
+                select(func.coalesce(func.sum(DailyViews.views), 0)).where(
+                    col(DailyViews.site) == SITE,
+                    col(DailyViews.day) >= date(year, 1, 1),
+                    col(DailyViews.day) <= date(year, 12, 31),
+                )
+            )
+        ).scalar_one()
+    assert rows["visits.page_views"]["value"] == recorded
     assert report["draft_publication_id"] is not None
     async with gw.local_apps["oversight"].state.ctx.db.session() as session:
         audit = (await session.execute(select(ReportEntryChange))).scalars().all()
