@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from services.kernel.clock import WireDateTime
+from services.kernel.mail import EmailAddress
 from services.kernel.roles import ADMIN_ROLES, SITE_ROLES, Role
 
 # What a staff account may be granted: citizens hold their role by being citizens.
@@ -43,23 +44,13 @@ class UserIn(BaseModel):
     password: str = Field(min_length=1, max_length=128, description="初始密码")
     org_code: str | None = Field(default=None, description="所属机构代码")
     kind: Literal["staff", "citizen"] = "staff"
-    email: str | None = Field(
-        default=None,
-        max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-        description="电子邮箱（接收预警等通知）",
-    )
+    email: EmailAddress | None = Field(default=None, description="电子邮箱（接收预警等通知）")
 
 
 class UserPatch(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
     org_code: str | None = None
-    email: str | None = Field(
-        default=None,
-        max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-        description="电子邮箱（接收预警等通知）",
-    )
+    email: EmailAddress | None = Field(default=None, description="电子邮箱（接收预警等通知）")
     status: Literal["active", "disabled"] | None = None
     password: str | None = Field(default=None, min_length=1, max_length=128, description="重置密码")
     unlock: bool = Field(default=False, description="解除因登录失败造成的锁定")

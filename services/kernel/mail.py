@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Annotated
 
 import aiosmtplib
 from pydantic import Field
@@ -20,6 +21,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.kernel import clock
 
 log = logging.getLogger("jiyue.mail")
+
+
+# One address rule for every service that stores one (identity's users, interaction's subscribers):
+# deliberately plain, no deliverability check — one @, no spaces, dotted ASCII labels a relay
+# without SMTPUTF8 can take.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+EmailAddress = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
 
 
 class SmtpSettings(BaseSettings):

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from services.interaction.vocab import Rhythm, SubscriptionStatus
-
-# Deliberately plain (no deliverability check): one @, no spaces, a dotted domain.
-EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+from services.kernel.mail import EmailAddress
 
 
 class SubscriptionIn(BaseModel):
     column_id: int | None = Field(None, ge=1, le=2**53, description="栏目编号；不填为整个站点")
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    email: EmailAddress
     rhythm: Rhythm = Rhythm.IMMEDIATE
 
 
