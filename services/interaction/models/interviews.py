@@ -1,0 +1,79 @@
+"""Online interviews (在线访谈)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field
+
+from services.interaction.models.base import Base
+
+
+class Interview(Base, table=True):  # type: ignore[call-arg]
+    """A scheduled interview: its guests and host are staff accounts of the site."""
+
+    __tablename__ = "interview"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=64, index=True)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16, index=True)
+    starts_at: float = Field(index=True)
+    ends_at: float
+    # {"user_id", "name", "title"} and a list of the same, as identity named them at scheduling.
+    host: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    guests: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The last stream entry's number; bumped by an UPDATE … RETURNING so that entry numbers of
+    # one interview are handed out in commit order (the publishers rely on it).
+    last_seq: int = 0
+    created_by: str = Field(max_length=128)
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    archived_at: float | None = None
+
+
+class InterviewQuestion(Base, table=True):  # type: ignore[call-arg]
+    """A citizen's question: machine review, then a person approves or rejects it."""
+
+    __tablename__ = "interview_question"
+    __table_args__ = (UniqueConstraint("interview_id", "asker_sub", "dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    site: str = Field(max_length=64)
+    status: str = Field(max_length=16, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    asker_sub: str = Field(max_length=128)
+    asker_name: str = Field(default="", max_length=128)
+    dedupe_key: str = Field(max_length=64)
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # What the public reads once approved (personal data masked) and what was masked.
+    public_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    redactions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    submitted_at: float
+    moderated_by: str | None = Field(default=None, max_length=128)
+    moderated_at: float | None = None
+    reason: str = Field(default="", max_length=500)
+    entry_seq: int | None = None
+
+
+class InterviewEntry(Base, table=True):  # type: ignore[call-arg]
+    """One message of the public stream and transcript, numbered per interview (`seq`)."""
+
+    __tablename__ = "interview_entry"
+    __table_args__ = (UniqueConstraint("interview_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id")
+    seq: int
+    kind: str = Field(max_length=16)
+    author: str = Field(default="", max_length=200)  # the public label: 网友, a guest's name and title
+    author_sub: str | None = Field(default=None, max_length=128)
+    question_id: int | None = None
+    reply_to: int | None = None  # the seq of the question entry an answer answers
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    at: float
