@@ -21,9 +21,16 @@ from services.interaction.service.review import resources_review
 from services.interaction.service.staff import identity_staff
 from services.interaction.service.subscriptions import Signer, content_columns
 from services.interaction.service.throttle import Throttle
+from services.interaction.service.transcripts import Pace as TranscriptPace
+from services.interaction.service.transcripts import content_columns_of
 from services.interaction.settings import InteractionSettings
 from services.interaction.state import InteractionState
-from services.interaction.workers import closing_worker, deadline_worker, subscription_sender
+from services.interaction.workers import (
+    closing_worker,
+    deadline_worker,
+    subscription_sender,
+    transcript_worker,
+)
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.mail import MailSender
@@ -63,6 +70,8 @@ def create_app(
             ),
             staff=identity_staff(ctx.directory),
             throttle=Throttle(settings.interview_question_burst, settings.interview_question_per_hour),
+            columns=content_columns_of(ctx.directory),
+            transcript_column=settings.interview_transcript_column,
         ),
         columns=content_columns(ctx.directory),
         signer=signer,
@@ -89,4 +98,11 @@ def create_app(
     ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     ctx.workers.append(closing_worker(ctx, settings.interaction_sweep_seconds))
+    transcript_pace = TranscriptPace(
+        settings.interview_transcript_lease_seconds,
+        settings.interview_transcript_max_attempts,
+        settings.interview_transcript_retry_base_seconds,
+        settings.interview_transcript_genre,
+    )
+    ctx.workers.append(transcript_worker(ctx, transcript_pace, settings.interview_transcript_poll_seconds))
     return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)

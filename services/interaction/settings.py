@@ -35,3 +35,12 @@ class InteractionSettings(ServiceSettings):
     subscription_max_attempts: int = 8
     subscription_retry_base_seconds: float = 5.0
     subscription_retry_max_seconds: float = 3600.0
+    # Archived interview transcripts become content publications: the site's column for them
+    # (matched by code, then by name) when an interview names none, the library genre, and the
+    # worker's poll, lease, retries and backoff.
+    interview_transcript_column: str = "在线访谈"
+    interview_transcript_genre: str = "qita"
+    interview_transcript_poll_seconds: float = 5.0
+    interview_transcript_lease_seconds: float = 120.0
+    interview_transcript_max_attempts: int = 8
+    interview_transcript_retry_base_seconds: float = 10.0

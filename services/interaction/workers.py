@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from services.interaction.service import consultations, surveys
+from services.interaction.service import consultations, surveys, transcripts
 from services.interaction.service.delivery import Links, Pace, send_due
 from services.interaction.service.sweep import sweep
 from services.kernel.context import ServiceContext, Worker
@@ -71,5 +71,23 @@ def subscription_sender(
             if tried < pace.batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle)
+
+    return run
+
+
+def transcript_worker(ctx: ServiceContext, pace: transcripts.Pace, interval: float) -> Worker:
+    """Archived interviews' transcripts go to content, off the request path; rows stay queued
+    in the database, so a crash loses nothing and the next process resumes them."""
+
+    async def run(stop: asyncio.Event) -> None:
+        secret = ctx.settings.internal_client_secret
+        while not stop.is_set():
+            try:
+                if await transcripts.publish_due(ctx.db, ctx.directory, secret, pace):
+                    continue  # there may be more due
+            except Exception:
+                log.exception("transcript publication failed; retrying at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
 
     return run

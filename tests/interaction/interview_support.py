@@ -24,6 +24,20 @@ async def fake_staff(user_id: int) -> StaffAccount | None:
     return STAFF.get(user_id)
 
 
+INTERVIEW_COLUMN = 31
+COLUMNS = {
+    SITE: [
+        {"id": 30, "name": "通知公告", "code": "tzgg"},
+        {"id": INTERVIEW_COLUMN, "name": "在线访谈", "code": ""},
+    ]
+}
+
+
+async def fake_columns(site: str) -> list[dict[str, Any]]:
+    """Content's column list of a site, as the transcript's column check reads it."""
+    return COLUMNS.get(site, [])
+
+
 class People:
     def __init__(self, issuer: TestIssuer, site_header: bool = True) -> None:
         site = SITE if site_header else None

@@ -14,7 +14,15 @@ import pytest
 from services.interaction.service.interview_views import DbEntrySource
 from services.interaction.service.livestream import StreamHub
 from tests.interaction.conftest import SPAM, fake_review
-from tests.interaction.interview_support import CITIZEN_ID, People, fake_staff, interview_body, parse_sse
+from tests.interaction.interview_support import (
+    CITIZEN_ID,
+    INTERVIEW_COLUMN,
+    People,
+    fake_columns,
+    fake_staff,
+    interview_body,
+    parse_sse,
+)
 from tests.support.services import running_service
 from tests.support.tokens import TestIssuer
 
@@ -28,6 +36,7 @@ async def service(tmp_path: Path, issuer: TestIssuer) -> AsyncIterator[tuple[Any
         state = app.state.ctx.state
         state.review = fake_review
         state.interviews.staff = fake_staff
+        state.interviews.columns = fake_columns
         yield app, client
 
 
@@ -156,6 +165,18 @@ async def test_an_interviews_life_from_schedule_to_transcript(
     assert done.status_code == 204  # EventSource stops reconnecting
     archived = await client.post(f"{BASE}/interviews/{iid}/archive", headers=people.editor)
     assert archived.json()["status"] == "archived" and archived.json()["transcript_url"]
+    # Queued for content in the archiving transaction; the worker does the rest (no content here).
+    assert archived.json()["publication"] == {
+        "state": "pending",
+        "column_id": INTERVIEW_COLUMN,
+        "resource_id": None,
+        "resource_version": None,
+        "publication_id": None,
+        "published_url": None,
+        "attempts": 0,
+    }
+    again = await client.post(f"{BASE}/interviews/{iid}/archive", headers=people.editor)
+    assert again.status_code == 409  # archiving twice queues nothing more
 
     record = (await client.get(f"{BASE}/public/interviews/{iid}/transcript", headers=people.anonymous)).json()
     assert record["archived"] is True and record["questions"] == 1 and record["answers"] == 2
@@ -233,6 +254,36 @@ async def test_bad_input_gets_a_clear_4xx(service: tuple[Any, httpx.AsyncClient]
         f"{BASE}/interviews/{iid}/questions", json={"text": "问题  0"}, headers=people.citizen
     )
     assert dup.status_code == 409
+
+
+async def test_a_transcript_needs_a_column_of_the_site(
+    service: tuple[Any, httpx.AsyncClient], people: People
+) -> None:
+    app, client = service
+    foreign = await client.post(
+        f"{BASE}/interviews", json=interview_body(column_id=99), headers=people.editor
+    )
+    assert foreign.status_code == 422 and foreign.json()["errors"][0]["field"] == "column_id"
+    chosen = await _schedule(client, people, column_id=30)
+    assert chosen["column_id"] == 30 and chosen["publication"] is None
+    other = await _schedule(client, people)
+    for iv in (chosen, other):
+        for step in ("start", "end"):
+            assert (
+                await client.post(f"{BASE}/interviews/{iv['id']}/{step}", headers=people.host)
+            ).status_code == 200
+    archived = await client.post(f"{BASE}/interviews/{chosen['id']}/archive", headers=people.host)
+    assert archived.json()["publication"]["column_id"] == 30  # the interview's own column
+
+    async def no_columns(site: str) -> list[dict[str, Any]]:
+        return [{"id": 30, "name": "通知公告", "code": "tzgg"}]
+
+    app.state.ctx.state.interviews.columns = no_columns
+    iid = other["id"]
+    refused = await client.post(f"{BASE}/interviews/{iid}/archive", headers=people.editor)
+    assert refused.status_code == 409 and "在线访谈" in refused.json()["detail"]
+    still = (await client.get(f"{BASE}/public/interviews/{iid}", headers=people.anonymous)).json()
+    assert still["status"] == "ended" and still["publication"] is None  # nothing half-done
 
 
 async def test_the_public_list_pages_with_a_cursor(

@@ -26,7 +26,7 @@ from services.interaction.schemas.interviews import (
     RejectIn,
     TranscriptOut,
 )
-from services.interaction.service import interviews
+from services.interaction.service import interviews, transcripts
 from services.interaction.service.interview_views import (
     DbEntrySource,
     entry_out,
@@ -74,6 +74,10 @@ async def schedule(
     body: InterviewIn, site: RequiredSiteDep, session: SessionDep, state: StateDep, principal: PrincipalDep
 ) -> InterviewOut:
     require_write(principal, site, "站点")
+    if body.column_id is not None and body.column_id not in {
+        c.get("id") for c in await state.interviews.columns(site)
+    }:
+        raise ValidationFailed.field("column_id", f"栏目 {body.column_id} 不是本站栏目")
     interview = await interviews.schedule(session, site, body, principal.sub, state.interviews.staff)
     return interview_out(interview)
 
@@ -106,12 +110,33 @@ async def end(
 
 
 @router.post(
-    "/interviews/{interview_id}/archive", response_model=InterviewOut, summary="归档实录", responses=ERRORS
+    "/interviews/{interview_id}/archive",
+    response_model=InterviewOut,
+    summary="归档实录：实录入库、放入在线访谈栏目并提交审核（后台完成；失败后可再次归档重试）",
+    description=(
+        "访谈须已结束。实录发往访谈指定的栏目，未指定时发往本站代码或名称为配置值（默认「在线访谈」）的栏目；"
+        "没有这样的栏目时答 409，访谈不变。`publication` 随后由 pending 变为 in_review，发布后带 published_url。"
+    ),
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed, ServiceUnavailable
+    ),
 )
 async def archive(
     interview_id: IdPath, site: RequiredSiteDep, session: SessionDep, state: StateDep, principal: PrincipalDep
 ) -> InterviewOut:
-    return await _change(interview_id, InterviewStatus.ARCHIVED, site, session, state, principal)
+    interview = await interviews.get_interview(session, interview_id, site)
+    interviews.require_manager(principal, interview)
+    runtime = state.interviews
+    retry = transcripts.may_requeue(interview)
+    if not retry:  # refuses anything but an ended interview before content is asked
+        await interviews.transition(
+            session, interview, InterviewStatus.ARCHIVED, principal.sub, runtime.hub.wake
+        )
+    column = await transcripts.resolve_column(
+        runtime.columns, site, interview.column_id, runtime.transcript_column
+    )
+    transcripts.queue(interview, column)
+    return interview_out(interview)
 
 
 @router.post(

@@ -33,6 +33,18 @@ class Interview(Base, table=True):  # type: ignore[call-arg]
     started_at: float | None = None
     ended_at: float | None = None
     archived_at: float | None = None
+    column_id: int | None = None  # where the transcript goes; None: the site's interview column
+    # The transcript publication (service/transcripts.py): each peer's answer is kept as soon as
+    # it comes, so a retry after a crash resumes from the step that was not recorded.
+    transcript_state: str | None = Field(default=None, max_length=16, index=True)
+    transcript_column_id: int | None = None
+    transcript_resource_id: int | None = None
+    transcript_resource_version: int | None = None
+    transcript_publication_id: int | None = Field(default=None, index=True)
+    transcript_published_url: str | None = Field(default=None, max_length=1000)
+    transcript_attempts: int = 0
+    transcript_next_at: float | None = None  # also the worker's lease while it works on it
+    transcript_error: str = Field(default="", max_length=500)
 
 
 class InterviewQuestion(Base, table=True):  # type: ignore[call-arg]

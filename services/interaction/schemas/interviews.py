@@ -41,6 +41,16 @@ class MediaKind(StrEnum):
     VIDEO = "video"
 
 
+class TranscriptState(StrEnum):
+    """The archived transcript's way into content: queued at archiving, then stored in the
+    library, placed in the interview column and submitted to its review chain."""
+
+    PENDING = "pending"  # queued or being worked on by the transcript worker
+    IN_REVIEW = "in_review"  # submitted: the column's reviewers decide
+    PUBLISHED = "published"  # content announced it published
+    FAILED = "failed"  # a peer refused it or retries ran out; archiving again re-queues it
+
+
 class InterviewTopic(StrEnum):
     CREATED = "interview.created"
     LIVE = "interview.live"
@@ -67,6 +77,9 @@ class InterviewIn(BaseModel):
     ends_at: datetime = Field(description="预计结束时间")
     host: PersonIn
     guests: list[PersonIn] = Field(min_length=1, max_length=10)
+    column_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        None, description="实录发布到的栏目；不填则用本站的在线访谈栏目（按配置的栏目代码或名称）"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> InterviewIn:
@@ -122,6 +135,18 @@ class PersonOut(BaseModel):
     title: str
 
 
+class TranscriptPublicationOut(BaseModel):
+    """The transcript as a content publication (after archiving)."""
+
+    state: TranscriptState
+    column_id: int
+    resource_id: int | None = Field(description="信息资源库中的实录资源")
+    resource_version: int | None
+    publication_id: int | None = Field(description="内容服务中的稿件编号")
+    published_url: str | None = Field(description="发布后的公开地址；审核发布前为 null")
+    attempts: int
+
+
 class InterviewOut(BaseModel):
     id: int
     site: str
@@ -138,6 +163,8 @@ class InterviewOut(BaseModel):
     last_event_id: int = Field(description="公开直播流的最新事件编号")
     stream_url: str
     transcript_url: str | None
+    column_id: int | None
+    publication: TranscriptPublicationOut | None = Field(description="归档后作为内容发布的实录")
 
 
 class InterviewPage(BaseModel):

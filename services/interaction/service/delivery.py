@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from services.interaction.models import Subscription, SubscriptionDelivery, SubscriptionItem
 from services.interaction.service.subscriptions import CONFIRM, UNSUBSCRIBE, Signer
+from services.interaction.service.transcripts import mark_published
 from services.interaction.vocab import DeliveryStatus, SubscriptionStatus
 from services.kernel.client import ServiceDirectory
 from services.kernel.clock import epoch
@@ -145,7 +146,8 @@ async def enqueue(session: AsyncSession, doc: dict[str, Any]) -> int:
 
 
 class PublicationDelivery(FeedConsumer):
-    """Follows content's `publication.published` events and fills the delivery queue."""
+    """Follows content's `publication.published` events and fills the delivery queue; the same
+    events tell an archived interview that its transcript publication is live, and where."""
 
     name = "subscriptions"
 
@@ -165,6 +167,8 @@ class PublicationDelivery(FeedConsumer):
         # Gone or no longer published by the time we read it: nobody is told of it.
         if doc is None or doc.get("status") != "published":
             return
+        url = str(doc.get("url") or f"/api/content/v1/items/{doc['publication_id']}")
+        await mark_published(session, int(doc["publication_id"]), url)
         added = await enqueue(session, doc)
         if added:
             log.info("publication %s: %d deliveries queued", doc["publication_id"], added)

@@ -24,6 +24,8 @@ from services.interaction.schemas.interviews import (
     QuestionOut,
     QuestionStatus,
     TranscriptOut,
+    TranscriptPublicationOut,
+    TranscriptState,
 )
 from services.interaction.service.interviews import entries
 from services.interaction.service.livestream import Frame
@@ -54,6 +56,22 @@ def interview_out(interview: Interview) -> InterviewOut:
         last_event_id=interview.last_seq,
         stream_url=f"{BASE}/{interview.id}/stream",
         transcript_url=f"{BASE}/{interview.id}/transcript" if done else None,
+        column_id=interview.column_id,
+        publication=_publication(interview),
+    )
+
+
+def _publication(interview: Interview) -> TranscriptPublicationOut | None:
+    if interview.transcript_state is None or interview.transcript_column_id is None:
+        return None
+    return TranscriptPublicationOut(
+        state=TranscriptState(interview.transcript_state),
+        column_id=interview.transcript_column_id,
+        resource_id=interview.transcript_resource_id,
+        resource_version=interview.transcript_resource_version,
+        publication_id=interview.transcript_publication_id,
+        published_url=interview.transcript_published_url,
+        attempts=interview.transcript_attempts,
     )
 
 

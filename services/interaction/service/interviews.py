@@ -10,7 +10,7 @@ the host writes notes. Entries are numbered per interview in commit order; the l
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,16 +45,21 @@ from services.kernel.feed import emit
 from services.kernel.roles import Role
 
 Wake = Callable[[int], None]
+# site -> the site's columns as content lists them to staff ({"id", "name", "code", ...})
+ColumnsLookup = Callable[[str], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass
 class InterviewRuntime:
     """What interviews keep in the service's state: the stream hub of this process, the
-    identity lookup of guests and hosts, and the per-citizen question throttle."""
+    identity lookup of guests and hosts, the per-citizen question throttle, and content's column
+    list with the name or code of the column transcripts go to when an interview names none."""
 
     hub: StreamHub
     staff: StaffLookup
     throttle: Throttle
+    columns: ColumnsLookup
+    transcript_column: str
 
 
 MODERATOR_ROLES = (Role.SITE_ADMIN, Role.EDITOR, Role.REVIEWER)
@@ -99,6 +104,7 @@ async def schedule(
         ends_at=body.ends_at.timestamp(),
         host=people[0],
         guests=people[1:],
+        column_id=body.column_id,
         created_by=actor,
         created_at=epoch(),
     )
