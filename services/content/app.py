@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.content.api import routers
 from services.content.api.delivery import DeliveryCacheMiddleware
 from services.content.models import feed_tables, metadata
+from services.content.newmedia_worker import newmedia_worker
 from services.content.service.cache import DeliveryCache
 from services.content.service.common import ContentState, session_options
 from services.content.settings import ContentSettings
@@ -50,6 +51,7 @@ def create_app(
         [
             syndication_worker(ctx, state, settings),
             push_worker(ctx, state, settings),
+            newmedia_worker(ctx, state, settings),
             scheduler_worker(ctx, settings),
             cache_follower(ctx, state),
         ]

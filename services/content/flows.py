@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from services.content.models import Publication
 from services.content.schemas import ActionBody
-from services.content.service import push, review, syndication
+from services.content.service import newmedia, push, review, syndication
 from services.content.service.publications import emit_state
 from services.content.service.review import require_editor
 from services.content.vocab import Action, FeedState, PublicationState, RecordAction
@@ -41,6 +41,7 @@ async def go_live(
     if publication.important:
         await syndication.create_tasks(session, publication, publication.published_at or now(), deadline)
     await push.enqueue(session, publication, FeedState.PUBLISHED)
+    await newmedia.enqueue(session, publication)
 
 
 async def take_down(

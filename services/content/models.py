@@ -221,6 +221,43 @@ class PushDelivery(Base, table=True):
     delivered_at: datetime | None = _ts()
 
 
+class NewMediaAccount(Base, table=True):
+    """A site's government new-media account (article 17: filed, 备案) and its connector endpoint."""
+
+    __tablename__ = "new_media_account"
+    __table_args__ = (UniqueConstraint("site_id", "platform", "account_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(max_length=64, index=True)
+    platform: str = Field(max_length=16)  # NewMediaPlatform
+    account_name: str = Field(max_length=200)
+    filing_no: str = Field(max_length=64)
+    status: str = Field(default="active", max_length=16)  # AccountStatus
+    endpoint: str = Field(max_length=1000)
+    secret: str = Field(max_length=200)
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class NewMediaTask(Base, table=True):
+    """One push of one important item to one account (article 42)."""
+
+    __tablename__ = "new_media_task"
+    __table_args__ = (UniqueConstraint("account_id", "publication_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(index=True)
+    site_id: str = Field(max_length=64, index=True)
+    publication_id: int
+    payload: dict[str, Any] = _json(dict)
+    state: str = Field(default="pending", max_length=16, index=True)  # NewMediaTaskState
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", max_length=300)
+    next_attempt_at: datetime | None = _ts(nullable=False, index=True)
+    created_at: datetime | None = _ts()
+    delivered_at: datetime | None = _ts()
+
+
 class ImportJob(Base, table=True):
     """A migration import (整合迁移) into one site: its progress, approval and failures."""
 

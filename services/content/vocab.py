@@ -93,6 +93,7 @@ class DeliveryState(StrEnum):
 
 class DeadLetterKind(StrEnum):
     PUSH = "push"
+    NEW_MEDIA = "new_media"
     SYNDICATION = "syndication"
 
 
@@ -101,6 +102,33 @@ class Worker(StrEnum):
 
     SYNDICATION = "syndication"
     PUSH = "push"
+    NEW_MEDIA = "new_media"
+
+
+class NewMediaPlatform(StrEnum):
+    """Where a government new-media account (政务新媒体) lives."""
+
+    WEIBO = "weibo"
+    WECHAT = "wechat"
+    DOUYIN = "douyin"
+    TOUTIAO = "toutiao"
+    APP = "app"
+    OTHER = "other"
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class NewMediaTaskState(StrEnum):
+    PENDING = "pending"
+    # Claimed by a worker and leased; a try that never reports back is taken again after the lease.
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    # Failed every allowed try (or its address was refused): waits for an administrator's retry.
+    DEAD = "dead"
 
 
 # Publications a reader may see on a hosted site.

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from services.content.api import admin, delivery, imports, internal, operations, publishing
+from services.content.api import admin, delivery, imports, internal, newmedia, operations, publishing
 
-routers = [admin.router, publishing.router, imports.router, operations.router, delivery.router, internal.router]
+routers = [
+    admin.router,
+    publishing.router,
+    imports.router,
+    operations.router,
+    newmedia.router,
+    delivery.router,
+    internal.router,
+]
 
 __all__ = ["routers"]

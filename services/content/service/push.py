@@ -78,15 +78,24 @@ def _literal_refused(host: str, allow: tuple[IPNetwork, ...]) -> bool:
     return refusal(address, allow) is not None
 
 
+def check_url(url: str, allow: tuple[IPNetwork, ...], field: str = "url") -> None:
+    """A tenant-aimed push address: http(s), and no literal address the guarded client refuses."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValidationFailed.field(field, "推送地址须为 http(s) URL")
+    # Names are checked when they are dialled (their addresses can change); literals right away.
+    if _literal_refused(host, allow):
+        raise ValidationFailed.field(field, "推送地址不被允许：须为公网地址")
+
+
 async def create_channel(
     session: AsyncSession, site: str, body: ChannelCreate, allow: tuple[IPNetwork, ...] = ()
 ) -> Channel:
-    parts = urlsplit(body.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed.field("url", "推送地址须为 http(s) URL")
-    # Names are checked when they are dialled (their addresses can change); literals right away.
-    if _literal_refused(parts.hostname, allow):
-        raise ValidationFailed.field("url", "推送地址不被允许：须为公网地址")
+    check_url(body.url, allow)
     channel = Channel(
         site_id=site,
         name=body.name,
