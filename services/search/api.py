@@ -81,7 +81,7 @@ async def search(
         size=paging.size,
     )
     try:
-        outcome = await run_search(state.backend, state.analyzer, state.vocabulary, params)
+        outcome = await run_search(state.backend, ctx.db, state.analyzer, state.vocabulary, params)
     except Exception as exc:
         # Engine trouble is an outage, not the caller's fault, and its text stays in our log.
         raise ServiceUnavailable("搜索引擎暂不可用，请稍后再试") from exc

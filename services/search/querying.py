@@ -18,6 +18,7 @@ from sqlmodel import col
 from services.kernel.db import Database
 from services.search.analysis import Analyzer, ParsedQuery, normalize
 from services.search.backends.base import ArchivedMode, IndexDoc, SearchBackend, SearchRequest, SortMode
+from services.search.indexing import LIVE_STATUSES
 from services.search.models import SearchDocument
 
 SNIPPET_CHARS = 120
@@ -158,14 +159,29 @@ def item_from_doc(
     return item
 
 
-async def snippets(backend: SearchBackend, docs: list[IndexDoc], terms: list[str]) -> list[str]:
-    """One snippet per hit; the engine is asked for whole bodies only where the head cannot tell."""
+async def stored_bodies(db: Database, ids: list[int]) -> dict[int, str]:
+    """Whole body texts of live publications, from search.db's compressed payloads.
+
+    The engines keep only a head of a long body: storing it whole there too doubled the index.
+    """
+    async with db.session() as session:
+        rows = await session.execute(
+            select(col(SearchDocument.publication_id), col(SearchDocument.payload)).where(
+                col(SearchDocument.publication_id).in_(ids),
+                col(SearchDocument.status).in_(LIVE_STATUSES),
+            )
+        )
+        return {int(pub_id): str(payload.get("body_text") or "") for pub_id, payload in rows}
+
+
+async def snippets(db: Database, docs: list[IndexDoc], terms: list[str]) -> list[str]:
+    """One snippet per hit; whole bodies are read only where the head cannot tell."""
     out: list[str | None] = [
         head_snippet(doc.body, terms) if doc.body_cut and doc.body else make_snippet(snippet_text(doc), terms)
         for doc in docs
     ]
     missing = [doc.id for doc, snippet in zip(docs, out, strict=True) if snippet is None]
-    bodies = await backend.bodies(missing) if missing else {}
+    bodies = await stored_bodies(db, missing) if missing else {}
     return [
         snippet if snippet is not None else make_snippet(bodies.get(doc.id, doc.body), terms)
         for doc, snippet in zip(docs, out, strict=True)
@@ -211,7 +227,7 @@ def _request(parsed: ParsedQuery, params: SearchParams) -> SearchRequest:
 
 
 async def run_search(
-    backend: SearchBackend, analyzer: Analyzer, vocabulary: Vocabulary, params: SearchParams
+    backend: SearchBackend, db: Database, analyzer: Analyzer, vocabulary: Vocabulary, params: SearchParams
 ) -> SearchOutcome:
     started = time.perf_counter()
     parsed, terms = analysed(analyzer, params.q)
@@ -219,7 +235,7 @@ async def run_search(
         return SearchOutcome(total=0, items=[], took_ms=(time.perf_counter() - started) * 1000)
     result = await backend.search(_request(parsed, params))
     docs = [hit.doc for hit in result.hits]
-    shown = await snippets(backend, docs, terms)
+    shown = await snippets(db, docs, terms)
     items = [
         item_from_doc(doc, terms, params.platform, snippet) for doc, snippet in zip(docs, shown, strict=True)
     ]

@@ -22,6 +22,9 @@ class SearchSettings(ServiceSettings):
     search_source: str = "content"
     # How many changed documents one flush pushes to the engine.
     search_flush_batch: int = 500
+    # JIYUE_SEARCH_CACHE_DIR: where jieba keeps its derived dictionary cache. Derived data,
+    # rebuilt when missing, so it lives outside the data folder (not platform data, not backed up).
+    search_cache_dir: Path = Path("~/.cache/jiyue/search-analysis")
 
     @property
     def index_dir(self) -> Path:
@@ -29,4 +32,4 @@ class SearchSettings(ServiceSettings):
 
     @property
     def analysis_cache_dir(self) -> Path:
-        return self.resolved_data_dir / "search-analysis"
+        return self.search_cache_dir.expanduser().resolve()

@@ -32,7 +32,7 @@ FRAGMENT_BODY_BOOST = 0.5
 IDENTIFIER_BOOST = 5.0
 # What a hit carries of its body: enough for the snippet of most matches. Loading whole
 # bodies (a law runs to 100,000 characters) with every hit was the cost of a broad search;
-# a snippet whose match lies further in asks the engine for that one body (`bodies`).
+# a snippet whose match lies further in reads that one body from search.db (`stored_bodies`).
 BODY_HEAD_CHARS = 1000
 
 
@@ -210,10 +210,6 @@ class SearchBackend(abc.ABC):
 
     @abc.abstractmethod
     async def search(self, request: SearchRequest) -> SearchResult: ...
-
-    @abc.abstractmethod
-    async def bodies(self, ids: list[int]) -> dict[int, str]:
-        """The whole bodies of these documents (hits carry only a head of theirs)."""
 
     @abc.abstractmethod
     async def suggest(self, text: str, tokens: list[str], site: str | None, limit: int) -> list[str]:

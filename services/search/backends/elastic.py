@@ -57,8 +57,6 @@ MAPPINGS: dict[str, Any] = {
         "title_bi": _TEXT,
         "body_bi": _TEXT,
         "stored": {"type": "object", "enabled": False},
-        # the whole of a long body, kept in _source only: hits carry its head (`stored`)
-        "full_body": {"type": "text", "index": False},
     },
 }
 INDEX_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"}
@@ -254,7 +252,6 @@ class ElasticBackend(SearchBackend):
             "title_bi": fields.title_bi,
             "body_bi": fields.body_bi,
             "stored": stored,
-            **({"full_body": doc.body} if stored.get("body_cut") else {}),
         }
 
     async def _bulk(self, operations: list[dict[str, Any]]) -> None:
@@ -304,18 +301,6 @@ class ElasticBackend(SearchBackend):
             for h in response["hits"]["hits"]
         ]
         return SearchResult(total=int(response["hits"]["total"]["value"]), hits=hits)
-
-    async def bodies(self, ids: list[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        response = await self.es.mget(
-            index=self.alias, ids=[str(i) for i in ids], source_includes=["full_body"]
-        )
-        return {
-            int(d["_id"]): str(d["_source"]["full_body"])
-            for d in response["docs"]
-            if d.get("found") and "full_body" in d.get("_source", {})
-        }
 
     async def suggest(self, text: str, tokens: list[str], site: str | None, limit: int) -> list[str]:
         scope: list[dict[str, Any]] = [{"term": {"archived": False}}]

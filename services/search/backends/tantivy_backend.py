@@ -37,9 +37,6 @@ from services.search.backends.base import (
 from services.search.backends.tantivy_queries import QueryBuilder, phrase, regex_escape
 
 POINTER = "CURRENT"
-# A long body is kept whole in a document of its own (kind "body", same id, nothing indexed
-# but those two), so a hit loads only the head its stored JSON carries.
-BODY_KIND = "body"
 log = logging.getLogger("jiyue.search.tantivy")
 
 
@@ -51,7 +48,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("published", indexed=True, fast=True)
     sb.add_integer_field("archived", indexed=True)
     sb.add_integer_field("canonical", indexed=True)
-    keywords = ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact", "kind")
+    keywords = ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact")
     for keyword in keywords:
         sb.add_text_field(keyword, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("title", tokenizer_name="whitespace", index_option="position")
@@ -61,7 +58,6 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("title_bi", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("body_bi", tokenizer_name="whitespace", index_option="position")
     sb.add_bytes_field("stored", stored=True, indexed=False)
-    sb.add_bytes_field("full_body", stored=True, indexed=False)
     return sb.build()
 
 
@@ -191,7 +187,7 @@ class TantivyBackend(SearchBackend):
     async def ping(self) -> dict[str, Any]:
         def run() -> int:
             searcher = self._current().index.searcher()
-            query = self._not_bodies(Query.all_query())
+            query = Query.all_query()
             return int(getattr(searcher.search(query, limit=1, count=True), "count", 0) or 0)
 
         return {"backend": self.name, "documents": await asyncio.to_thread(run)}
@@ -200,17 +196,6 @@ class TantivyBackend(SearchBackend):
         return (await asyncio.to_thread(self._current)).path.name
 
     # -- writes -----------------------------------------------------------------------
-
-    def _documents(self, doc: IndexDoc) -> list[tantivy.Document]:
-        stored = doc.stored()
-        out = [self._document(doc, stored)]
-        if stored.get("body_cut"):
-            body = tantivy.Document()
-            body.add_integer("id", doc.id)
-            body.add_text("kind", BODY_KIND)
-            body.add_bytes("full_body", doc.body.encode())
-            out.append(body)
-        return out
 
     def _document(self, doc: IndexDoc, stored: dict[str, Any]) -> tantivy.Document:
         fields = token_fields(doc, self.analyzer)
@@ -247,14 +232,12 @@ class TantivyBackend(SearchBackend):
         return out
 
     def _write(self, gen: _Generation, docs: list[IndexDoc]) -> None:
-        prepared = [(doc.id, self._documents(doc)) for doc in docs]  # analyse outside the lock
+        prepared = [(doc.id, self._document(doc, doc.stored())) for doc in docs]  # analyse outside the lock
         with self._lock:
             writer = gen.writer
-            for doc_id, documents in prepared:
-                # the id term removes the document and its body document alike
+            for doc_id, document in prepared:
                 writer.delete_documents_by_term("id", doc_id)
-                for document in documents:
-                    writer.add_document(document)
+                writer.add_document(document)
 
     async def upsert(self, docs: list[IndexDoc]) -> None:
         if docs:
@@ -301,26 +284,6 @@ class TantivyBackend(SearchBackend):
     async def search(self, request: SearchRequest) -> SearchResult:
         return await asyncio.to_thread(self._run_search, request)
 
-    def _run_bodies(self, ids: list[int]) -> dict[int, str]:
-        searcher = self._current().index.searcher()
-        wanted = Query.boolean_query([(Occur.Should, self.queries.term("id", i)) for i in ids])
-        query = Query.boolean_query(
-            [(Occur.Must, self.queries.term("kind", BODY_KIND)), (Occur.Must, wanted)]
-        )
-        out: dict[int, str] = {}
-        for _score, address in searcher.search(query, limit=len(ids), count=False).hits:
-            document = searcher.doc(address)
-            out[int(document.get_first("id") or 0)] = bytes(document.get_first("full_body") or b"").decode()
-        return out
-
-    async def bodies(self, ids: list[int]) -> dict[int, str]:
-        return await asyncio.to_thread(self._run_bodies, ids) if ids else {}
-
-    def _not_bodies(self, query: Query) -> Query:
-        return Query.boolean_query(
-            [(Occur.Must, query), (Occur.MustNot, self.queries.term("kind", BODY_KIND))]
-        )
-
     def _run_suggest(self, text: str, tokens: list[str], site: str | None, limit: int) -> list[str]:
         gen = self._current()
         searcher = gen.index.searcher()
@@ -356,7 +319,7 @@ class TantivyBackend(SearchBackend):
             total = searcher.num_docs
             if not total:
                 return set()
-            hits = searcher.search(self._not_bodies(Query.all_query()), limit=total, count=False).hits
+            hits = searcher.search(Query.all_query(), limit=total, count=False).hits
             return {int(searcher.doc(addr).get_first("id") or 0) for _s, addr in hits}
 
         return await asyncio.to_thread(run)
