@@ -19,7 +19,7 @@ from services.interaction.service.livestream import StreamHub
 from services.interaction.service.pages import content_lookup
 from services.interaction.service.review import resources_review
 from services.interaction.service.staff import identity_staff
-from services.interaction.service.subscriptions import Signer, content_columns
+from services.interaction.service.subscriptions import Signer, content_columns, resource_vocabularies
 from services.interaction.service.throttle import Throttle
 from services.interaction.settings import InteractionSettings
 from services.interaction.state import InteractionState
@@ -65,6 +65,7 @@ def create_app(
             throttle=Throttle(settings.interview_question_burst, settings.interview_question_per_hour),
         ),
         columns=content_columns(ctx.directory),
+        codes=resource_vocabularies(ctx.directory),
         signer=signer,
         mail=mail,
         links=links,
