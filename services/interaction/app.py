@@ -19,7 +19,7 @@ from services.interaction.service.livestream import StreamHub
 from services.interaction.service.pages import content_lookup
 from services.interaction.service.review import resources_review
 from services.interaction.service.staff import identity_staff
-from services.interaction.service.subscriptions import Signer, content_columns
+from services.interaction.service.subscriptions import Signer, content_columns, resource_vocabularies
 from services.interaction.service.throttle import Throttle
 from services.interaction.service.transcripts import Pace as TranscriptPace
 from services.interaction.service.transcripts import content_columns_of
@@ -74,6 +74,7 @@ def create_app(
             transcript_column=settings.interview_transcript_column,
         ),
         columns=content_columns(ctx.directory),
+        codes=resource_vocabularies(ctx.directory),
         signer=signer,
         mail=mail,
         links=links,

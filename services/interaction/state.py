@@ -11,7 +11,7 @@ from services.interaction.service.delivery import Links
 from services.interaction.service.interviews import InterviewRuntime
 from services.interaction.service.pages import PageLookup
 from services.interaction.service.review import Review
-from services.interaction.service.subscriptions import ColumnCheck, Signer
+from services.interaction.service.subscriptions import CodeCheck, ColumnCheck, Signer
 from services.interaction.service.throttle import Throttle
 from services.kernel.deps import CtxDep
 from services.kernel.mail import MailSender
@@ -24,6 +24,7 @@ class InteractionState:
     pages: PageLookup
     interviews: InterviewRuntime
     columns: ColumnCheck
+    codes: CodeCheck
     signer: Signer
     mail: MailSender
     links: Links

@@ -123,6 +123,16 @@ class Rhythm(StrEnum):
     IMMEDIATE = "immediate"
 
 
+class SubscriptionTarget(StrEnum):
+    """What a subscription follows: a column, the site, a 主题分类 or 体裁 code, or keywords."""
+
+    COLUMN = "column"
+    SITE = "site"
+    TOPIC = "topic"
+    GENRE = "genre"
+    KEYWORDS = "keywords"
+
+
 class SubscriptionStatus(StrEnum):
     PENDING = "pending"  # waiting for the confirmation link (double opt-in)
     CONFIRMED = "confirmed"

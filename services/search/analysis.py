@@ -29,6 +29,9 @@ from pathlib import Path
 
 import jieba
 
+from services.kernel.synonyms import groups as synonym_groups
+from services.kernel.synonyms import normalize as normalize
+from services.kernel.synonyms import synonym_files
 from services.search.identifiers import mentioned_identifiers, query_identifier
 
 log = logging.getLogger("jiyue.search.analysis")
@@ -42,11 +45,6 @@ _RUN = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
 _UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]|[a-z]+")
 _LATIN = re.compile(r"[a-z]")
 _INDEX_NO = re.compile(r"^[0-9a-z]{6,30}(?:[/\-][0-9a-z\-]{1,30}){1,4}$")
-
-
-def normalize(text: str) -> str:
-    """NFKC folds full-width Latin and digits to half-width; Latin is matched case-free."""
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 def is_word(token: str) -> bool:
@@ -164,9 +162,8 @@ class Analyzer:
                 tok.add_word(word, freq)
                 words.append(word)
         synonyms: dict[str, list[str]] = {}
-        for path in _dictionary_files(self.folders, "synonyms"):
-            for line in _data_lines(path):
-                group = [normalize(w.strip()) for w in re.split(r"[,，]", line) if w.strip()]
+        for path in synonym_files(self.folders):
+            for group in synonym_groups(path):
                 for word in group:
                     # Synonyms must be whole tokens themselves, or 医保 would be cut to 医/保.
                     if word not in tok.FREQ or not tok.FREQ[word]:

@@ -52,6 +52,7 @@ async def _db(tmp_path: Path) -> Database:
             session.add(
                 Subscription(
                     site="jtj",
+                    target="column" if column else "site",
                     column_id=column,
                     subscriber=f"c{i}",
                     email=f"c{i}@example.com",

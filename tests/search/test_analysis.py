@@ -24,7 +24,7 @@ def test_normalisation_folds_width_and_case() -> None:
 def test_synonyms_expand_both_ways() -> None:
     analyzer = Analyzer()
     words = analyzer.parse_query("医保").words
-    assert [["医保"], ["医疗保险"], ["基本医疗保险"]] == words[0].alternatives
+    assert [["医保"], ["医疗保险"], ["基本医疗保险"], ["医疗保障"]] == words[0].alternatives
     back = analyzer.parse_query("医疗保险").words[0].alternatives
     assert ["医保"] in back
 

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.interaction.schemas.subscriptions import (
+    FeedOut,
     SubscriptionCreatedOut,
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionsOut,
 )
-from services.interaction.service import subscriptions
+from services.interaction.service import feed, subscriptions
 from services.interaction.service.delivery import confirmation_mail
 from services.interaction.state import StateDep
 from services.interaction.vocab import SubscriptionStatus
@@ -26,6 +27,7 @@ from services.kernel.errors import (
     problem_responses,
 )
 from services.kernel.mail import MailError
+from services.kernel.pagination import MAX_PAGE_SIZE
 
 router = APIRouter(tags=["subscriptions"])
 TokenQuery = Annotated[str, Query(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -42,7 +44,7 @@ LINK_ERRORS = problem_responses(NotFound, ValidationFailed, ServiceUnavailable)
 async def subscribe(
     body: SubscriptionIn, site: RequiredSiteDep, principal: PrincipalDep, session: SessionDep, state: StateDep
 ) -> SubscriptionCreatedOut:
-    sub = await subscriptions.subscribe(session, site, body, principal, state.columns)
+    sub = await subscriptions.subscribe(session, site, body, principal, state.columns, state.codes)
     mail = confirmation_mail(sub, state.links)  # signs the link: fails before anything is kept
     # The row must be durable before the mail leaves, and the relay is not waited on in a transaction.
     await session.commit()
@@ -68,6 +70,22 @@ async def my_subscriptions(
     return SubscriptionsOut(
         items=[subscriptions.out(s) for s in await subscriptions.mine(session, site, principal)]
     )
+
+
+@router.get(
+    "/subscriptions/feed",
+    response_model=FeedOut,
+    summary="我的订阅信息流：已确认订阅所匹配的信息，最新在前（游标分页）",
+    responses=problem_responses(Unauthorized, ValidationFailed),
+)
+async def my_feed(
+    site: RequiredSiteDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=60, pattern=r"^[0-9.e+-]+:[0-9]+$")] = None,
+) -> FeedOut:
+    return await feed.feed(session, site, principal, size, cursor)
 
 
 @router.post(

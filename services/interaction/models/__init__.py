@@ -16,7 +16,12 @@ from services.interaction.models.letters import (
     Rating,
     Rectification,
 )
-from services.interaction.models.subscriptions import Subscription, SubscriptionDelivery, SubscriptionItem
+from services.interaction.models.subscriptions import (
+    Subscription,
+    SubscriptionDelivery,
+    SubscriptionItem,
+    SubscriptionKeyword,
+)
 
 __all__ = [
     "AuditEntry",
@@ -36,6 +41,7 @@ __all__ = [
     "Subscription",
     "SubscriptionDelivery",
     "SubscriptionItem",
+    "SubscriptionKeyword",
     "Survey",
     "SurveyAnswer",
     "feed_tables",

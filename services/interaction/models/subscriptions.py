@@ -9,18 +9,23 @@ from services.interaction.models.base import Base
 
 
 class Subscription(Base, table=True):  # type: ignore[call-arg]
-    """A citizen's e-mail subscription to a column (column_id 0: the whole site), opted in twice."""
+    """A citizen's e-mail subscription, opted in twice, to one target: a column (column_id), the
+    whole site, a topic or genre code (term), keywords (term: the sorted words, each expanded in
+    SubscriptionKeyword) or their own letters."""
 
     __tablename__ = "subscription"
-    # 0 rather than NULL for "whole site", so the database holds one row per scope and address.
+    # 0 and "" rather than NULL, so the database holds one row per target and address.
     __table_args__ = (
-        UniqueConstraint("site", "column_id", "subscriber", "email"),
+        UniqueConstraint("site", "target", "column_id", "term", "subscriber", "email"),
         Index("ix_subscription_match", "site", "column_id", "status"),
+        Index("ix_subscription_term", "site", "target", "term", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     site: str = Field(max_length=64)
+    target: str = Field(default="column", max_length=16)
     column_id: int = 0
+    term: str = Field(default="", max_length=500)
     subscriber: str = Field(max_length=128, index=True)
     email: str = Field(max_length=254)
     rhythm: str = Field(max_length=16)
@@ -28,6 +33,15 @@ class Subscription(Base, table=True):  # type: ignore[call-arg]
     created_at: float
     confirmed_at: float | None = None
     ended_at: float | None = None
+
+
+class SubscriptionKeyword(Base, table=True):  # type: ignore[call-arg]
+    """One word a keyword subscription matches: each keyword and each of its synonyms."""
+
+    __tablename__ = "subscription_keyword"
+
+    subscription_id: int = Field(foreign_key="subscription.id", primary_key=True)
+    word: str = Field(max_length=40, primary_key=True)
 
 
 class SubscriptionItem(Base, table=True):  # type: ignore[call-arg]

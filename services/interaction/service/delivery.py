@@ -14,20 +14,26 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.interaction.models import Subscription, SubscriptionDelivery, SubscriptionItem
+from services.interaction.models import (
+    Subscription,
+    SubscriptionDelivery,
+    SubscriptionItem,
+    SubscriptionKeyword,
+)
 from services.interaction.service.subscriptions import CONFIRM, UNSUBSCRIBE, Signer
 from services.interaction.service.transcripts import mark_published
-from services.interaction.vocab import DeliveryStatus, SubscriptionStatus
+from services.interaction.vocab import DeliveryStatus, SubscriptionStatus, SubscriptionTarget
 from services.kernel.client import ServiceDirectory
 from services.kernel.clock import epoch
 from services.kernel.consumer import FeedConsumer
 from services.kernel.db import Database
 from services.kernel.feed import FeedEvent
 from services.kernel.mail import Mail, MailError, MailSender
+from services.kernel.synonyms import normalize
 
 log = logging.getLogger("jiyue.interaction.subscriptions")
 
@@ -68,7 +74,12 @@ class Links:
 
 def confirmation_mail(sub: Subscription, links: Links) -> Mail:
     link = links.confirm(sub)
-    scope = f"栏目 {sub.column_id}" if sub.column_id else "全部栏目"
+    scope = {
+        SubscriptionTarget.COLUMN: f"栏目 {sub.column_id}",
+        SubscriptionTarget.TOPIC: f"主题分类 {sub.term}",
+        SubscriptionTarget.GENRE: f"体裁 {sub.term}",
+        SubscriptionTarget.KEYWORDS: f"关键词 {sub.term.replace(',', '、')}",
+    }.get(SubscriptionTarget(sub.target), "全部栏目")
     text = (
         f"您好：\n\n您在站点 {sub.site} 订阅了{scope}的新信息（{sub.email}）。"
         f"请向下面的链接发送确认（POST）以开始接收：\n{link}\n\n如非本人操作，请忽略本邮件，不会再收到来信。\n"
@@ -106,6 +117,37 @@ def item_mail(email: str, subscription_id: int, item: SubscriptionItem, links: L
     )
 
 
+def _code(value: Any) -> str:
+    return str(value) if isinstance(value, str | int) else ""
+
+
+def matches(doc: dict[str, Any]) -> ColumnElement[bool]:
+    """Which subscriptions an item reaches, as one condition, so every target is matched in
+    the one INSERT … SELECT per item. Keywords (stored with their synonyms) match the item's
+    title, summary and keywords, normalised as search normalises them."""
+    text = normalize(
+        " ".join(
+            [str(doc.get("title") or ""), str(doc.get("summary") or ""), *map(str, doc.get("keywords") or [])]
+        )
+    )
+    target = col(Subscription.target)
+    keyword = (
+        select(literal(1))
+        .where(
+            col(SubscriptionKeyword.subscription_id) == col(Subscription.id),
+            literal(text).contains(col(SubscriptionKeyword.word)),
+        )
+        .exists()
+    )
+    return or_(
+        target == SubscriptionTarget.SITE,
+        and_(target == SubscriptionTarget.COLUMN, col(Subscription.column_id) == int(doc["column_id"])),
+        and_(target == SubscriptionTarget.TOPIC, col(Subscription.term) == _code(doc.get("topic"))),
+        and_(target == SubscriptionTarget.GENRE, col(Subscription.term) == _code(doc.get("genre"))),
+        and_(target == SubscriptionTarget.KEYWORDS, keyword),
+    )
+
+
 async def enqueue(session: AsyncSession, doc: dict[str, Any]) -> int:
     """Store the item once and add a delivery for every confirmed subscriber of its column or
     its whole site, in one INSERT … SELECT; an item seen before adds nothing."""
@@ -138,7 +180,7 @@ async def enqueue(session: AsyncSession, doc: dict[str, Any]) -> int:
     ).where(
         col(Subscription.site) == doc["site"],
         col(Subscription.status) == SubscriptionStatus.CONFIRMED,
-        or_(col(Subscription.column_id) == 0, col(Subscription.column_id) == int(doc["column_id"])),
+        matches(doc),
     )
     columns = ["subscription_id", "publication_id", "priority", "status", "attempts", "next_at", "created_at"]
     result = await session.execute(insert(SubscriptionDelivery).from_select(columns, matching))

@@ -11,17 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.interaction.models import Subscription
+from services.interaction.models import Subscription, SubscriptionKeyword
 from services.interaction.schemas.subscriptions import SubscriptionIn, SubscriptionOut
-from services.interaction.vocab import Rhythm, SubscriptionStatus
+from services.interaction.vocab import Rhythm, SubscriptionStatus, SubscriptionTarget
 from services.kernel.auth import Principal
 from services.kernel.client import ServiceDirectory
 from services.kernel.clock import epoch
 from services.kernel.deps import TENANT_HEADER
 from services.kernel.errors import NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
+from services.kernel.synonyms import expand
 
 # (site, column id or None) -> raises NotFound unless the site and the column are public.
 ColumnCheck = Callable[[str, int | None], Awaitable[None]]
+# (site, "topic" | "genre", code) -> raises ValidationFailed unless the library's vocabulary has it.
+CodeCheck = Callable[[str, SubscriptionTarget, str], Awaitable[None]]
 
 CONFIRM = "subscription-confirm"
 UNSUBSCRIBE = "subscription-unsubscribe"
@@ -46,6 +49,35 @@ def content_columns(directory: ServiceDirectory) -> ColumnCheck:
             raise NotFound(f"栏目 {column_id} 不存在")
 
     return check
+
+
+def resource_vocabularies(directory: ServiceDirectory) -> CodeCheck:
+    """The codes the resource library gives items (主题分类, 体裁): an operator may extend them,
+    so they are asked for rather than copied."""
+
+    async def check(site: str, target: SubscriptionTarget, code: str) -> None:
+        try:
+            resp = await directory.client("resources").get(
+                "/api/resources/v1/vocabularies", headers={TENANT_HEADER: site}
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"资源库服务不可用: {exc}") from None
+        if resp.status_code != 200:
+            raise ServiceUnavailable(f"资源库服务返回 {resp.status_code}")
+        entries = resp.json().get("topics" if target == SubscriptionTarget.TOPIC else "genres", [])
+        if code not in {e.get("code") for e in entries}:
+            kind = "主题分类" if target == SubscriptionTarget.TOPIC else "体裁"
+            raise ValidationFailed.field("code", f"{kind}代码 {code} 不存在")
+
+    return check
+
+
+def keyword_words(keywords: list[str]) -> list[str]:
+    """Each keyword with its synonyms (the same groups search expands queries with)."""
+    words: list[str] = []
+    for keyword in keywords:
+        words.extend(w for w in expand(keyword) if w not in words and len(w) <= 40)
+    return words
 
 
 class Signer:
@@ -78,10 +110,14 @@ class Signer:
 
 
 def out(s: Subscription) -> SubscriptionOut:
+    target = SubscriptionTarget(s.target)
     return SubscriptionOut(
         id=s.id or 0,
         site=s.site,
+        target=target,
         column_id=s.column_id or None,
+        code=s.term if target in (SubscriptionTarget.TOPIC, SubscriptionTarget.GENRE) else None,
+        keywords=s.term.split(",") if target == SubscriptionTarget.KEYWORDS and s.term else [],
         email=s.email,
         rhythm=Rhythm(s.rhythm),
         status=SubscriptionStatus(s.status),
@@ -97,16 +133,37 @@ def subscriber_of(principal: Principal) -> str:
 
 
 async def subscribe(
-    session: AsyncSession, site: str, body: SubscriptionIn, principal: Principal, check: ColumnCheck
+    session: AsyncSession,
+    site: str,
+    body: SubscriptionIn,
+    principal: Principal,
+    columns: ColumnCheck,
+    codes: CodeCheck,
 ) -> Subscription:
-    """A new (or ended) subscription waits for its confirmation; the same one again is kept."""
+    """A new (or ended) subscription waits for its confirmation; the same one again is kept.
+    Every check runs before anything is added, so a refused one leaves no row."""
     subscriber = subscriber_of(principal)
-    await check(site, body.column_id)
-    email = body.email.strip().lower()
+    target = body.target or SubscriptionTarget.SITE
     column_id = body.column_id or 0
+    term = ""
+    words: list[str] = []
+    if target == SubscriptionTarget.COLUMN:
+        await columns(site, body.column_id)
+    else:
+        await columns(site, None)  # the site itself must be public
+    if target in (SubscriptionTarget.TOPIC, SubscriptionTarget.GENRE) and body.code:
+        await codes(site, target, body.code)
+        term = body.code
+    if target == SubscriptionTarget.KEYWORDS:
+        keywords = sorted({expand(k)[0] for k in body.keywords})
+        term = ",".join(keywords)
+        words = keyword_words(keywords)
+    email = body.email.strip().lower()
     stmt = select(Subscription).where(
         col(Subscription.site) == site,
+        col(Subscription.target) == target,
         col(Subscription.column_id) == column_id,
+        col(Subscription.term) == term,
         col(Subscription.subscriber) == subscriber,
         col(Subscription.email) == email,
     )
@@ -120,7 +177,9 @@ async def subscribe(
         return existing
     sub = Subscription(
         site=site,
+        target=target,
         column_id=column_id,
+        term=term,
         subscriber=subscriber,
         email=email,
         rhythm=body.rhythm,
@@ -128,6 +187,9 @@ async def subscribe(
         created_at=epoch(),
     )
     session.add(sub)
+    await session.flush()
+    for word in words:
+        session.add(SubscriptionKeyword(subscription_id=sub.id or 0, word=word))
     await session.flush()
     return sub
 
