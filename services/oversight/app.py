@@ -9,12 +9,13 @@ from services.kernel.client import ServiceDirectory
 from services.kernel.purge import periodic
 from services.kernel.runtime import build_context, migrations_dir
 from services.oversight.api.dashboard import router as dashboard_router
+from services.oversight.api.incidents import router as incidents_router
 from services.oversight.api.reports import router as reports_router
 from services.oversight.api.scorecards import router as scorecards_router
 from services.oversight.api.statistics import router as statistics_router
 from services.oversight.flows import january_drafts
 from services.oversight.models import feed_tables, metadata
-from services.oversight.service import messages
+from services.oversight.service import incidents, messages
 from services.oversight.service.availability import probe_all, prune_probes
 from services.oversight.settings import OversightSettings
 from services.oversight.state import OversightState
@@ -26,6 +27,7 @@ from services.oversight.workers import (
     LinkFollower,
     LinkRecheck,
     Notifier,
+    ResourceFollower,
     evaluator,
     every,
 )
@@ -94,6 +96,16 @@ def create_app(
                 lease_seconds=settings.feed_lease_seconds,
             )
         )
+    if settings.oversight_resources_source:
+        ctx.consumers.append(
+            ResourceFollower(
+                ctx.db,
+                feed_tables,
+                ctx.feed_fetcher(settings.oversight_resources_source, incidents.TOPICS),
+                poll_seconds=settings.feed_poll_seconds,
+                lease_seconds=settings.feed_lease_seconds,
+            )
+        )
     if state.mail.configured:  # without a relay there is no channel to people; the alerts stay on the API
         ctx.consumers.append(
             Notifier(
@@ -138,5 +150,7 @@ def create_app(
 
     ctx.on_shutdown.append(close_clients)
     return create_service_app(
-        ctx, [scorecards_router, statistics_router, reports_router, dashboard_router], title=TITLE
+        ctx,
+        [scorecards_router, incidents_router, statistics_router, reports_router, dashboard_router],
+        title=TITLE,
     )

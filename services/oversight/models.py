@@ -225,3 +225,25 @@ class NoticeSent(Base, table=True):
     event: str = Field(primary_key=True, max_length=16)  # raised | resolved
     recipients: str = Field(default="", max_length=2000)
     sent_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class SecurityIncident(Base, table=True):
+    """A security incident of a site (tampering, defacement, dark links, a leak): open until handled.
+
+    `ref` names what machine review found it on ("resource:12"), so the feed opens one incident
+    per item however often it is redelivered, and its withdrawal closes it."""
+
+    __tablename__ = "security_incident"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)
+    source: str = Field(max_length=16)
+    ref: str | None = Field(default=None, max_length=64, index=True)
+    url: str = Field(default="", max_length=1000)
+    description: str = Field(default="", max_length=2000)
+    recorded_by: str = Field(max_length=128)
+    opened_at: datetime = Field(sa_column=_instant(nullable=False))
+    handled_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    handled_by: str | None = Field(default=None, max_length=128)
+    handling: str = Field(default="", max_length=2000)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.kernel.clock import WireDateTime
-from services.oversight.vocab import Indicator, Level
+from services.oversight.vocab import IncidentKind, IncidentSource, Indicator, Level
 
 
 class AccessEventIn(BaseModel):
@@ -179,3 +179,36 @@ class ReportDraftOut(BaseModel):
     site: str
     year: int
     publication_id: int = Field(description="内容服务中的报表稿件（已提交审核）")
+
+
+class IncidentIn(BaseModel):
+    """A security incident an operator or the site's administrator records."""
+
+    kind: IncidentKind
+    url: str = Field(min_length=1, max_length=1000, pattern=r"^(https?://|/)\S+$", description="受影响的地址")
+    description: str = Field(min_length=1, max_length=2000)
+    opened_at: WireDateTime | None = Field(default=None, description="发现时间；缺省为现在")
+
+
+class IncidentHandleIn(BaseModel):
+    handling: str = Field(min_length=1, max_length=2000, description="采取的处置措施")
+    handled_at: WireDateTime | None = Field(default=None, description="处置完成时间；缺省为现在")
+
+
+class IncidentOut(BaseModel):
+    id: int
+    site: str
+    kind: IncidentKind
+    source: IncidentSource
+    url: str
+    description: str
+    recorded_by: str
+    opened_at: WireDateTime
+    handled_at: WireDateTime | None
+    handled_by: str | None
+    handling: str
+
+
+class IncidentList(BaseModel):
+    total: int
+    items: list[IncidentOut]

@@ -17,6 +17,8 @@ class OversightSettings(ServiceSettings):
     oversight_evaluate_seconds: float = 300.0
     # Where messages come from (letters); empty: the unanswered-message indicator has no source.
     oversight_interaction_source: str = "interaction"
+    # Where machine review's tampering findings come from (stored items); empty: operator-recorded only.
+    oversight_resources_source: str = "resources"
     # Availability: the gateway's own address the probe dials (default: the platform's public
     # URL), the operator's allow-list for it (the guard refuses loopback/private otherwise),
     # how often every online site is probed (3600 s: 24 a day, the rule needs ≥ 20) and the

@@ -27,6 +27,21 @@ class Indicator(StrEnum):
     UNAVAILABLE = "unavailable"  # failed homepage probes over the last week, per mille
     UNANSWERED_MESSAGES = "unanswered_messages"  # the oldest valid consultation without a reply, days
     BROKEN_LINKS = "broken_links"  # links and attachments of live items that do not answer
+    # the oldest security incident (tampering, defacement, …) still not handled, in hours
+    SECURITY_INCIDENT_UNHANDLED = "security_incident_unhandled"
+
+
+class IncidentKind(StrEnum):
+    TAMPERING = "tampering"  # 内容被篡改
+    DEFACEMENT = "defacement"  # 页面被挂马、被涂改
+    DARK_LINKS = "dark_links"  # 暗链
+    DATA_LEAK = "data_leak"  # 数据泄露
+    OTHER = "other"
+
+
+class IncidentSource(StrEnum):
+    REVIEW = "review"  # machine review found it on stored content
+    OPERATOR = "operator"  # an operator or site administrator recorded it
 
 
 class PageKind(StrEnum):

@@ -19,7 +19,7 @@ from services.kernel.db import Database
 from services.kernel.feed import FeedEvent, FeedTables
 from services.kernel.mail import MailSender
 from services.oversight.models import LinkFinding, LiveItem, NoticeSent, WatchedColumn, WatchedSite
-from services.oversight.service import links, messages, notify
+from services.oversight.service import incidents, links, messages, notify
 from services.oversight.service.freshness import categorise
 from services.oversight.service.scorecards import evaluate, raise_alerts
 
@@ -162,6 +162,16 @@ class InteractionFollower(FeedConsumer):
     async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
         if event.topic in messages.TOPICS:
             await messages.apply(session, event)
+
+
+class ResourceFollower(FeedConsumer):
+    """Machine review's tampering findings on stored items, and their take-downs: security incidents."""
+
+    name = "oversight-resources"
+
+    async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
+        if event.topic in incidents.TOPICS:
+            await incidents.apply(session, event)
 
 
 class LinkFollower(FeedConsumer):

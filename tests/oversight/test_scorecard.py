@@ -114,6 +114,7 @@ async def test_a_stale_site_is_warned_then_vetoed_with_evidence(tmp_path: Path) 
             "unavailable": "ok",
             "unanswered_messages": "ok",
             "broken_links": "ok",
+            "security_incident_unhandled": "ok",  # no incident on this site
         }
         assert card["passed"] is True
 

@@ -45,3 +45,8 @@ def dashboard_sites(principal: Principal) -> frozenset[str] | None:
     if not own:
         raise Forbidden("运维监控仅对系统管理员、审计员和站点管理员开放")
     return own
+
+
+def require_incident_editor(principal: Principal, site: str) -> None:
+    """Recording and handling a site's security incidents: its administrator or the system administrator."""
+    require_report_editor(principal, site)

@@ -29,6 +29,7 @@ INDICATOR_LABELS = {
     "unavailable": "网站可用性（‰ 探测失败）",
     "broken_links": "错链断链",
     "unanswered_messages": "互动留言未回复",
+    "security_incident_unhandled": "安全事件未及时处置（小时）",
 }
 LEVEL_LABELS = {Level.OK.value: "正常", Level.WARNING.value: "预警", Level.VETO.value: "单项否决"}
 KIND_LABELS = {"site": "首页", "column": "栏目", "item": "信息", "search": "站内搜索", "other": "其他"}

@@ -35,6 +35,8 @@ DEFAULT_COUNTS: dict[str, tuple[int, int]] = {
     Indicator.UNAVAILABLE.value: (30, 50),
     # broken links are a deduction in the national table, not a veto; the operator sets the line
     Indicator.BROKEN_LINKS.value: (1, 50),
+    # hours a security incident may stay open: warned after 4, vetoed past the 24-hour deadline
+    Indicator.SECURITY_INCIDENT_UNHANDLED.value: (4, 24),
 }
 
 _DYNAMIC_WORDS = ("动态", "要闻", "新闻", "工作信息", "时政", "头条")

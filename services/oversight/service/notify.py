@@ -27,6 +27,7 @@ _NAMES = {
     Indicator.UNAVAILABLE: "网站可用性",
     Indicator.UNANSWERED_MESSAGES: "留言答复",
     Indicator.BROKEN_LINKS: "错链与附件",
+    Indicator.SECURITY_INCIDENT_UNHANDLED: "安全事件处置",
 }
 _LEVELS = {Level.WARNING: "预警", Level.VETO: "单项否决", Level.OK: "已恢复"}
 

@@ -20,6 +20,7 @@ from services.oversight.service.freshness import (
     Rules,
     score,
 )
+from services.oversight.service.incidents import unhandled
 from services.oversight.service.links import broken_links
 from services.oversight.service.messages import unanswered
 from services.oversight.vocab import ColumnCategory, Level
@@ -84,6 +85,7 @@ async def evaluate(
     findings.append(await availability(session, code, rules, now))
     findings.append(await unanswered(session, code, rules, now))
     findings.append(await broken_links(session, code, rules))
+    findings.append(await unhandled(session, code, rules, now))
     return site, findings
 
 

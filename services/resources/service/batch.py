@@ -24,6 +24,7 @@ from services.resources.service.resources import (
     check_vocabulary,
     event_payload,
     get_version,
+    tamper_findings,
     writable_resource,
 )
 from services.resources.service.review import review_off_loop
@@ -134,7 +135,7 @@ async def store_many(
             feed_tables,
             "resource.stored",
             resource.id,
-            event_payload(resource, version.version, meta.title),
+            {**event_payload(resource, version.version, meta.title), "tamper": tamper_findings(findings)},
             resource.owner_site,
         )
         results.append(

@@ -53,6 +53,15 @@ def check_vocabulary(meta: ResourceMetadata, vocab: Vocabularies) -> None:
         raise ValidationFailed.field("metadata.topic", f"未知的主题分类 {meta.topic!r}，取值见 /vocabularies")
 
 
+def tamper_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tampering findings a stored version still carries (warnings: blocking ones refuse 入库),
+    for the feed: oversight opens a security incident on them."""
+    keep = ("rule", "severity", "excerpt", "reason")
+    return [{k: f.get(k) for k in keep} for f in findings if str(f.get("rule", "")).startswith("tamper.")][
+        :20
+    ]
+
+
 def event_payload(resource: Resource, version: int, title: str) -> dict[str, Any]:
     return {
         "resource_id": resource.id,

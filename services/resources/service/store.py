@@ -30,6 +30,7 @@ from services.resources.service.resources import (
     event_payload,
     get_version,
     stored_text,
+    tamper_findings,
     writable_resource,
 )
 from services.resources.service.review import review_off_loop
@@ -215,7 +216,11 @@ async def store_resource(
     if resource.stored_version is not None and resource.stored_version != version.version:
         previous = stored_text(await get_version(session, resource_id, resource.stored_version))
     review = await review_off_loop(
-        reviewer, html=version.body_html, title=meta.title, own_names=[meta.issuer_org.name], previous=previous
+        reviewer,
+        html=version.body_html,
+        title=meta.title,
+        own_names=[meta.issuer_org.name],
+        previous=previous,
     )
     await resolve_references(session, review)
     findings: list[dict[str, Any]] = [f.as_dict() for f in review.findings]
@@ -246,7 +251,7 @@ async def store_resource(
         feed_tables,
         "resource.stored",
         resource_id,
-        event_payload(resource, version.version, meta.title),
+        {**event_payload(resource, version.version, meta.title), "tamper": tamper_findings(findings)},
         resource.owner_site,
     )
     return resource, version
