@@ -51,7 +51,19 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("published", indexed=True, fast=True)
     sb.add_integer_field("archived", indexed=True)
     sb.add_integer_field("canonical", indexed=True)
-    keywords = ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact", "kind")
+    keywords = (
+        "site",
+        "sites",
+        "genre",
+        "topic",
+        "org",
+        "doc_no",
+        "ids",
+        "index_no",
+        "title_exact",
+        "kind",
+        "doc_kind",
+    )
     for keyword in keywords:
         sb.add_text_field(keyword, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("title", tokenizer_name="whitespace", index_option="position")
@@ -229,6 +241,7 @@ class TantivyBackend(SearchBackend):
             ("topic", doc.topic),
             ("org", doc.org),
             ("index_no", doc.index_no),
+            ("doc_kind", doc.kind),
         ):
             if value:
                 out.add_text(name, value)
