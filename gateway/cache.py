@@ -25,7 +25,21 @@ _NO_PARAMS: frozenset[str] = frozenset()
 _COLUMN_ITEMS_PARAMS = frozenset({"page", "size"})
 _SEARCH_PARAMS = {
     "/api/search/v1/search": frozenset(
-        {"q", "scope", "column", "genre", "topic", "org", "from", "to", "sort", "archived", "page", "size"}
+        {
+            "q",
+            "scope",
+            "column",
+            "genre",
+            "topic",
+            "org",
+            "kind",
+            "from",
+            "to",
+            "sort",
+            "archived",
+            "page",
+            "size",
+        }
     ),
     "/api/search/v1/suggest": frozenset({"q", "size"}),
 }

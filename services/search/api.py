@@ -14,6 +14,7 @@ from services.kernel.deps import CtxDep, OptionalPrincipalDep, PageDep, SiteDep,
 from services.kernel.errors import NotFound, ServiceUnavailable, ValidationFailed, problem_responses
 from services.kernel.roles import Role
 from services.search import querylog
+from services.search.backends.base import DocKind
 from services.search.querying import SearchParams, run_search, run_suggest
 from services.search.schemas import (
     QueryCountOut,
@@ -54,6 +55,7 @@ async def search(
     genre: Annotated[str | None, Query(max_length=64, description="体裁分类")] = None,
     topic: Annotated[str | None, Query(max_length=64, description="主题分类")] = None,
     org: Annotated[str | None, Query(max_length=128, description="发布机构")] = None,
+    kind: Annotated[DocKind | None, Query(description="结果类别：信息发布、意见征集、调查、在线访谈")] = None,
     date_from: Annotated[date | None, Query(alias="from", description="发布日期起（含）")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="发布日期止（含）")] = None,
     sort: Annotated[Literal["relevance", "date"], Query()] = "relevance",
@@ -73,6 +75,7 @@ async def search(
         genre=genre,
         topic=topic,
         org=org,
+        kind=kind,
         date_from=_day_start(date_from),
         date_to=_day_end(date_to),
         archived=archived,

@@ -13,6 +13,7 @@ from services.search.analysis import get_analyzer
 from services.search.api import root_router, router
 from services.search.backends import make_backend
 from services.search.indexing import mark_all_dirty
+from services.search.interaction import InteractionIndexer
 from services.search.models import feed_tables, metadata
 from services.search.querying import Vocabulary
 from services.search.querylog import QueryLogBuffer
@@ -56,6 +57,18 @@ def create_app(
             backend=backend,
             documents=documents_fetcher(ctx.directory, source),
             snapshot=source_fetcher(ctx.directory, source),
+            flush_batch=settings.search_flush_batch,
+            poll_seconds=settings.feed_poll_seconds,
+            lease_seconds=settings.feed_lease_seconds,
+        )
+    )
+
+    ctx.consumers.append(
+        InteractionIndexer(
+            ctx.db,
+            feed_tables,
+            ctx.feed_fetcher(settings.search_interaction_source),
+            backend=backend,
             flush_batch=settings.search_flush_batch,
             poll_seconds=settings.feed_poll_seconds,
             lease_seconds=settings.feed_lease_seconds,

@@ -59,6 +59,8 @@ def doc_from_payload(payload: dict[str, Any]) -> IndexDoc:
         org=payload.get("issuer_org") or None,
         genre=payload.get("genre") or None,
         topic=payload.get("topic") or None,
+        kind=payload.get("kind") or "publication",
+        item_status=payload.get("item_status") or None,
         published_at=_parse_time(payload.get("published_at")),
         archived_at=_parse_time(payload.get("archived_at")),
         archived=payload.get("status") == "archived",

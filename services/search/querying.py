@@ -17,7 +17,14 @@ from sqlmodel import col
 
 from services.kernel.db import Database
 from services.search.analysis import Analyzer, ParsedQuery, normalize
-from services.search.backends.base import ArchivedMode, IndexDoc, SearchBackend, SearchRequest, SortMode
+from services.search.backends.base import (
+    ArchivedMode,
+    DocKind,
+    IndexDoc,
+    SearchBackend,
+    SearchRequest,
+    SortMode,
+)
 from services.search.indexing import LIVE_STATUSES
 from services.search.models import SearchDocument
 
@@ -35,6 +42,7 @@ class SearchParams:
     genre: str | None = None
     topic: str | None = None
     org: str | None = None
+    kind: DocKind | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None
     archived: ArchivedMode = "exclude"
@@ -149,6 +157,8 @@ def item_from_doc(
         "org": doc.org,
         "genre": doc.genre,
         "topic": doc.topic,
+        "kind": doc.kind,
+        "status": doc.item_status,
         "snippet": make_snippet(snippet_text(doc), terms) if snippet is None else snippet,
         "url": doc.url,
     }
@@ -217,6 +227,7 @@ def _request(parsed: ParsedQuery, params: SearchParams) -> SearchRequest:
         genre=params.genre,
         topic=params.topic,
         org=params.org,
+        kind=params.kind,
         date_from=params.date_from,
         date_to=params.date_to,
         archived=params.archived,

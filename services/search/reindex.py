@@ -11,6 +11,7 @@ from sqlmodel import col
 from services.kernel.db import Database
 from services.search.backends.base import IndexDoc, SearchBackend
 from services.search.indexing import LIVE_STATUSES, project_group, record_document
+from services.search.interaction import INTERACTION_ID_BASE
 from services.search.models import SearchDocument
 
 # (after publication id, limit) -> index documents with publication_id > after, by id
@@ -71,7 +72,9 @@ async def rebuild(
         stale = (
             await session.execute(
                 select(col(SearchDocument.publication_id)).where(
-                    col(SearchDocument.status).in_(LIVE_STATUSES)
+                    col(SearchDocument.status).in_(LIVE_STATUSES),
+                    # interaction's items are not content's to withdraw
+                    col(SearchDocument.publication_id) < INTERACTION_ID_BASE,
                 )
             )
         ).scalars()

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services.search.backends.base import DocKind, ItemStatus
+
 
 class SearchItem(BaseModel):
     id: int = Field(description="发布 id")
@@ -23,6 +25,10 @@ class SearchItem(BaseModel):
     org: str | None = None
     genre: str | None = None
     topic: str | None = None
+    kind: DocKind = Field(default="publication", description="类别：信息发布、意见征集、调查、在线访谈")
+    status: ItemStatus | None = Field(
+        default=None, description="意见征集、调查、访谈的状态（如 open、closed）"
+    )
     snippet: str = Field(description="摘要，命中词以 <em> 标记")
     url: str
     sites: list[dict[str, Any]] | None = Field(default=None, description="全平台范围：同一资源所在的全部站点")

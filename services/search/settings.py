@@ -20,6 +20,8 @@ class SearchSettings(ServiceSettings):
     search_dict_dir: Path | None = None
     # The service whose feed and index documents are followed.
     search_source: str = "content"
+    # The service whose consultations, surveys and interviews are indexed from its feed.
+    search_interaction_source: str = "interaction"
     # How many changed documents one flush pushes to the engine.
     search_flush_batch: int = 500
     # JIYUE_SEARCH_CACHE_DIR: where jieba keeps its derived dictionary cache. Derived data,

@@ -28,6 +28,7 @@ from services.interaction.schemas.consultations import (
     Decision,
     FeedbackIn,
 )
+from services.interaction.service.listing import consultation_listing
 from services.interaction.service.redaction import redact
 from services.interaction.service.review import Review
 from services.kernel.access import can_read, holds
@@ -68,15 +69,20 @@ def resources_library(directory: ServiceDirectory) -> Library:
 async def announce(
     session: AsyncSession, topic: ConsultationTopic, c: Consultation, **refs: int | str | None
 ) -> None:
-    """References only: ids, state, site — never a text, never an author."""
+    """References (ids, state, site) — never a comment, never an author — and, once public, the
+    consultation's own public face for site search (`listing`)."""
     await emit(
         session,
         feed_tables,
         topic,
         c.id or 0,
-        {"consultation_id": c.id, "status": c.status, **refs},
+        {"consultation_id": c.id, "status": c.status, **refs, **_listing(consultation_listing(c))},
         site_id=c.site,
     )
+
+
+def _listing(listing: dict[str, Any] | None) -> dict[str, Any]:
+    return {"listing": listing} if listing is not None else {}
 
 
 def accepting(c: Consultation) -> bool:

@@ -32,6 +32,7 @@ from services.interaction.schemas.interviews import (
     NoteIn,
     QuestionStatus,
 )
+from services.interaction.service.listing import interview_listing
 from services.interaction.service.livestream import StreamHub, wake_after_commit
 from services.interaction.service.redaction import redact
 from services.interaction.service.review import Review
@@ -115,13 +116,19 @@ async def schedule(
 
 
 async def announce(session: AsyncSession, topic: InterviewTopic, interview: Interview) -> None:
-    """References only: ids, state, site, the stream's position."""
+    """References (ids, state, site, the stream's position) and the interview's public face for
+    site search (`listing`); never a question or an asker."""
     await emit(
         session,
         feed_tables,
         topic,
         interview.id or 0,
-        {"interview_id": interview.id, "status": interview.status, "last_event_id": interview.last_seq},
+        {
+            "interview_id": interview.id,
+            "status": interview.status,
+            "last_event_id": interview.last_seq,
+            "listing": interview_listing(interview),
+        },
         site_id=interview.site,
     )
 

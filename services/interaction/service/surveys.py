@@ -29,6 +29,7 @@ from services.interaction.schemas.surveys import (
     SurveyStatus,
     SurveyTopic,
 )
+from services.interaction.service.listing import survey_listing
 from services.interaction.service.redaction import redact
 from services.kernel.access import can_read
 from services.kernel.auth import Principal
@@ -40,10 +41,13 @@ MAX_TEXT = 2000
 
 
 async def announce(session: AsyncSession, topic: SurveyTopic, s: Survey) -> None:
-    """State changes only: an answer is not announced (a feed of answers would be a live count)."""
-    await emit(
-        session, feed_tables, topic, s.id or 0, {"survey_id": s.id, "status": s.status}, site_id=s.site
-    )
+    """State changes only: an answer is not announced (a feed of answers would be a live count).
+    A public survey's own face (`listing`) rides along for site search."""
+    listing = survey_listing(s)
+    payload: dict[str, Any] = {"survey_id": s.id, "status": s.status}
+    if listing is not None:
+        payload["listing"] = listing
+    await emit(session, feed_tables, topic, s.id or 0, payload, site_id=s.site)
 
 
 def accepting(s: Survey) -> bool:

@@ -16,6 +16,10 @@ from services.search.analysis import Analyzer, ParsedQuery, bigrams, normalize
 from services.search.identifiers import identifier_keys
 
 ArchivedMode = Literal["exclude", "include", "only"]
+# What a hit is: content's publication, or one of interaction's public items.
+DocKind = Literal["publication", "consultation", "survey", "interview"]
+# the union of interaction's public statuses of those items
+ItemStatus = Literal["open", "closed", "feedback_published", "scheduled", "live", "ended", "archived"]
 SortMode = Literal["relevance", "date"]
 
 # How much a match in the title outweighs one in the body, and a phrase a scatter of words.
@@ -58,6 +62,9 @@ class IndexDoc:
     org: str | None = None
     genre: str | None = None
     topic: str | None = None
+    kind: DocKind = "publication"
+    # the interaction item's own status (open, closed, live …); None for publications
+    item_status: ItemStatus | None = None
     published_at: datetime | None = None
     archived_at: datetime | None = None
     archived: bool = False
@@ -143,6 +150,7 @@ class SearchRequest:
     genre: str | None = None
     topic: str | None = None
     org: str | None = None
+    kind: DocKind | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None
     archived: ArchivedMode = "exclude"

@@ -48,7 +48,18 @@ MAPPINGS: dict[str, Any] = {
         "canonical": {"type": "boolean"},
         **{
             name: {"type": "keyword"}
-            for name in ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact")
+            for name in (
+                "site",
+                "sites",
+                "genre",
+                "topic",
+                "org",
+                "doc_no",
+                "ids",
+                "index_no",
+                "title_exact",
+                "doc_kind",
+            )
         },
         "title": _TEXT,
         "body": _TEXT,
@@ -152,7 +163,12 @@ def filters(request: SearchRequest) -> list[dict[str, Any]]:
         out.append({"term": {"site": request.site}})
     if request.column_id is not None:
         out.append({"term": {"column_id": request.column_id}})
-    for field, value in (("genre", request.genre), ("topic", request.topic), ("org", request.org)):
+    for field, value in (
+        ("genre", request.genre),
+        ("topic", request.topic),
+        ("org", request.org),
+        ("doc_kind", request.kind),
+    ):
         if value:
             out.append({"term": {field: value}})
     if request.date_from or request.date_to:
@@ -240,6 +256,7 @@ class ElasticBackend(SearchBackend):
             "sites": doc.sites or [doc.site],
             "genre": doc.genre,
             "topic": doc.topic,
+            "doc_kind": doc.kind,
             "org": doc.org,
             "doc_no": fields.doc_nos,
             "ids": fields.ids,

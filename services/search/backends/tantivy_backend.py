@@ -48,7 +48,18 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("published", indexed=True, fast=True)
     sb.add_integer_field("archived", indexed=True)
     sb.add_integer_field("canonical", indexed=True)
-    keywords = ("site", "sites", "genre", "topic", "org", "doc_no", "ids", "index_no", "title_exact")
+    keywords = (
+        "site",
+        "sites",
+        "genre",
+        "topic",
+        "org",
+        "doc_no",
+        "ids",
+        "index_no",
+        "title_exact",
+        "doc_kind",
+    )
     for keyword in keywords:
         sb.add_text_field(keyword, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("title", tokenizer_name="whitespace", index_option="position")
@@ -214,6 +225,7 @@ class TantivyBackend(SearchBackend):
             ("topic", doc.topic),
             ("org", doc.org),
             ("index_no", doc.index_no),
+            ("doc_kind", doc.kind),
         ):
             if value:
                 out.add_text(name, value)

@@ -149,7 +149,12 @@ class QueryBuilder:
             filters.append(self.term("site", request.site))
         if request.column_id is not None:
             filters.append(self.term("column_id", request.column_id))
-        for field, value in (("genre", request.genre), ("topic", request.topic), ("org", request.org)):
+        for field, value in (
+            ("genre", request.genre),
+            ("topic", request.topic),
+            ("org", request.org),
+            ("doc_kind", request.kind),
+        ):
             if value:
                 filters.append(self.term(field, value))
         if request.date_from or request.date_to:
