@@ -23,7 +23,7 @@ from services.interaction.service.subscriptions import Signer, content_columns
 from services.interaction.service.throttle import Throttle
 from services.interaction.settings import InteractionSettings
 from services.interaction.state import InteractionState
-from services.interaction.workers import closing_worker, deadline_worker, subscription_sender
+from services.interaction.workers import closing_worker, deadline_worker, digest_worker, subscription_sender
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
 from services.kernel.mail import MailSender
@@ -86,6 +86,16 @@ def create_app(
         settings.subscription_retry_max_seconds,
     )
     ctx.workers.append(subscription_sender(ctx, mail, links, pace, settings.subscription_idle_seconds))
+    ctx.workers.append(
+        digest_worker(
+            ctx,
+            mail,
+            links,
+            pace,
+            settings.subscription_digest_hour,
+            settings.subscription_digest_interval_seconds,
+        )
+    )
     ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     ctx.workers.append(closing_worker(ctx, settings.interaction_sweep_seconds))

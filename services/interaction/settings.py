@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from services.kernel.settings import ServiceSettings
 
 
@@ -35,3 +37,7 @@ class InteractionSettings(ServiceSettings):
     subscription_max_attempts: int = 8
     subscription_retry_base_seconds: float = 5.0
     subscription_retry_max_seconds: float = 3600.0
+    # Digests: sent at this local hour (Asia/Shanghai) after their day (or Monday-to-Sunday week)
+    # closed; how often the digest worker looks.
+    subscription_digest_hour: int = Field(7, ge=0, le=23)
+    subscription_digest_interval_seconds: float = 60.0

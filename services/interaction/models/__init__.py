@@ -16,7 +16,13 @@ from services.interaction.models.letters import (
     Rating,
     Rectification,
 )
-from services.interaction.models.subscriptions import Subscription, SubscriptionDelivery, SubscriptionItem
+from services.interaction.models.subscriptions import (
+    SiteMailTemplate,
+    Subscription,
+    SubscriptionDelivery,
+    SubscriptionDigest,
+    SubscriptionItem,
+)
 
 __all__ = [
     "AuditEntry",
@@ -33,8 +39,10 @@ __all__ = [
     "Mailbox",
     "Rating",
     "Rectification",
+    "SiteMailTemplate",
     "Subscription",
     "SubscriptionDelivery",
+    "SubscriptionDigest",
     "SubscriptionItem",
     "Survey",
     "SurveyAnswer",
