@@ -28,6 +28,7 @@ from services.interaction.state import InteractionState
 from services.interaction.workers import (
     closing_worker,
     deadline_worker,
+    digest_worker,
     subscription_sender,
     transcript_worker,
 )
@@ -96,6 +97,16 @@ def create_app(
         settings.subscription_retry_max_seconds,
     )
     ctx.workers.append(subscription_sender(ctx, mail, links, pace, settings.subscription_idle_seconds))
+    ctx.workers.append(
+        digest_worker(
+            ctx,
+            mail,
+            links,
+            pace,
+            settings.subscription_digest_hour,
+            settings.subscription_digest_interval_seconds,
+        )
+    )
     ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     ctx.workers.append(closing_worker(ctx, settings.interaction_sweep_seconds))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from services.kernel.settings import ServiceSettings
 
 
@@ -44,3 +46,7 @@ class InteractionSettings(ServiceSettings):
     interview_transcript_lease_seconds: float = 120.0
     interview_transcript_max_attempts: int = 8
     interview_transcript_retry_base_seconds: float = 10.0
+    # Digests: sent at this local hour (Asia/Shanghai) after their day (or Monday-to-Sunday week)
+    # closed; how often the digest worker looks.
+    subscription_digest_hour: int = Field(7, ge=0, le=23)
+    subscription_digest_interval_seconds: float = 60.0

@@ -118,9 +118,11 @@ INSPECTION_MONTHS = 3
 
 
 class Rhythm(StrEnum):
-    """How often a subscriber hears of new items (digests come later: not in the vocabulary yet)."""
+    """How often a subscriber hears of new items: each at once, or one digest a day or a week."""
 
     IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
 
 
 class SubscriptionTarget(StrEnum):
@@ -144,3 +146,5 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     DEAD = "dead"  # gave up after the configured number of attempts
     CANCELLED = "cancelled"  # the subscriber left before it went out
+    COLLECTED = "collected"  # a digest subscriber's item, waiting for its period to close
+    DIGESTED = "digested"  # assembled into a digest (the digest row carries the sending state)

@@ -8,6 +8,7 @@ import logging
 
 from services.interaction.service import consultations, surveys, transcripts
 from services.interaction.service.delivery import Links, Pace, send_due
+from services.interaction.service.digests import assemble, send_digests
 from services.interaction.service.sweep import sweep
 from services.kernel.context import ServiceContext, Worker
 from services.kernel.mail import MailSender
@@ -87,6 +88,28 @@ def transcript_worker(ctx: ServiceContext, pace: transcripts.Pace, interval: flo
                     continue  # there may be more due
             except Exception:
                 log.exception("transcript publication failed; retrying at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    return run
+
+
+def digest_worker(
+    ctx: ServiceContext, sender: MailSender, links: Links, pace: Pace, hour: int, interval: float
+) -> Worker:
+    """Assembles closed periods' digests and sends them; the clock decides when a period is due."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if sender.configured:
+                try:
+                    made = await assemble(ctx.db, hour)
+                    if made:
+                        log.info("%d subscription digests assembled", made)
+                    while await send_digests(ctx.db, sender, links, pace) == pace.batch and not stop.is_set():
+                        pass
+                except Exception:
+                    log.exception("subscription digests failed; retrying at the next interval")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 

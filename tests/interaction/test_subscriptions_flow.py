@@ -166,7 +166,7 @@ async def test_subscribe_confirm_receive_survive_a_relay_outage_and_unsubscribe(
         for body, status in (
             ({"column_id": notice, "email": "not-an-address"}, 422),
             ({"column_id": notice, "email": "a b@example.com"}, 422),
-            ({"column_id": notice, "email": EMAIL, "rhythm": "daily"}, 422),
+            ({"column_id": notice, "email": EMAIL, "rhythm": "hourly"}, 422),
             ({"column_id": others["内部通知"], "email": EMAIL}, 404),  # another site's column
             ({"column_id": 987654, "email": EMAIL}, 404),
         ):

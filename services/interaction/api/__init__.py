@@ -10,6 +10,7 @@ from services.interaction.api.ratings import router as ratings_router
 from services.interaction.api.reports import router as reports_router
 from services.interaction.api.subscriptions import router as subscriptions_router
 from services.interaction.api.surveys import router as surveys_router
+from services.interaction.api.templates import router as templates_router
 
 routers = [
     calendar_router,
@@ -22,6 +23,7 @@ routers = [
     consultations_router,
     surveys_router,
     subscriptions_router,
+    templates_router,
 ]
 
 __all__ = ["routers"]

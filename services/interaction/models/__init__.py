@@ -17,8 +17,10 @@ from services.interaction.models.letters import (
     Rectification,
 )
 from services.interaction.models.subscriptions import (
+    SiteMailTemplate,
     Subscription,
     SubscriptionDelivery,
+    SubscriptionDigest,
     SubscriptionItem,
     SubscriptionKeyword,
 )
@@ -38,8 +40,10 @@ __all__ = [
     "Mailbox",
     "Rating",
     "Rectification",
+    "SiteMailTemplate",
     "Subscription",
     "SubscriptionDelivery",
+    "SubscriptionDigest",
     "SubscriptionItem",
     "SubscriptionKeyword",
     "Survey",

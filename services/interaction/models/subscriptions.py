@@ -57,6 +57,10 @@ class SubscriptionItem(Base, table=True):  # type: ignore[call-arg]
     url: str = Field(max_length=1000)
     important: bool = False
     published_at: float
+    # The page meta a message shows: publishing organisation, 文号, display date (Shanghai).
+    issuer_org: str | None = Field(default=None, max_length=200)
+    doc_no: str | None = Field(default=None, max_length=200)
+    published_on: str | None = Field(default=None, max_length=10)
 
 
 class SubscriptionDelivery(Base, table=True):  # type: ignore[call-arg]
@@ -78,3 +82,37 @@ class SubscriptionDelivery(Base, table=True):  # type: ignore[call-arg]
     last_error: str | None = Field(default=None, max_length=500)
     created_at: float
     sent_at: float | None = None
+    digest_id: int | None = Field(default=None, foreign_key="subscription_digest.id", index=True)
+
+
+class SubscriptionDigest(Base, table=True):  # type: ignore[call-arg]
+    """One digest message for one subscriber and period; unique, so assembling twice adds nothing."""
+
+    __tablename__ = "subscription_digest"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period"),
+        Index("ix_subscription_digest_due", "status", "next_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id")
+    period: str = Field(max_length=40)  # "2026-12-03" (daily) or "2026-11-30~2026-12-06" (weekly)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_at: float
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: float
+    sent_at: float | None = None
+
+
+class SiteMailTemplate(Base, table=True):  # type: ignore[call-arg]
+    """A site's own subject, plain-text and HTML templates of subscription messages."""
+
+    __tablename__ = "site_mail_template"
+
+    site: str = Field(primary_key=True, max_length=64)
+    subject: str = Field(max_length=500)
+    text: str = Field(max_length=20000)
+    html: str = Field(max_length=40000)
+    updated_at: float
+    updated_by: str = Field(max_length=128)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,8 +25,9 @@ from services.interaction.models import (
     SubscriptionKeyword,
 )
 from services.interaction.service.subscriptions import CONFIRM, UNSUBSCRIBE, Signer
+from services.interaction.service.templates import Templates, item_view, render, site_templates
 from services.interaction.service.transcripts import mark_published
-from services.interaction.vocab import DeliveryStatus, SubscriptionStatus, SubscriptionTarget
+from services.interaction.vocab import DeliveryStatus, Rhythm, SubscriptionStatus, SubscriptionTarget
 from services.kernel.client import ServiceDirectory
 from services.kernel.clock import epoch
 from services.kernel.consumer import FeedConsumer
@@ -92,28 +93,20 @@ def confirmation_mail(sub: Subscription, links: Links) -> Mail:
     return Mail(to=(sub.email,), subject="请确认您的订阅", text=text, html=body)
 
 
-def item_mail(email: str, subscription_id: int, item: SubscriptionItem, links: Links) -> Mail:
-    unsubscribe = links.unsubscribe(item.site, subscription_id)
-    link = links.item(item.site, item.url)
-    mark = "【重要】" if item.important else ""
-    text = (
-        f"{item.site_name} 发布了新信息：\n\n{mark}{item.title}\n{link}\n\n"
-        f"退订（一键，无需登录）：\n{unsubscribe}\n"
-    )
-    body = (
-        f"<p>{html.escape(item.site_name)} 发布了新信息：</p>"
-        f'<p><a href="{html.escape(link)}">{html.escape(mark + item.title)}</a></p>'
-        f'<p><a href="{html.escape(unsubscribe)}">退订</a></p>'
-    )
-    return Mail(
-        to=(email,),
-        subject=f"{mark}{item.site_name}：{item.title}",
-        text=text,
-        html=body,
-        headers=(
-            ("List-Unsubscribe", f"<{unsubscribe}>"),
-            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-        ),
+def item_mail(
+    email: str,
+    subscription_id: int,
+    item: SubscriptionItem,
+    links: Links,
+    site_templates: Templates | None = None,
+) -> Mail:
+    return render(
+        email=email,
+        site=item.site,
+        site_name=item.site_name,
+        items=[item_view(item, links.item(item.site, item.url))],
+        unsubscribe=links.unsubscribe(item.site, subscription_id),
+        templates=site_templates,
     )
 
 
@@ -148,6 +141,11 @@ def matches(doc: dict[str, Any]) -> ColumnElement[bool]:
     )
 
 
+def _meta(doc: dict[str, Any], key: str, size: int) -> str | None:
+    value = doc.get(key)
+    return str(value)[:size] if value not in (None, "") else None
+
+
 async def enqueue(session: AsyncSession, doc: dict[str, Any]) -> int:
     """Store the item once and add a delivery for every confirmed subscriber of its column or
     its whole site, in one INSERT … SELECT; an item seen before adds nothing."""
@@ -166,6 +164,10 @@ async def enqueue(session: AsyncSession, doc: dict[str, Any]) -> int:
             url=str(doc.get("url") or f"/api/content/v1/items/{publication_id}")[:1000],
             important=important,
             published_at=now,
+            issuer_org=_meta(doc, "issuer_org", 200),
+            doc_no=_meta(doc, "doc_no", 200),
+            # content writes instants with the Shanghai offset: the first ten characters are its date
+            published_on=_meta(doc, "published_at", 10),
         )
     )
     await session.flush()
@@ -173,7 +175,11 @@ async def enqueue(session: AsyncSession, doc: dict[str, Any]) -> int:
         col(Subscription.id),
         literal(publication_id),
         literal(important),
-        literal(DeliveryStatus.PENDING.value),
+        # A digest subscriber's row waits for its period (service/digests.py assembles it).
+        case(
+            (col(Subscription.rhythm) == Rhythm.IMMEDIATE, literal(DeliveryStatus.PENDING.value)),
+            else_=literal(DeliveryStatus.COLLECTED.value),
+        ),
         literal(0),
         literal(now),
         literal(now),
@@ -254,13 +260,16 @@ async def send_due(db: Database, sender: MailSender, links: Links, pace: Pace) -
                 .limit(pace.batch)
             )
         ).all()
+        per_site = await site_templates(session, {item.site for *_, item in rows})
     outcomes: list[tuple[SubscriptionDelivery, str | None]] = []
     for delivery, email, status, item in rows:
         if status != SubscriptionStatus.CONFIRMED:
             outcomes.append((delivery, "unsubscribed"))
             continue
         try:
-            await sender.send(item_mail(email, delivery.subscription_id, item, links))
+            await sender.send(
+                item_mail(email, delivery.subscription_id, item, links, per_site.get(item.site))
+            )
             outcomes.append((delivery, None))
         except MailError as exc:
             outcomes.append((delivery, str(exc)[:500]))
