@@ -9,10 +9,10 @@ from services.interaction.models import feed_tables, metadata
 from services.interaction.service.delivery import (
     PUBLISHED,
     Links,
-    Pace,
     PublicationDelivery,
     documents_fetcher,
 )
+from services.interaction.service.sending import Bucket, Pace
 from services.interaction.service.interview_views import DbEntrySource
 from services.interaction.service.interviews import InterviewRuntime
 from services.interaction.service.livestream import StreamHub
@@ -84,8 +84,14 @@ def create_app(
         settings.subscription_max_attempts,
         settings.subscription_retry_base_seconds,
         settings.subscription_retry_max_seconds,
+        lease=settings.subscription_lease_seconds,
+        max_bounces=settings.subscription_max_bounces,
+        concurrency=settings.subscription_send_concurrency,
     )
-    ctx.workers.append(subscription_sender(ctx, mail, links, pace, settings.subscription_idle_seconds))
+    bucket = Bucket(settings.subscription_email_per_second, settings.subscription_email_burst or None)
+    ctx.workers.append(
+        subscription_sender(ctx, mail, links, pace, settings.subscription_idle_seconds, bucket)
+    )
     ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     ctx.workers.append(closing_worker(ctx, settings.interaction_sweep_seconds))

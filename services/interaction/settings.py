@@ -35,3 +35,11 @@ class InteractionSettings(ServiceSettings):
     subscription_max_attempts: int = 8
     subscription_retry_base_seconds: float = 5.0
     subscription_retry_max_seconds: float = 3600.0
+    # A claimed delivery is another sender's to retry after this long (a crash mid-send).
+    subscription_lease_seconds: float = 300.0
+    # Permanent (5xx) refusals in a row before a subscription is suspended.
+    subscription_max_bounces: int = 3
+    # Messages in flight per sender, and the e-mail channel's rate per replica (0: unlimited).
+    subscription_send_concurrency: int = 8
+    subscription_email_per_second: float = 50.0
+    subscription_email_burst: float = 0.0
