@@ -12,12 +12,12 @@ from services.interaction.service.delivery import (
     PublicationDelivery,
     documents_fetcher,
 )
-from services.interaction.service.sending import Bucket, Pace
 from services.interaction.service.interview_views import DbEntrySource
 from services.interaction.service.interviews import InterviewRuntime
 from services.interaction.service.livestream import StreamHub
 from services.interaction.service.pages import content_lookup
 from services.interaction.service.review import resources_review
+from services.interaction.service.sending import Bucket, Pace
 from services.interaction.service.staff import identity_staff
 from services.interaction.service.subscriptions import Signer, content_columns
 from services.interaction.service.throttle import Throttle

@@ -59,7 +59,12 @@ def closing_worker(ctx: ServiceContext, interval: float) -> Worker:
 
 
 def subscription_sender(
-    ctx: ServiceContext, sender: MailSender, links: Links, pace: Pace, idle: float, bucket: Bucket | None = None
+    ctx: ServiceContext,
+    sender: MailSender,
+    links: Links,
+    pace: Pace,
+    idle: float,
+    bucket: Bucket | None = None,
 ) -> Worker:
     """Drains the delivery queue; sleeps `idle` when nothing is due (or no relay is configured).
     The queue's gauges are refreshed at most once per `METRICS_EVERY` seconds."""

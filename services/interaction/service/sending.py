@@ -32,9 +32,7 @@ from services.kernel.clock import epoch
 from services.kernel.db import Database
 from services.kernel.mail import MailError, MailSender
 
-QUEUE_DEPTH = Gauge(
-    "jiyue_subscription_queue_depth", "Deliveries waiting or being sent, per lane", ["lane"]
-)
+QUEUE_DEPTH = Gauge("jiyue_subscription_queue_depth", "Deliveries waiting or being sent, per lane", ["lane"])
 QUEUE_AGE = Gauge(
     "jiyue_subscription_queue_oldest_seconds", "Age of the oldest waiting delivery, per lane", ["lane"]
 )
@@ -116,14 +114,16 @@ async def claim(db: Database, pace: Pace) -> tuple[float, list[Claimed]]:
             .order_by(col(D.priority).desc(), col(D.id))
             .limit(pace.batch)
         )
-        if session.bind.dialect.name == "postgresql":
+        if db.engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         rows = (
             await session.execute(
                 update(D)
                 .where(col(D.id).in_(due.scalar_subquery()))
                 .values(status=DeliveryStatus.SENDING, claimed_until=lease, attempts=col(D.attempts) + 1)
-                .returning(col(D.id), col(D.subscription_id), col(D.publication_id), col(D.attempts), col(D.priority))
+                .returning(
+                    col(D.id), col(D.subscription_id), col(D.publication_id), col(D.attempts), col(D.priority)
+                )
             )
         ).all()
         if not rows:
@@ -140,13 +140,16 @@ async def claim(db: Database, pace: Pace) -> tuple[float, list[Claimed]]:
             i.publication_id: i
             for i in (
                 await session.execute(
-                    select(SubscriptionItem).where(col(SubscriptionItem.publication_id).in_({r[2] for r in rows}))
+                    select(SubscriptionItem).where(
+                        col(SubscriptionItem.publication_id).in_({r[2] for r in rows})
+                    )
                 )
             ).scalars()
         }
         session.expunge_all()
     claimed = [
-        Claimed(r[0], r[1], r[3], bool(r[4]), subs[r[1]].email, subs[r[1]].status, items[r[2]]) for r in rows
+        Claimed(int(r[0] or 0), r[1], r[3], bool(r[4]), subs[r[1]].email, subs[r[1]].status, items[r[2]])
+        for r in rows
     ]
     claimed.sort(key=lambda c: (not c.priority, c.id))
     return lease, claimed
@@ -195,7 +198,8 @@ async def _record(
     cancelled = [r.id for r in rows if outcomes.get(r.id) == "cancelled"]
     if sent:
         await session.execute(
-            update(D).where(col(D.id).in_([r.id for r in sent]), ours)
+            update(D)
+            .where(col(D.id).in_([r.id for r in sent]), ours)
             .values(status=DeliveryStatus.SENT, sent_at=done, claimed_until=None)
         )
         await session.execute(
@@ -205,7 +209,8 @@ async def _record(
         )
     if cancelled:
         await session.execute(
-            update(D).where(col(D.id).in_(cancelled), ours)
+            update(D)
+            .where(col(D.id).in_(cancelled), ours)
             .values(status=DeliveryStatus.CANCELLED, claimed_until=None)
         )
     for row in rows:
