@@ -22,9 +22,12 @@ from services.interaction.vocab import DeliveryStatus, SubscriptionStatus
 from services.kernel import clock
 from services.kernel.db import Database
 from services.kernel.mail import MailSender, SmtpSettings
+from tests.interaction.conftest import Actors
 from tests.interaction.test_subscriptions_queue import LINKS, _doc
 from tests.support import real
+from tests.support.services import running_service
 from tests.support.smtp import Inbox, _free_port
+from tests.support.tokens import TestIssuer
 
 
 async def _db(url: str, subscribers: int) -> Database:
@@ -210,3 +213,53 @@ async def test_important_messages_all_arrive_before_the_ordinary_backlog_drains(
     stats = await queue_stats(db)
     assert stats["important"] == (0, 0.0) and stats["ordinary"][0] > 15_000
     await db.engine.dispose()
+
+
+async def test_staff_see_a_sites_dead_deliveries_and_send_one_again(
+    tmp_path: Path, issuer: TestIssuer, actors: Actors
+) -> None:
+    async with running_service("interaction", tmp_path / "var", issuer) as (app, client):
+        db: Database = app.state.ctx.db
+        now = clock.epoch()
+        async with db.session() as session:
+            session.add(
+                Subscription(
+                    site="jtj",
+                    column_id=8,
+                    subscriber="c",
+                    email="c@example.com",
+                    rhythm="immediate",
+                    status=SubscriptionStatus.SUSPENDED,
+                    created_at=now,
+                    bounces=3,
+                )
+            )
+            await session.flush()
+            await enqueue(session, _doc(1, 8))  # nobody confirmed: the dead row is added by hand
+            session.add(
+                SubscriptionDelivery(
+                    subscription_id=1,
+                    publication_id=1,
+                    status=DeliveryStatus.DEAD,
+                    attempts=1,
+                    next_at=now,
+                    created_at=now,
+                    last_error="SMTPRecipientsRefused: 550",
+                )
+            )
+        url = "/api/interaction/v1/subscription-deliveries"
+        assert (await client.get(f"{url}/dead", headers=actors.citizen)).status_code == 403
+        assert (await client.get(f"{url}/dead", headers=actors.other_handler)).status_code == 403
+        page = (await client.get(f"{url}/dead", headers=actors.site_admin)).json()
+        assert page["total"] == 1 and page["items"][0]["last_error"].endswith("550")
+        resp = await client.post(f"{url}/{page['items'][0]['id']}/retry", headers=actors.site_admin)
+        assert resp.status_code == 200 and resp.json()["attempts"] == 0
+        assert (
+            await client.post(f"{url}/{page['items'][0]['id']}/retry", headers=actors.site_admin)
+        ).status_code == 404
+        assert (await client.get(f"{url}/dead", headers=actors.site_admin)).json()["total"] == 0
+        async with db.session() as session:
+            sub = await session.get(Subscription, 1)
+            row = (await session.execute(select(SubscriptionDelivery))).scalar_one()
+        assert sub is not None and sub.status == SubscriptionStatus.CONFIRMED and sub.bounces == 0
+        assert row.status == DeliveryStatus.PENDING
