@@ -12,6 +12,7 @@ backlog left at that moment is what it overtook. Queue depth is sampled every se
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import sys
 import tempfile
@@ -144,6 +145,7 @@ async def _run(subscribers: int) -> list[Row]:
         await asyncio.gather(*tasks)
         controller.stop()
         await db.engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
     arrivals = list(relay.arrivals)
     important = [t - published for t, imp in arrivals if imp]
     last = max((t for t, imp in arrivals if imp), default=ended)
