@@ -193,7 +193,7 @@ async def test_important_messages_all_arrive_before_the_ordinary_backlog_drains(
 
     task = asyncio.create_task(run())
     try:
-        async with asyncio.timeout(300)  # loose: ordering is the claim, not speed:
+        async with asyncio.timeout(300):  # loose: ordering is the claim here, not speed
             await _until(lambda: len(inbox.messages) >= 200)  # deep in the ordinary backlog
             async with db.session() as session:
                 await enqueue(session, _doc(21, 7, important=True))
