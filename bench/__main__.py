@@ -41,6 +41,7 @@ BENCHMARKS = (
     "interview_fanout",
     "import_corpus",
     "interaction_lists",
+    "subscriptions_fanout",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

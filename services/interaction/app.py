@@ -9,7 +9,6 @@ from services.interaction.models import feed_tables, metadata
 from services.interaction.service.delivery import (
     PUBLISHED,
     Links,
-    Pace,
     PublicationDelivery,
     documents_fetcher,
 )
@@ -18,6 +17,7 @@ from services.interaction.service.interviews import InterviewRuntime
 from services.interaction.service.livestream import StreamHub
 from services.interaction.service.pages import content_lookup
 from services.interaction.service.review import resources_review
+from services.interaction.service.sending import Bucket, Pace
 from services.interaction.service.staff import identity_staff
 from services.interaction.service.subscriptions import Signer, content_columns, resource_vocabularies
 from services.interaction.service.throttle import Throttle
@@ -95,8 +95,14 @@ def create_app(
         settings.subscription_max_attempts,
         settings.subscription_retry_base_seconds,
         settings.subscription_retry_max_seconds,
+        lease=settings.subscription_lease_seconds,
+        max_bounces=settings.subscription_max_bounces,
+        concurrency=settings.subscription_send_concurrency,
     )
-    ctx.workers.append(subscription_sender(ctx, mail, links, pace, settings.subscription_idle_seconds))
+    bucket = Bucket(settings.subscription_email_per_second, settings.subscription_email_burst or None)
+    ctx.workers.append(
+        subscription_sender(ctx, mail, links, pace, settings.subscription_idle_seconds, bucket)
+    )
     ctx.workers.append(
         digest_worker(
             ctx,

@@ -50,3 +50,11 @@ class InteractionSettings(ServiceSettings):
     # closed; how often the digest worker looks.
     subscription_digest_hour: int = Field(7, ge=0, le=23)
     subscription_digest_interval_seconds: float = 60.0
+    # A claimed delivery is another sender's to retry after this long (a crash mid-send).
+    subscription_lease_seconds: float = 300.0
+    # Permanent (5xx) refusals in a row before a subscription is suspended.
+    subscription_max_bounces: int = 3
+    # Messages in flight per sender, and the e-mail channel's rate per replica (0: unlimited).
+    subscription_send_concurrency: int = 8
+    subscription_email_per_second: float = 50.0
+    subscription_email_burst: float = 0.0

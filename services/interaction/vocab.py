@@ -139,10 +139,12 @@ class SubscriptionStatus(StrEnum):
     PENDING = "pending"  # waiting for the confirmation link (double opt-in)
     CONFIRMED = "confirmed"
     UNSUBSCRIBED = "unsubscribed"
+    SUSPENDED = "suspended"  # the address bounced permanently too often; nothing is sent
 
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by one sender until its lease runs out
     SENT = "sent"
     DEAD = "dead"  # gave up after the configured number of attempts
     CANCELLED = "cancelled"  # the subscriber left before it went out

@@ -7,13 +7,16 @@ import contextlib
 import logging
 
 from services.interaction.service import consultations, surveys, transcripts
-from services.interaction.service.delivery import Links, Pace, send_due
+from services.interaction.service.delivery import Links
 from services.interaction.service.digests import assemble, send_digests
+from services.interaction.service.sending import Bucket, Pace, queue_stats, send_due
 from services.interaction.service.sweep import sweep
+from services.kernel.clock import epoch
 from services.kernel.context import ServiceContext, Worker
 from services.kernel.mail import MailSender
 
 log = logging.getLogger("jiyue.interaction.sweep")
+METRICS_EVERY = 5.0
 
 
 def deadline_worker(ctx: ServiceContext, interval: float) -> Worker:
@@ -57,18 +60,31 @@ def closing_worker(ctx: ServiceContext, interval: float) -> Worker:
 
 
 def subscription_sender(
-    ctx: ServiceContext, sender: MailSender, links: Links, pace: Pace, idle: float
+    ctx: ServiceContext,
+    sender: MailSender,
+    links: Links,
+    pace: Pace,
+    idle: float,
+    bucket: Bucket | None = None,
 ) -> Worker:
-    """Drains the delivery queue; sleeps `idle` when nothing is due (or no relay is configured)."""
+    """Drains the delivery queue; sleeps `idle` when nothing is due (or no relay is configured).
+    The queue's gauges are refreshed at most once per `METRICS_EVERY` seconds."""
 
     async def run(stop: asyncio.Event) -> None:
+        measured = 0.0
         while not stop.is_set():
             tried = 0
             if sender.configured:
                 try:
-                    tried = await send_due(ctx.db, sender, links, pace)
+                    tried = await send_due(ctx.db, sender, links, pace, bucket)
                 except Exception:
                     log.exception("subscription sender failed; retrying")
+            if epoch() - measured >= METRICS_EVERY:
+                measured = epoch()
+                try:
+                    await queue_stats(ctx.db)
+                except Exception:
+                    log.exception("subscription queue metrics failed")
             if tried < pace.batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle)

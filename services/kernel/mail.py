@@ -47,7 +47,16 @@ class SmtpSettings(BaseSettings):
 
 
 class MailError(Exception):
-    """The relay did not take the message (the caller retries later)."""
+    """The relay did not take the message. `code` is the SMTP reply code when there was one:
+    a 5xx is permanent (retrying will not help), anything else is worth retrying later."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def permanent(self) -> bool:
+        return self.code is not None and 500 <= self.code < 600
 
 
 @dataclass(frozen=True)
@@ -101,4 +110,11 @@ class MailSender:
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             log.warning("mail to %d recipients not sent: %s", len(mail.to), exc)
-            raise MailError(f"{type(exc).__name__}: {exc}") from None
+            raise MailError(f"{type(exc).__name__}: {exc}", _reply_code(exc)) from None
+
+
+def _reply_code(exc: BaseException) -> int | None:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        return min(r.code for r in exc.recipients)
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, int) and code > 0 else None

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from services.interaction.models import Subscription, SubscriptionDelivery, metadata
-from services.interaction.service.delivery import Links, Pace, enqueue, send_due
+from services.interaction.service.delivery import Links, enqueue
+from services.interaction.service.sending import Pace, send_due
 from services.interaction.service.subscriptions import Signer
 from services.interaction.vocab import DeliveryStatus, SubscriptionStatus
 from services.kernel import clock

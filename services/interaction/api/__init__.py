@@ -2,6 +2,7 @@
 
 from services.interaction.api.calendar import router as calendar_router
 from services.interaction.api.consultations import router as consultations_router
+from services.interaction.api.deliveries import router as deliveries_router
 from services.interaction.api.interviews import router as interviews_router
 from services.interaction.api.letters import router as letters_router
 from services.interaction.api.mailboxes import router as mailboxes_router
@@ -24,6 +25,7 @@ routers = [
     surveys_router,
     subscriptions_router,
     templates_router,
+    deliveries_router,
 ]
 
 __all__ = ["routers"]

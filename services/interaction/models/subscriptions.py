@@ -33,6 +33,8 @@ class Subscription(Base, table=True):  # type: ignore[call-arg]
     created_at: float
     confirmed_at: float | None = None
     ended_at: float | None = None
+    # Permanent (5xx) refusals in a row; a delivered message resets it.
+    bounces: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class SubscriptionKeyword(Base, table=True):  # type: ignore[call-arg]
@@ -82,6 +84,9 @@ class SubscriptionDelivery(Base, table=True):  # type: ignore[call-arg]
     last_error: str | None = Field(default=None, max_length=500)
     created_at: float
     sent_at: float | None = None
+    # While status is "sending": the claim's lease; a sender that crashed lets it run out and
+    # another reclaims the row (at-least-once across a crash, exactly once otherwise).
+    claimed_until: float | None = None
     digest_id: int | None = Field(default=None, foreign_key="subscription_digest.id", index=True)
 
 

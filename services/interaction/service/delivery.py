@@ -1,9 +1,5 @@
 """Delivery of published items to confirmed subscribers: content's feed enqueues one row per
-subscriber and item (in one statement per item), a sender drains the queue, important first.
-
-Sending happens outside any database transaction: the sender reads a batch, closes the
-session, talks to the relay, then records the outcomes. A relay that is down leaves rows
-pending with an exponential backoff; after `max_attempts` a row is dead and says why.
+subscriber and item (in one statement per item); `sending` drains the queue, important first.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,15 +21,14 @@ from services.interaction.models import (
     SubscriptionKeyword,
 )
 from services.interaction.service.subscriptions import CONFIRM, UNSUBSCRIBE, Signer
-from services.interaction.service.templates import Templates, item_view, render, site_templates
+from services.interaction.service.templates import Templates, item_view, render
 from services.interaction.service.transcripts import mark_published
 from services.interaction.vocab import DeliveryStatus, Rhythm, SubscriptionStatus, SubscriptionTarget
 from services.kernel.client import ServiceDirectory
 from services.kernel.clock import epoch
 from services.kernel.consumer import FeedConsumer
-from services.kernel.db import Database
 from services.kernel.feed import FeedEvent
-from services.kernel.mail import Mail, MailError, MailSender
+from services.kernel.mail import Mail
 from services.kernel.synonyms import normalize
 
 log = logging.getLogger("jiyue.interaction.subscriptions")
@@ -225,74 +220,3 @@ class PublicationDelivery(FeedConsumer):
         """Behind content's retention: items published meanwhile are not mailed late (a flood of
         stale news helps nobody); reading goes on from the head."""
         log.warning("subscriptions fell behind content's feed; skipping to cursor %d", head)
-
-
-@dataclass(frozen=True)
-class Pace:
-    batch: int
-    max_attempts: int
-    retry_base: float
-    retry_max: float
-
-    def backoff(self, attempts: int) -> float:
-        return float(min(self.retry_max, self.retry_base * 2 ** (attempts - 1)))
-
-
-async def send_due(db: Database, sender: MailSender, links: Links, pace: Pace) -> int:
-    """Send one batch of due deliveries, priority rows first; returns how many were tried."""
-    now = epoch()
-    async with db.session() as session:
-        rows = (
-            await session.execute(
-                select(
-                    SubscriptionDelivery, col(Subscription.email), col(Subscription.status), SubscriptionItem
-                )
-                .join(Subscription, col(Subscription.id) == col(SubscriptionDelivery.subscription_id))
-                .join(
-                    SubscriptionItem,
-                    col(SubscriptionItem.publication_id) == col(SubscriptionDelivery.publication_id),
-                )
-                .where(
-                    col(SubscriptionDelivery.status) == DeliveryStatus.PENDING,
-                    col(SubscriptionDelivery.next_at) <= now,
-                )
-                .order_by(col(SubscriptionDelivery.priority).desc(), col(SubscriptionDelivery.id))
-                .limit(pace.batch)
-            )
-        ).all()
-        per_site = await site_templates(session, {item.site for *_, item in rows})
-    outcomes: list[tuple[SubscriptionDelivery, str | None]] = []
-    for delivery, email, status, item in rows:
-        if status != SubscriptionStatus.CONFIRMED:
-            outcomes.append((delivery, "unsubscribed"))
-            continue
-        try:
-            await sender.send(
-                item_mail(email, delivery.subscription_id, item, links, per_site.get(item.site))
-            )
-            outcomes.append((delivery, None))
-        except MailError as exc:
-            outcomes.append((delivery, str(exc)[:500]))
-    done = epoch()
-    async with db.session() as session:
-        for delivery, error in outcomes:
-            values: dict[str, Any]
-            if error is None:
-                values = {"status": DeliveryStatus.SENT, "sent_at": done, "attempts": delivery.attempts + 1}
-            elif error == "unsubscribed":
-                values = {"status": DeliveryStatus.CANCELLED}
-            else:
-                attempts = delivery.attempts + 1
-                dead = attempts >= pace.max_attempts
-                values = {
-                    "status": DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING,
-                    "attempts": attempts,
-                    "last_error": error,
-                    "next_at": done + pace.backoff(attempts),
-                }
-            await session.execute(
-                update(SubscriptionDelivery)
-                .where(col(SubscriptionDelivery.id) == delivery.id)
-                .values(**values)
-            )
-    return len(rows)

@@ -24,7 +24,8 @@ from services.interaction.models import (
     SubscriptionDigest,
     SubscriptionItem,
 )
-from services.interaction.service.delivery import Links, Pace
+from services.interaction.service.delivery import Links
+from services.interaction.service.sending import Pace
 from services.interaction.service.templates import item_view, render, site_templates
 from services.interaction.vocab import DeliveryStatus, Rhythm, SubscriptionStatus
 from services.kernel.clock import SHANGHAI, epoch, from_epoch
