@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from services.interaction.models import SiteMailTemplate, Subscription, metadata
 from services.interaction.schemas.templates import MailTemplateIn
 from services.interaction.service.delivery import Links, enqueue
-from services.interaction.service.sending import Pace, send_due
 from services.interaction.service.digests import assemble, send_digests
+from services.interaction.service.sending import Pace, send_due
 from services.interaction.service.subscriptions import Signer
 from services.interaction.service.templates import put_template
 from services.interaction.vocab import SubscriptionStatus
