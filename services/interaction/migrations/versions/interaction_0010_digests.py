@@ -2,7 +2,7 @@
 """digests: collected items assembled into daily/weekly digests; items' page meta; site templates
 
 Revision ID: interaction_0010_digests
-Revises: interaction_0009_subscription_targets
+Revises: interaction_0009_sub_targets
 
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = 'interaction_0010_digests'
-down_revision: str | None = 'interaction_0009_subscription_targets'
+down_revision: str | None = 'interaction_0009_sub_targets'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

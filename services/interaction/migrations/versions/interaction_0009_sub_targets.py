@@ -1,7 +1,7 @@
 # mypy: ignore-errors
 """subscription targets: topic, genre and keyword subscriptions
 
-Revision ID: interaction_0009_subscription_targets
+Revision ID: interaction_0009_sub_targets
 Revises: interaction_0008_transcripts
 
 """
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = 'interaction_0009_subscription_targets'
+revision: str = 'interaction_0009_sub_targets'
 down_revision: str | None = 'interaction_0008_transcripts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
