@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from services import registry
@@ -49,8 +50,6 @@ async def test_upgrade_matches_models_and_downgrade_empties(
 def test_revision_ids_fit_alembics_version_column(service: str) -> None:
     # alembic_version.version_num is VARCHAR(32): a longer id works on SQLite and fails on
     # PostgreSQL at the upgrade, which is how a 37-character id once slipped through.
-    from alembic.script import ScriptDirectory
-
     module = registry.get(service).app_module
     cfg = migrations.alembic_config(service, module.MIGRATIONS, module.settings_class())
     long = [r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions() if len(r.revision) > 32]
