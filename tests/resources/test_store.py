@@ -46,6 +46,7 @@ async def test_store_normalises_and_assigns_index_numbers_per_org_and_year(
     events = changes.json()["items"]
     assert [e["payload"]["resource_id"] for e in events] == [first["id"], second["id"], other_year["id"]]
     assert set(events[0]["payload"]) == {
+        "tamper",
         "resource_id",
         "version",
         "status",
