@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any, Literal
+from collections.abc import Awaitable, Iterator
+from typing import Any, Literal, TypeVar
 
 import uvicorn
+from uvicorn._compat import asyncio_run
 
 from gateway.protocol import Utf8TargetProtocol
 from gateway.server import bind_socket
+
+T = TypeVar("T")
+# The event loop each served port runs on: objects the served app built (its locks, its
+# in-process clients, its database pools) belong to that loop, so a test that calls into them
+# directly must run its coroutine there (`on_server`).
+_LOOPS: dict[int, asyncio.AbstractEventLoop] = {}
+
+
+def on_server(port: int, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
+    """Await `awaitable` on the loop serving `port` and wait for its result."""
+
+    async def run() -> T:
+        return await awaitable
+
+    return asyncio.run_coroutine_threadsafe(run(), _LOOPS[port]).result(timeout)
 
 
 @contextlib.contextmanager
@@ -31,7 +48,14 @@ def serving(
         app, log_level="warning", lifespan=lifespan, access_log=False, http=Utf8TargetProtocol
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+
+    async def serve() -> None:
+        _LOOPS[port] = asyncio.get_running_loop()
+        await server.serve(sockets=[sock])
+
+    # what `server.run` does, with the loop recorded
+    loop_factory = config.get_loop_factory()
+    thread = threading.Thread(target=lambda: asyncio_run(serve(), loop_factory=loop_factory), daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
     while not server.started:
@@ -43,6 +67,7 @@ def serving(
     finally:
         server.should_exit = True
         thread.join(10)
+        _LOOPS.pop(port, None)
         sock.close()
 
 

@@ -19,7 +19,7 @@ from gateway.settings import GatewaySettings
 from gateway.tenancy import SiteEntry
 from services.interaction.service.staff import identity_staff
 from services.interaction.service.throttle import Throttle
-from tests.gateway.servers import serving
+from tests.gateway.servers import on_server, serving
 from tests.interaction.interview_support import SITE, People, fake_staff, interview_body, parse_sse
 from tests.support.tokens import ISSUER, TestIssuer
 
@@ -176,9 +176,10 @@ async def test_fifty_readers_through_the_gateway_get_everything_in_order(
     assert hub.readers == 0
 
 
-async def test_guests_are_checked_against_identity(gateway: tuple[Any, str]) -> None:
-    app, _ = gateway
-    lookup = identity_staff(app.gateway.directory)
-    admin = await lookup(1)  # identity's first account: the platform administrator
+def test_guests_are_checked_against_identity(gateway: tuple[Any, str]) -> None:
+    app, url = gateway
+    port = int(url.rsplit(":", 1)[1])
+    lookup = identity_staff(app.gateway.directory)  # the served platform's own clients, on its loop
+    admin = on_server(port, lookup(1))  # identity's first account: the platform administrator
     assert admin is not None and admin.works_on(SITE)
-    assert await lookup(987654) is None
+    assert on_server(port, lookup(987654)) is None
