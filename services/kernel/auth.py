@@ -113,6 +113,11 @@ class TokenVerifier:
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._cache_max = 10_000
 
+    @property
+    def jwks_source(self) -> JwksFetcher:
+        """Where this verifier's keys come from (so a test can trust its keys and another's)."""
+        return self._fetch
+
     async def _refresh(self, *, force: bool) -> None:
         async with self._lock:
             now = time.monotonic()

@@ -30,7 +30,8 @@ async def platform(tmp_path: Path, issuer: TestIssuer) -> AsyncIterator[Platform
         # People's tokens come from the test issuer; services still call each other with
         # identity's real internal tokens (resources keeps identity's verifier).
         p.gateway.guard.verifier = issuer.verifier()
-        p.gateway.local_apps["interaction"].state.ctx.verifier = issuer.verifier()
+        ctx = p.gateway.local_apps["interaction"].state.ctx
+        ctx.verifier = issuer.verifier(also=ctx.verifier)
         yield p
 
 

@@ -38,7 +38,7 @@ def gateway(tmp_path: Path, issuer: TestIssuer) -> Iterator[tuple[Any, str]]:
     gw = app.gateway
     gw.guard.verifier = issuer.verifier()
     interaction = gw.local_apps["interaction"].state.ctx
-    interaction.verifier = issuer.verifier()
+    interaction.verifier = issuer.verifier(also=interaction.verifier)
     interaction.state.interviews.staff = fake_staff
     interaction.state.interviews.throttle = Throttle(100, 1000)  # one citizen asks all the questions
     # A small ring, so that the resumed readers must be replayed from the database.

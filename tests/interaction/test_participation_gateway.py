@@ -31,7 +31,8 @@ async def platform(tmp_path: Path, issuer: TestIssuer) -> AsyncIterator[Platform
     async with Platform.start(tmp_path / "var") as p:
         p.gateway.sites.replace([*p.gateway.sites.by_code.values(), SiteEntry(code="jtj", name="交通局")])
         p.gateway.guard.verifier = issuer.verifier()
-        p.gateway.local_apps["interaction"].state.ctx.verifier = issuer.verifier()
+        ctx = p.gateway.local_apps["interaction"].state.ctx
+        ctx.verifier = issuer.verifier(also=ctx.verifier)
         yield p
     clock.reset()
 

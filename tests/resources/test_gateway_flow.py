@@ -23,7 +23,8 @@ async def platform(tmp_path: Path, issuer: TestIssuer) -> AsyncIterator[Platform
         # Tokens for this test come from the test issuer rather than identity's user admin:
         # the gateway's guard and the resources service both trust it.
         p.gateway.guard.verifier = issuer.verifier()
-        p.gateway.local_apps["resources"].state.ctx.verifier = issuer.verifier()
+        ctx = p.gateway.local_apps["resources"].state.ctx
+        ctx.verifier = issuer.verifier(also=ctx.verifier)
         yield p
 
 

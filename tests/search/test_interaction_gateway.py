@@ -15,13 +15,12 @@ import pytest
 
 from gateway.tenancy import SiteEntry
 from services.kernel import clock
-from services.kernel.auth import TokenVerifier
 from services.search.interaction import InteractionIndexer
 from tests.interaction.interview_support import People, fake_staff, interview_body
 from tests.search.conftest import BACKENDS
 from tests.support import real
 from tests.support.platform import Platform
-from tests.support.tokens import AUDIENCE, ISSUER, TestIssuer
+from tests.support.tokens import TestIssuer
 
 BASE = "/sites/jtj/api/interaction/v1"
 PUBLIC = "/api/interaction/v1/public"
@@ -44,7 +43,7 @@ async def platform(
         p.gateway.sites.replace([*known.values(), *extra])
         p.gateway.guard.verifier = issuer.verifier()
         interaction = p.gateway.local_apps["interaction"].state.ctx
-        interaction.verifier = _both(issuer, interaction.verifier)
+        interaction.verifier = issuer.verifier(also=interaction.verifier)
         interaction.state.interviews.staff = fake_staff
         search = p.gateway.local_apps["search"].state.ctx
         assert search.state.backend.name == request.param
@@ -54,16 +53,6 @@ async def platform(
             if request.param == "elasticsearch":
                 await search.state.backend.drop_all()
     clock.reset()
-
-
-def _both(issuer: TestIssuer, platform_verifier: TokenVerifier) -> TokenVerifier:
-    """People's tokens come from the test issuer, search's service token from identity."""
-    fetch_platform = platform_verifier._fetch
-
-    async def fetch() -> dict[str, Any]:
-        return {"keys": [*issuer.jwks()["keys"], *(await fetch_platform())["keys"]]}
-
-    return TokenVerifier(fetch, issuer=ISSUER, audience=AUDIENCE)
 
 
 def _indexer(platform: Platform) -> InteractionIndexer:

@@ -73,8 +73,16 @@ class TestIssuer:
             out["X-Jiyue-Site"] = site
         return out
 
-    def verifier(self) -> TokenVerifier:
+    def verifier(self, also: TokenVerifier | None = None) -> TokenVerifier:
+        """A verifier for this issuer's tokens and, with `also`, for the platform's own too.
+
+        A served platform's services call each other with identity's internal token; a test that
+        swaps a service's verifier for the test issuer's alone would refuse them (and its feed
+        consumers would retry 401s for the whole test)."""
+
         async def fetch() -> dict[str, Any]:
-            return self.jwks()
+            if also is None:
+                return self.jwks()
+            return {"keys": [*self.jwks()["keys"], *(await also.jwks_source())["keys"]]}
 
         return TokenVerifier(fetch, issuer=ISSUER, audience=AUDIENCE)
