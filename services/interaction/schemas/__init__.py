@@ -48,6 +48,13 @@ PlainText = Annotated[str, AfterValidator(_plain)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
+class WithdrawIn(BaseModel):
+    """Taking a published consultation, survey or interview off the site (撤回): it stays in the
+    database with who, when and why, and leaves the public pages and site search."""
+
+    reason: Annotated[PlainText, Field(min_length=1, max_length=500, description="撤回原因（留档）")]
+
+
 # -- calendar ---------------------------------------------------------------------------
 
 

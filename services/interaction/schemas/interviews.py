@@ -18,6 +18,7 @@ class InterviewStatus(StrEnum):
     LIVE = "live"
     ENDED = "ended"
     ARCHIVED = "archived"
+    WITHDRAWN = "withdrawn"  # taken off the site by its staff; kept, with who, when and why
 
 
 class QuestionStatus(StrEnum):
@@ -56,6 +57,7 @@ class InterviewTopic(StrEnum):
     LIVE = "interview.live"
     ENDED = "interview.ended"
     ARCHIVED = "interview.archived"
+    WITHDRAWN = "interview.withdrawn"
 
 
 # Questions may come before and during; the stream carries entries while scheduled or live.
