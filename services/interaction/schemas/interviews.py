@@ -49,6 +49,8 @@ class TranscriptState(StrEnum):
     PENDING = "pending"  # queued or being worked on by the transcript worker
     IN_REVIEW = "in_review"  # submitted: the column's reviewers decide
     PUBLISHED = "published"  # content announced it published
+    # A reviewer sent it back (content's opinion says why); archiving again resubmits it.
+    REJECTED = "rejected"
     FAILED = "failed"  # a peer refused it or retries ran out; archiving again re-queues it
 
 
