@@ -21,8 +21,8 @@ from services.interaction.service.sending import Bucket, Pace
 from services.interaction.service.staff import identity_staff
 from services.interaction.service.subscriptions import Signer, content_columns, resource_vocabularies
 from services.interaction.service.throttle import Throttle
+from services.interaction.service.transcripts import REJECTED_TOPIC, TranscriptReviews, content_columns_of
 from services.interaction.service.transcripts import Pace as TranscriptPace
-from services.interaction.service.transcripts import content_columns_of
 from services.interaction.settings import InteractionSettings
 from services.interaction.state import InteractionState
 from services.interaction.workers import (
@@ -86,6 +86,16 @@ def create_app(
             feed_tables,
             ctx.feed_fetcher("content", topics=[PUBLISHED]),
             documents=documents_fetcher(ctx.directory),
+            poll_seconds=settings.feed_poll_seconds,
+            lease_seconds=settings.feed_lease_seconds,
+        )
+    )
+    ctx.consumers.append(
+        TranscriptReviews(
+            ctx.db,
+            feed_tables,
+            ctx.feed_fetcher("content", topics=[REJECTED_TOPIC]),
+            directory=ctx.directory,
             poll_seconds=settings.feed_poll_seconds,
             lease_seconds=settings.feed_lease_seconds,
         )

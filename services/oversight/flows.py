@@ -47,13 +47,24 @@ async def site_record(state: OversightState, code: str) -> dict[str, object]:
     return _ok(resp, "读取站点信息") if resp.status_code != 404 else {}
 
 
+async def participation(state: OversightState, code: str, year: int) -> dict[str, object]:
+    """Interaction's count of the site's 征集调查 and 在线访谈 in the year (from its own tables)."""
+    path = f"/api/interaction/v1/participation/{quote(code, safe='')}"
+    resp = await state.directory.client(state.settings.oversight_interaction_source).get(
+        path, params={"year": year}
+    )
+    return _ok(resp, "读取征集调查与在线访谈数据")
+
+
 async def report_of(db: Database, state: OversightState, code: str, year: int) -> AnnualReportOut:
     async with db.session() as session:
         if await session.get(WatchedSite, code) is None:
             raise NotFound(f"站点 {code} 不存在")
-    record = await site_record(state, code)  # the peer call happens outside any transaction
+    # the peer calls happen outside any transaction
+    record = await site_record(state, code)
+    figures = await participation(state, code, year)
     async with db.session() as session:
-        return await annual.build(session, code, year, record)
+        return await annual.build(session, code, year, record, figures)
 
 
 async def _column(content: httpx.AsyncClient, code: str, name: str) -> int:

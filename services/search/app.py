@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.kernel.app import create_service_app
 from services.kernel.client import ServiceDirectory
+from services.kernel.purge import periodic
 from services.kernel.runtime import build_context, migrations_dir, read_or_create_secret
 from services.search.analysis import get_analyzer
 from services.search.api import root_router, router
@@ -16,7 +17,7 @@ from services.search.indexing import mark_all_dirty
 from services.search.interaction import InteractionIndexer
 from services.search.models import feed_tables, metadata
 from services.search.querying import Vocabulary
-from services.search.querylog import QueryLogBuffer
+from services.search.querylog import QueryLogBuffer, forget_clients
 from services.search.reindex import documents_fetcher, source_fetcher
 from services.search.settings import SearchSettings
 from services.search.state import SearchState
@@ -85,6 +86,7 @@ def create_app(
 
     ctx.on_startup.append(start)
     ctx.workers.append(state.querylog.run)
+    ctx.workers.append(periodic(ctx.db, "search-query-clients", 3600, forget_clients))
     ctx.on_shutdown.append(state.querylog.flush)
     ctx.on_shutdown.append(backend.close)
     ctx.readiness["search-engine"] = backend.ping

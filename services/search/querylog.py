@@ -5,6 +5,9 @@ database write; on SQLite that capped uncached search at a few hundred per secon
 wait in memory and a worker writes them once a second in one transaction. A crash loses at
 most that second of statistics, never a search answer; the buffer is bounded so a stalled
 database cannot grow it without limit.
+
+The client hash is kept for a day at most (`forget_clients`): the statistics only count queries,
+and a hash kept for good would be a pseudonym of the address that follows a person for years.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import asyncio
 import hashlib
 import logging
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,6 +28,8 @@ from services.search.analysis import normalize
 from services.search.models import QueryLog
 
 log = logging.getLogger("jiyue.search.querylog")
+
+CLIENT_HASH_KEPT = timedelta(days=1)
 
 
 def client_hash(salt: str, address: str) -> str:
@@ -72,6 +77,16 @@ class QueryLogBuffer:
                 await self.flush()
             except Exception as exc:  # statistics must never take search down
                 log.warning("query log flush failed: %s", exc)
+
+
+async def forget_clients(session: AsyncSession) -> int:
+    """Blank the client hash of every query older than a day (a periodic purge job)."""
+    result = await session.execute(
+        update(QueryLog)
+        .where(col(QueryLog.at) < clock.now() - CLIENT_HASH_KEPT, col(QueryLog.client_hash) != "")
+        .values(client_hash="")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def query_statistics(

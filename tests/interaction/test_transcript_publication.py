@@ -160,6 +160,23 @@ async def test_the_archived_transcript_is_published_through_content_review(platf
     assert [p["id"] for p in listed["items"]] == [pid] and listed["items"][0]["status"] == "in_review"
 
     reviewer = people["jtj_reviewer"]["headers"]
+    # The reviewer sends it back: interaction follows content's feed and shows it on the interview;
+    # archiving again resubmits the same publication (revised in content), not a second one.
+    sent_back = await c.post(
+        f"{CONTENT}/publications/{pid}/reject", json={"opinion": "请补充访谈现场图片说明"}, headers=reviewer
+    )
+    assert sent_back.status_code == 200, sent_back.text
+    rejected = await eventually(lambda: c.get(page), lambda r: r.json()["publication"]["state"] == "rejected")
+    assert rejected.json()["publication"]["state"] == "rejected", rejected.json()
+    assert rejected.json()["publication"]["publication_id"] == pid
+    again = await c.post(f"{BASE}/interviews/{iid}/archive", headers=host["headers"])
+    assert again.status_code == 200, again.text
+    resubmitted = await eventually(
+        lambda: c.get(page), lambda r: r.json()["publication"]["state"] == "in_review"
+    )
+    assert resubmitted.json()["publication"]["publication_id"] == pid
+    current = (await gw.directory.client("content").get(f"{CONTENT}/publications/{pid}")).json()
+    assert current["status"] == "in_review", current
     check = {"opinion": "同意", "confidentiality_check": {"passed": True, "note": ""}}
     approve = await c.post(f"{CONTENT}/publications/{pid}/approve", json=check, headers=reviewer)
     assert approve.status_code == 200, approve.text

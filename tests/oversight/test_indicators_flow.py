@@ -17,7 +17,16 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from services.content.models import Publication
-from services.interaction.models import Letter
+from services.interaction.models import (
+    Consultation,
+    ConsultationComment,
+    Interview,
+    InterviewEntry,
+    InterviewQuestion,
+    Letter,
+    Survey,
+    SurveyAnswer,
+)
 from services.kernel import clock
 from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
 from services.oversight.flows import january_drafts
@@ -105,18 +114,21 @@ async def test_probes_messages_and_links_warn_then_veto_and_the_report_counts(
 
         admin_token = await gw.directory.auth.token()
         people: dict[str, dict[str, str]] = {}
+        uids: dict[str, int] = {}
         for name, role in (
             ("jyj_editor", "editor"),
             ("jyj_reviewer", "reviewer"),
             ("jyj_admin", "site_admin"),
         ):
             uid, password = await make_user(c, admin_token, name, [(role, SITE)])
+            uids[role] = uid
             if role == "site_admin":
                 patched = await c.patch(
                     f"/api/identity/v1/users/{uid}", json={"email": ADMIN_MAIL}, headers=bearer(admin_token)
                 )
                 assert patched.status_code == 200 and patched.json()["email"] == ADMIN_MAIL, patched.text
             people[role] = bearer(await user_token(c, name, password))
+        _, citizen_password = await make_user(c, admin_token, "jyj_citizen", [])
         await eventually(lambda: c.get(f"/sites/{SITE}/api/content/v1/site"), lambda r: r.status_code == 200)
         linked = await publish(c, SITE, people, columns["通知公告"], "关于招生工作的通知", BODY)
         await publish(c, SITE, people, columns["专题专栏：双减"], "双减工作进展")
@@ -154,6 +166,7 @@ async def test_probes_messages_and_links_warn_then_veto_and_the_report_counts(
         for step, body in (("reply", {"text": "已答复：按招生办法第三条执行。"}), ("publish", {})):
             resp = await c.post(f"{LETTERS}/letters/{answered}/{step}", json=body, headers=handler)
             assert resp.status_code == 200, (step, resp.text)
+        await _participation(c, people, uids, bearer(await user_token(c, "jyj_citizen", citizen_password)))
         views = 0
         for path in ("site", f"columns/{columns['通知公告']}/items", f"items/{linked}"):
             assert (await c.get(f"/sites/{SITE}/api/content/v1/{path}")).status_code == 200
@@ -260,6 +273,97 @@ async def test_probes_messages_and_links_warn_then_veto_and_the_report_counts(
         await _annual_report(c, platform, people, year)
 
 
+async def _participation(
+    c: httpx.AsyncClient, people: dict[str, dict[str, str]], uids: dict[str, int], citizen: dict[str, str]
+) -> None:
+    """A consultation (one comment through, one spam blocked), a survey answered and closed, and an
+    interview with one question approved and answered: the report's 征集调查/在线访谈 rows."""
+    editor = people["editor"]
+    now = clock.now()
+    window = {
+        "starts_at": clock.to_wire(now - timedelta(minutes=1)),
+        "ends_at": clock.to_wire(now + timedelta(hours=1)),
+    }
+    body = {
+        "title": "《招生办法（征求意见稿）》征求意见",
+        "paragraphs": [{"anchor": "art-1", "text": "第一条 按学区招生。"}],
+        "attachments": [],
+        **window,
+    }
+    cid = (await c.post(f"{LETTERS}/consultations", json=body, headers=editor)).json()["id"]
+    assert (await c.post(f"{LETTERS}/consultations/{cid}/open", headers=editor)).status_code == 200
+    for text in ("建议公布学区划分依据。", "澳门新葡京 注册就送彩金 www.xpj7777.com"):
+        sent = await c.post(
+            f"{LETTERS}/consultations/{cid}/comments", json={"anchor": "art-1", "body": text}, headers=citizen
+        )
+        assert sent.status_code == 201, sent.text
+    survey = {
+        "title": "课后服务满意度调查",
+        "questions": [{"id": "q1", "kind": "scale", "text": "满意度", "scale_max": 5}],
+        **window,
+    }
+    sid = (await c.post(f"{LETTERS}/surveys", json=survey, headers=editor)).json()["id"]
+    assert (await c.post(f"{LETTERS}/surveys/{sid}/open", headers=editor)).status_code == 200
+    answered = await c.put(f"{LETTERS}/surveys/{sid}/answer", json={"answers": {"q1": 5}}, headers=citizen)
+    assert answered.status_code == 200, answered.text
+    assert (await c.post(f"{LETTERS}/surveys/{sid}/close", headers=editor)).status_code == 200
+    interview = {
+        "title": "聚焦双减政策落实",
+        **window,
+        "host": {"user_id": uids["editor"]},
+        "guests": [{"user_id": uids["site_admin"], "title": "局长"}],
+    }
+    made = await c.post(f"{LETTERS}/interviews", json=interview, headers=editor)
+    assert made.status_code == 201, made.text
+    iid = made.json()["id"]
+    asked = await c.post(
+        f"{LETTERS}/interviews/{iid}/questions", json={"text": "课后服务几点结束？"}, headers=citizen
+    )
+    assert asked.status_code == 201, asked.text
+    qid = asked.json()["id"]
+    for step in ("start", f"questions/{qid}/approve"):
+        assert (await c.post(f"{LETTERS}/interviews/{iid}/{step}", headers=editor)).status_code == 200, step
+    reply = {"text": "一般到下午六点。", "question_id": qid}
+    guest = people["site_admin"]
+    assert (await c.post(f"{LETTERS}/interviews/{iid}/answers", json=reply, headers=guest)).status_code == 201
+    assert (await c.post(f"{LETTERS}/interviews/{iid}/end", headers=editor)).status_code == 200
+
+
+async def _participation_truth(platform: Platform, year: int) -> dict[str, int]:
+    """The same rows counted here, row by row, from interaction's own tables."""
+    first, last = (datetime(y, 1, 1, tzinfo=clock.SHANGHAI).timestamp() for y in (year, year + 1))
+
+    def within(at: float | None) -> bool:
+        return at is not None and first <= at < last
+
+    async with platform.gateway.local_apps["interaction"].state.ctx.db.session() as session:
+
+        def rows(model: Any) -> Any:
+            return session.execute(select(model))
+
+        consultations = [x for x in (await rows(Consultation)).scalars() if x.site == SITE]
+        surveys = [x for x in (await rows(Survey)).scalars() if x.site == SITE]
+        comments = [x for x in (await rows(ConsultationComment)).scalars() if x.site == SITE]
+        answers = [x for x in (await rows(SurveyAnswer)).scalars() if x.survey_id in {s.id for s in surveys}]
+        interviews = [x for x in (await rows(Interview)).scalars() if x.site == SITE]
+        questions = [x for x in (await rows(InterviewQuestion)).scalars() if x.site == SITE]
+        entries = [
+            x for x in (await rows(InterviewEntry)).scalars() if x.interview_id in {i.id for i in interviews}
+        ]
+    return {
+        "consultations.rounds": sum(within(x.opened_at) for x in [*consultations, *surveys]),
+        "consultations.opinions": sum(within(x.submitted_at) and x.status != "blocked" for x in comments)
+        + sum(within(a.submitted_at) for a in answers),
+        "consultations.results": sum(within(x.feedback_published_at) for x in consultations)
+        + sum(within(s.ends_at) and s.ends_at <= clock.now().timestamp() for s in surveys),
+        "interviews.rounds": sum(within(i.started_at) for i in interviews),
+        "interviews.questions": sum(within(q.submitted_at) and q.status != "screened_out" for q in questions),
+        "interviews.answers": len(
+            {e.question_id for e in entries if e.kind == "answer" and e.question_id and within(e.at)}
+        ),
+    }
+
+
 async def _count(inbox: Inbox) -> int:
     return len(inbox.messages)
 
@@ -323,6 +427,17 @@ async def _annual_report(
     }
     assert {k: rows[k]["value"] for k in expected} == expected
     assert rows["security.checks"]["source"] == "entered" and rows["security.drills"]["source"] == "missing"
+    truth = await _participation_truth(platform, year)
+    assert truth == {
+        "consultations.rounds": 2,  # the consultation and the survey
+        "consultations.opinions": 2,  # one comment (the spam was blocked) and one answer sheet
+        "consultations.results": 1,  # the survey's results, at its close
+        "interviews.rounds": 1,
+        "interviews.questions": 1,
+        "interviews.answers": 1,
+    }
+    assert {k: rows[k]["value"] for k in truth} == truth
+    assert {rows[k]["source"] for k in truth} == {"computed"}
     assert rows["visits.page_views"]["value"] >= 3 and rows["visits.unique_visitors"]["value"] >= 1
     # The waits above make requests of their own, so the truth is what oversight recorded.
     async with gw.local_apps["oversight"].state.ctx.db.session() as session:
@@ -349,5 +464,6 @@ async def _annual_report(
         shown = ("是" if value else "否") if isinstance(value, bool) else value
         assert cells[key] == shown, key
     assert cells["visits.page_views"] == rows["visits.page_views"]["value"]
+    assert {k: cells[k] for k in truth} == truth
     page = await c.get(f"{url}/page", headers=people["site_admin"])
     assert page.status_code == 200 and page.text.count("<svg") == 2 and "独立用户访问总量" in page.text

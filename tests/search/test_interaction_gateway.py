@@ -152,3 +152,93 @@ async def test_consultation_survey_and_interview_are_found_on_their_own_site_onl
             break
         await asyncio.sleep(0.2)
     assert [(h["kind"], h["status"]) for h in hits] == [("survey", "closed")]
+
+
+async def test_withdrawn_items_leave_the_public_pages_and_search_and_stay_on_record(
+    platform: Platform, issuer: TestIssuer
+) -> None:
+    client = platform.client
+    editor = issuer.headers("ed", [("editor", "jtj")], name="编辑")
+    citizen = issuer.headers("c1", [("citizen", None)], name="王小明")
+    people = People(issuer, site_header=False)
+    reason = {"reason": "征求意见稿内容有误，撤回后重新发布"}
+
+    consultation = {
+        "title": "《示范市共享单车停放管理办法（征求意见稿）》",
+        "summary": "欢迎提出意见。",
+        "paragraphs": [{"anchor": "art-1", "text": "第一条 共享单车应当在电子围栏内规范停放。"}],
+        "attachments": [],
+        **_window(),
+    }
+    cid = (await client.post(f"{BASE}/consultations", json=consultation, headers=editor)).json()["id"]
+    draft = await client.post(f"{BASE}/consultations/{cid}/withdraw", json=reason, headers=editor)
+    assert draft.status_code == 409, draft.text  # a draft was never public
+    assert (await client.post(f"{BASE}/consultations/{cid}/open", headers=editor)).status_code == 200
+    survey = {
+        "title": "城市慢行系统出行调查",
+        "description": "请评价步行道连续性。",
+        "questions": [{"id": "q1", "kind": "scale", "text": "总体满意度", "scale_max": 5}],
+        **_window(),
+    }
+    sid = (await client.post(f"{BASE}/surveys", json=survey, headers=editor)).json()["id"]
+    assert (await client.post(f"{BASE}/surveys/{sid}/open", headers=editor)).status_code == 200
+    answered = await client.put(f"{BASE}/surveys/{sid}/answer", json={"answers": {"q1": 4}}, headers=citizen)
+    assert answered.status_code == 200, answered.text
+    made = await client.post(
+        f"{BASE}/interviews", json=interview_body(title="聚焦城市慢行系统建设"), headers=people.editor
+    )
+    iid = made.json()["id"]
+
+    assert [h["kind"] for h in await found(platform, "jtj", "电子围栏")] == ["consultation"]
+    assert [h["kind"] for h in await found(platform, "jtj", "步行道连续性")] == ["survey"]
+    assert [h["kind"] for h in await found(platform, "jtj", "慢行系统建设")] == ["interview"]
+
+    refused = await client.post(f"{BASE}/consultations/{cid}/withdraw", json=reason, headers=citizen)
+    assert refused.status_code in (403, 404), refused.text
+    empty = await client.post(f"{BASE}/surveys/{sid}/withdraw", json={"reason": ""}, headers=editor)
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "reason", empty.text
+    for path in (f"consultations/{cid}", f"surveys/{sid}"):
+        done = await client.post(f"{BASE}/{path}/withdraw", json=reason, headers=editor)
+        assert done.status_code == 200, done.text
+        assert (done.json()["status"], done.json()["withdrawn_reason"]) == ("withdrawn", reason["reason"])
+        again = await client.post(f"{BASE}/{path}/withdraw", json=reason, headers=editor)
+        assert again.status_code == 409, again.text
+    assert (await client.post(f"{BASE}/interviews/{iid}/start", headers=people.host)).status_code == 200
+    live = await client.post(f"{BASE}/interviews/{iid}/withdraw", json=reason, headers=people.editor)
+    assert live.status_code == 409, live.text  # its readers are told it ended first
+    assert (await client.post(f"{BASE}/interviews/{iid}/end", headers=people.host)).status_code == 200
+    done = await client.post(f"{BASE}/interviews/{iid}/withdraw", json=reason, headers=people.editor)
+    assert done.status_code == 200 and done.json()["status"] == "withdrawn", done.text
+
+    # Gone from every public page, the survey's results and the interview's stream included …
+    for path in (
+        f"public/consultations/{cid}",
+        f"public/consultations/{cid}/comments",
+        f"public/surveys/{sid}",
+        f"public/surveys/{sid}/results",
+        f"public/interviews/{iid}",
+        f"public/interviews/{iid}/transcript",
+        f"public/interviews/{iid}/stream",
+    ):
+        assert (await client.get(f"{BASE}/{path}")).status_code == 404, path
+    for kind, ident in (("consultations", cid), ("surveys", sid), ("interviews", iid)):
+        for status in (None, "withdrawn"):
+            listed = await client.get(f"{BASE}/public/{kind}", params={"status": status} if status else {})
+            assert listed.status_code == 200, listed.text
+            assert ident not in [i["id"] for i in listed.json()["items"]], (kind, status)
+    answer = await client.put(f"{BASE}/surveys/{sid}/answer", json={"answers": {"q1": 2}}, headers=citizen)
+    assert answer.status_code == 404, answer.text
+
+    # … and from site search (queries not asked before: the gateway keeps answers a few seconds).
+    for q in ("规范停放", "出行调查", "慢行系统"):
+        assert await found(platform, "jtj", q, expect_any=False) == [], q
+
+    # On record for the staff and on the feed: who withdrew it, and no public face to index.
+    staff = (await client.get(f"{BASE}/consultations/{cid}", headers=editor)).json()
+    assert (staff["status"], staff["withdrawn_reason"]) == ("withdrawn", reason["reason"])
+    assert (await client.get(f"{BASE}/surveys/{sid}", headers=editor)).json()["status"] == "withdrawn"
+    internal = issuer.headers("root", [("platform_admin", None)])
+    events = (await client.get("/api/interaction/v1/changes", headers=internal)).json()["items"]
+    withdrawn = [e for e in events if e["topic"].endswith(".withdrawn")]
+    assert [e["topic"] for e in withdrawn] == ["consultation.withdrawn", "survey.withdrawn", "interview.withdrawn"]
+    assert all(e["payload"]["status"] == "withdrawn" and "listing" not in e["payload"] for e in withdrawn)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from services.kernel import clock
+from services.kernel.purge import purge_once
 from services.search.models import QueryLog
+from services.search.querylog import forget_clients, query_statistics
 from tests.search.conftest import SearchHarness
 
 POLICY = "关于深入推进政务公开工作的实施意见"
@@ -180,6 +185,21 @@ async def test_queries_are_logged_without_address_or_token(harness: SearchHarnes
     # A 32-hex hash, never the address (a bare "2001" can occur in a random hash by chance).
     assert rows[0].client_hash != "2001:db8::7" and ":" not in rows[0].client_hash
     assert len(rows[0].client_hash) == 32 and int(rows[0].client_hash, 16) >= 0
+
+    # A day later the hash is gone (issue 18: no address or hash of one older than a day);
+    # the statistics, which only count queries, are unchanged.
+    db = harness.app.state.ctx.db
+    assert await purge_once(db, "search-query-clients", forget_clients) == 0  # still today's
+    clock.shift(timedelta(days=1, minutes=1))
+    try:
+        assert await purge_once(db, "search-query-clients", forget_clients) == 1
+        async with db.session() as s:
+            rows = (await s.execute(select(QueryLog))).scalars().all()
+            stats = await query_statistics(s, "portal", clock.now() - timedelta(days=2), clock.now(), 10)
+        assert [(r.query, r.client_hash) for r in rows] == [("医保", "")]
+        assert stats[:2] == (1, [("医保", 1)])
+    finally:
+        clock.reset()
 
 
 async def test_lag_on_readyz_and_metrics(harness: SearchHarness) -> None:

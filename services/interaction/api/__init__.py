@@ -6,6 +6,7 @@ from services.interaction.api.deliveries import router as deliveries_router
 from services.interaction.api.interviews import router as interviews_router
 from services.interaction.api.letters import router as letters_router
 from services.interaction.api.mailboxes import router as mailboxes_router
+from services.interaction.api.participation import router as participation_router
 from services.interaction.api.public import router as public_router
 from services.interaction.api.ratings import router as ratings_router
 from services.interaction.api.reports import router as reports_router
@@ -26,6 +27,7 @@ routers = [
     subscriptions_router,
     templates_router,
     deliveries_router,
+    participation_router,
 ]
 
 __all__ = ["routers"]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from services.interaction.models import Consultation
+from services.interaction.schemas import WithdrawIn
 from services.interaction.schemas.consultations import (
     CommentIn,
     CommentPage,
@@ -158,6 +159,19 @@ async def close_consultation(
     cid: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> ConsultationStaffOut:
     await svc.close(session, await _writable(session, cid, principal))
+    return await _staff_view(session, cid, principal)
+
+
+@router.post(
+    "/consultations/{cid}/withdraw",
+    response_model=ConsultationStaffOut,
+    summary="撤回征集：从公开页面和站内搜索中撤下（留档，意见保留）",
+    responses=ERRORS,
+)
+async def withdraw_consultation(
+    cid: IdPath, body: WithdrawIn, session: SessionDep, principal: PrincipalDep
+) -> ConsultationStaffOut:
+    await svc.withdraw(session, await _writable(session, cid, principal), principal.sub, body.reason)
     return await _staff_view(session, cid, principal)
 
 

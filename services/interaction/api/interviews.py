@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
+from services.interaction.schemas import WithdrawIn
 from services.interaction.schemas.interviews import (
     AnswerIn,
     EntryOut,
@@ -26,7 +27,7 @@ from services.interaction.schemas.interviews import (
     RejectIn,
     TranscriptOut,
 )
-from services.interaction.service import interviews, transcripts
+from services.interaction.service import interview_posts, interview_questions, interviews, transcripts
 from services.interaction.service.interview_views import (
     DbEntrySource,
     entry_out,
@@ -110,6 +111,25 @@ async def end(
 
 
 @router.post(
+    "/interviews/{interview_id}/withdraw",
+    response_model=InterviewOut,
+    summary="撤回访谈：从公开页面、直播流和站内搜索中撤下（留档；直播中须先结束）",
+    responses=ERRORS,
+)
+async def withdraw(
+    interview_id: IdPath,
+    body: WithdrawIn,
+    site: RequiredSiteDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> InterviewOut:
+    interview = await interviews.get_interview(session, interview_id, site)
+    interviews.require_manager(principal, interview)
+    await interviews.withdraw(session, interview, principal.sub, body.reason)
+    return interview_out(interview)
+
+
+@router.post(
     "/interviews/{interview_id}/archive",
     response_model=InterviewOut,
     summary="归档实录：实录入库、放入在线访谈栏目并提交审核（后台完成；失败后可再次归档重试）",
@@ -162,7 +182,7 @@ async def ask(
         raise TooManyRequests(
             "提问过于频繁，请稍后再试", headers={"Retry-After": str(max(1, math.ceil(wait)))}
         )
-    question = await interviews.ask(session, interview, principal, body.text, state.review)
+    question = await interview_questions.ask(session, interview, principal, body.text, state.review)
     assert question.id is not None
     return QuestionReceiptOut(
         id=question.id, status=QuestionStatus(question.status), submitted_at=question.submitted_at
@@ -206,8 +226,8 @@ async def approve(
 ) -> QuestionOut:
     interview = await interviews.get_interview(session, interview_id, site)
     interviews.require_moderator(principal, interview)
-    question = await interviews.moderated_question(session, interview, question_id)
-    await interviews.approve(session, interview, question, principal.sub, state.interviews.hub.wake)
+    question = await interview_questions.moderated_question(session, interview, question_id)
+    await interview_questions.approve(session, interview, question, principal.sub, state.interviews.hub.wake)
     return question_out(question)
 
 
@@ -227,8 +247,8 @@ async def reject(
 ) -> QuestionOut:
     interview = await interviews.get_interview(session, interview_id, site)
     interviews.require_moderator(principal, interview)
-    question = await interviews.moderated_question(session, interview, question_id)
-    await interviews.reject(session, question, body.reason, principal.sub)
+    question = await interview_questions.moderated_question(session, interview, question_id)
+    await interview_questions.reject(session, question, body.reason, principal.sub)
     return question_out(question)
 
 
@@ -250,7 +270,7 @@ async def post_answer(
     principal: PrincipalDep,
 ) -> EntryOut:
     interview = await interviews.get_interview(session, interview_id, site)
-    entry = await interviews.answer(
+    entry = await interview_posts.answer(
         session, interview, principal, body, state.review, state.interviews.hub.wake
     )
     return entry_out(entry)
@@ -274,7 +294,7 @@ async def post_note(
     principal: PrincipalDep,
 ) -> EntryOut:
     interview = await interviews.get_interview(session, interview_id, site)
-    entry = await interviews.note(
+    entry = await interview_posts.note(
         session, interview, principal, body, state.review, state.interviews.hub.wake
     )
     return entry_out(entry)

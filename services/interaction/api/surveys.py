@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from services.interaction.models import Survey, SurveyAnswer
+from services.interaction.schemas import WithdrawIn
 from services.interaction.schemas.surveys import (
     AnswerIn,
     AnswerPage,
@@ -136,6 +137,20 @@ async def open_survey(sid: IdPath, session: SessionDep, principal: PrincipalDep)
 async def close_survey(sid: IdPath, session: SessionDep, principal: PrincipalDep) -> SurveyStaffOut:
     s = await _writable(session, sid, principal)
     await svc.close(session, s)
+    return _staff(s)
+
+
+@router.post(
+    "/surveys/{sid}/withdraw",
+    response_model=SurveyStaffOut,
+    summary="撤回调查：从公开页面和站内搜索中撤下（留档，答卷保留）",
+    responses=ERRORS,
+)
+async def withdraw_survey(
+    sid: IdPath, body: WithdrawIn, session: SessionDep, principal: PrincipalDep
+) -> SurveyStaffOut:
+    s = await _writable(session, sid, principal)
+    await svc.withdraw(session, s, principal.sub, body.reason)
     return _staff(s)
 
 

@@ -35,6 +35,9 @@ class Consultation(Base, table=True):  # type: ignore[call-arg]
     final_resource_version: int | None = None
     final_title: str = Field(default="", max_length=500)
     feedback_published_at: float | None = None
+    withdrawn_at: float | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=128)
+    withdrawn_reason: str | None = Field(default=None, max_length=500)
 
 
 class ConsultationComment(Base, table=True):  # type: ignore[call-arg]
@@ -77,6 +80,9 @@ class Survey(Base, table=True):  # type: ignore[call-arg]
     created_at: float
     opened_at: float | None = None
     closed_at: float | None = None
+    withdrawn_at: float | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=128)
+    withdrawn_reason: str | None = Field(default=None, max_length=500)
 
 
 class SurveyAnswer(Base, table=True):  # type: ignore[call-arg]

@@ -45,6 +45,9 @@ class Interview(Base, table=True):  # type: ignore[call-arg]
     transcript_attempts: int = 0
     transcript_next_at: float | None = None  # also the worker's lease while it works on it
     transcript_error: str = Field(default="", max_length=500)
+    withdrawn_at: float | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=128)
+    withdrawn_reason: str | None = Field(default=None, max_length=500)
 
 
 class InterviewQuestion(Base, table=True):  # type: ignore[call-arg]

@@ -48,6 +48,26 @@ PlainText = Annotated[str, AfterValidator(_plain)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
+class WithdrawIn(BaseModel):
+    """Taking a published consultation, survey or interview off the site (撤回): it stays in the
+    database with who, when and why, and leaves the public pages and site search."""
+
+    reason: Annotated[PlainText, Field(min_length=1, max_length=500, description="撤回原因（留档）")]
+
+
+class ParticipationFiguresOut(BaseModel):
+    """A site's year of 征集调查 and 在线访谈 as the annual report (年度工作报表) counts them."""
+
+    site: str
+    year: int
+    periods: int = Field(description="征集调查期数：当年发布的意见征集与调查")
+    opinions: int = Field(description="收到意见数量：通过机器审查的征集意见与调查答卷")
+    results_published: int = Field(description="公布调查结果期数：当年发布反馈的征集与结束的调查")
+    interviews: int = Field(description="在线访谈期数：当年开播的访谈")
+    questions: int = Field(description="网民留言数量：通过机器审查的访谈提问")
+    answered_questions: int = Field(description="答复网民提问数量：嘉宾答复过的已发布问题")
+
+
 # -- calendar ---------------------------------------------------------------------------
 
 

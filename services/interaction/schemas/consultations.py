@@ -21,6 +21,7 @@ class ConsultationStatus(StrEnum):
     OPEN = "open"  # published; comments are taken between starts_at and ends_at
     CLOSED = "closed"
     FEEDBACK_PUBLISHED = "feedback_published"
+    WITHDRAWN = "withdrawn"  # taken off the site by its staff; kept, with who, when and why
 
 
 class CommentStatus(StrEnum):
@@ -41,6 +42,7 @@ class ConsultationTopic(StrEnum):
     OPENED = "consultation.opened"
     CLOSED = "consultation.closed"
     FEEDBACK_PUBLISHED = "consultation.feedback_published"
+    WITHDRAWN = "consultation.withdrawn"
     COMMENT_RECEIVED = "comment.received"
     COMMENT_BLOCKED = "comment.blocked"
     COMMENT_APPROVED = "comment.approved"
@@ -153,6 +155,7 @@ class ConsultationStaffOut(ConsultationOut):
     pending_comments: int
     blocked_comments: int
     created_by: str
+    withdrawn_reason: str | None = Field(None, description="撤回原因（仅已撤回的征集）")
 
 
 class ConsultationSummaryOut(BaseModel):

@@ -18,6 +18,7 @@ class InterviewStatus(StrEnum):
     LIVE = "live"
     ENDED = "ended"
     ARCHIVED = "archived"
+    WITHDRAWN = "withdrawn"  # taken off the site by its staff; kept, with who, when and why
 
 
 class QuestionStatus(StrEnum):
@@ -48,6 +49,8 @@ class TranscriptState(StrEnum):
     PENDING = "pending"  # queued or being worked on by the transcript worker
     IN_REVIEW = "in_review"  # submitted: the column's reviewers decide
     PUBLISHED = "published"  # content announced it published
+    # A reviewer sent it back (content's opinion says why); archiving again resubmits it.
+    REJECTED = "rejected"
     FAILED = "failed"  # a peer refused it or retries ran out; archiving again re-queues it
 
 
@@ -56,6 +59,7 @@ class InterviewTopic(StrEnum):
     LIVE = "interview.live"
     ENDED = "interview.ended"
     ARCHIVED = "interview.archived"
+    WITHDRAWN = "interview.withdrawn"
 
 
 # Questions may come before and during; the stream carries entries while scheduled or live.

@@ -19,6 +19,7 @@ class SurveyStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"  # published; answers are taken between starts_at and ends_at
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"  # taken off the site by its staff; kept, with who, when and why
 
 
 class QuestionKind(StrEnum):
@@ -32,6 +33,7 @@ class SurveyTopic(StrEnum):
     CREATED = "survey.created"
     OPENED = "survey.opened"
     CLOSED = "survey.closed"
+    WITHDRAWN = "survey.withdrawn"
 
 
 class QuestionIn(BaseModel):
@@ -106,6 +108,7 @@ class SurveyOut(BaseModel):
 
 class SurveyStaffOut(SurveyOut):
     created_by: str
+    withdrawn_reason: str | None = Field(None, description="撤回原因（仅已撤回的调查）")
 
 
 class SurveySummaryOut(BaseModel):

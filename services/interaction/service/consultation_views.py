@@ -23,7 +23,7 @@ from services.interaction.schemas.consultations import (
     OwnCommentOut,
     ParagraphOut,
 )
-from services.interaction.service.consultations import accepting, comment_counts, settle
+from services.interaction.service.consultations import NOT_PUBLIC, accepting, comment_counts, settle
 from services.kernel.clock import epoch
 
 
@@ -76,6 +76,7 @@ async def consultation_out(session: AsyncSession, c: Consultation, staff: bool =
         pending_comments=by_status[CommentStatus.PENDING],
         blocked_comments=by_status[CommentStatus.BLOCKED],
         created_by=c.created_by,
+        withdrawn_reason=c.withdrawn_reason,
     )
 
 
@@ -129,7 +130,7 @@ async def consultations_page(
     """Newest first by keyset on (site, id); `q` filters titles."""
     stmt = select(Consultation).where(col(Consultation.site) == site)
     if not include_drafts:
-        stmt = stmt.where(col(Consultation.status) != ConsultationStatus.DRAFT)
+        stmt = stmt.where(col(Consultation.status).not_in(NOT_PUBLIC))
     if status == ConsultationStatus.OPEN:  # as the clock says, whether or not anyone settled it yet
         stmt = stmt.where(col(Consultation.status) == status, col(Consultation.ends_at) > epoch())
     elif status == ConsultationStatus.CLOSED:

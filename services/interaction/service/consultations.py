@@ -85,6 +85,9 @@ def _listing(listing: dict[str, Any] | None) -> dict[str, Any]:
     return {"listing": listing} if listing is not None else {}
 
 
+NOT_PUBLIC = (ConsultationStatus.DRAFT, ConsultationStatus.WITHDRAWN)
+
+
 def accepting(c: Consultation) -> bool:
     return c.status == ConsultationStatus.OPEN and c.starts_at <= epoch() < c.ends_at
 
@@ -173,6 +176,17 @@ async def close(session: AsyncSession, c: Consultation) -> None:
     await settle(session, c)
 
 
+async def withdraw(session: AsyncSession, c: Consultation, actor: str, reason: str) -> None:
+    """Off the public pages and out of site search (the event carries no `listing`); kept."""
+    if c.status == ConsultationStatus.DRAFT:
+        raise Conflict("草稿尚未发布，无需撤回")
+    if c.status == ConsultationStatus.WITHDRAWN:
+        raise Conflict("征集已撤回")
+    c.status = ConsultationStatus.WITHDRAWN
+    c.withdrawn_at, c.withdrawn_by, c.withdrawn_reason = epoch(), actor, reason
+    await announce(session, ConsultationTopic.WITHDRAWN, c)
+
+
 async def staff_consultation(session: AsyncSession, cid: int, principal: Principal | None) -> Consultation:
     c = await session.get(Consultation, cid)
     if c is None or not can_read(principal, c.site):
@@ -182,7 +196,7 @@ async def staff_consultation(session: AsyncSession, cid: int, principal: Princip
 
 async def public_consultation(session: AsyncSession, cid: int, site: str) -> Consultation:
     c = await session.get(Consultation, cid)
-    if c is None or c.site != site or c.status == ConsultationStatus.DRAFT:
+    if c is None or c.site != site or c.status in NOT_PUBLIC:
         raise NotFound(f"意见征集 {cid} 不存在")
     return await settle(session, c)
 

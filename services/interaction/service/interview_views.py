@@ -135,7 +135,9 @@ async def public_list(
     q: str | None = None,
 ) -> tuple[list[Interview], str | None]:
     """Newest start first; the cursor is the last row's (start, id), so pages never shift."""
-    stmt = select(Interview).where(col(Interview.site) == site)
+    stmt = select(Interview).where(
+        col(Interview.site) == site, col(Interview.status) != InterviewStatus.WITHDRAWN
+    )
     if status is not None:
         stmt = stmt.where(col(Interview.status) == status)
     if q:

@@ -4,44 +4,38 @@ Citizens (signed in through unified identity) ask before and during; a question 
 resources service's machine review, then the host or the site's staff approve or reject it.
 Only an approved question — redacted of personal data — becomes a stream entry; guests answer,
 the host writes notes. Entries are numbered per interview in commit order; the live stream
-(service/livestream.py) and the transcript both read them.
+(service/livestream.py) and the transcript both read them. This module holds the interview
+itself (schedule, roles, state, entries, withdrawal); questions are in interview_questions.py,
+guests' answers and the host's notes in interview_posts.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.interaction.models import Interview, InterviewEntry, InterviewQuestion, feed_tables
+from services.interaction.models import Interview, InterviewEntry, feed_tables
 from services.interaction.schemas.interviews import (
     FINISHED,
-    OPEN_FOR_QUESTIONS,
-    AnswerIn,
     EntryKind,
     InterviewIn,
     InterviewStatus,
     InterviewTopic,
-    MediaIn,
-    NoteIn,
-    QuestionStatus,
+    TranscriptState,
 )
 from services.interaction.service.listing import interview_listing
 from services.interaction.service.livestream import StreamHub, wake_after_commit
-from services.interaction.service.redaction import redact
-from services.interaction.service.review import Review
 from services.interaction.service.staff import StaffLookup
 from services.interaction.service.throttle import Throttle
 from services.kernel.access import holds
 from services.kernel.auth import Principal
 from services.kernel.clock import epoch
-from services.kernel.errors import Conflict, Forbidden, NotFound, ReviewBlocked, ValidationFailed
+from services.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.kernel.feed import emit
 from services.kernel.roles import Role
 
@@ -65,7 +59,6 @@ class InterviewRuntime:
 
 MODERATOR_ROLES = (Role.SITE_ADMIN, Role.EDITOR, Role.REVIEWER)
 MANAGER_ROLES = (Role.SITE_ADMIN, Role.EDITOR)
-PUBLIC_ASKER = "网友"
 # What may follow what; `archived` only once the interview has ended.
 _NEXT = {
     InterviewStatus.LIVE: (InterviewStatus.SCHEDULED,),
@@ -127,18 +120,32 @@ async def announce(session: AsyncSession, topic: InterviewTopic, interview: Inte
             "interview_id": interview.id,
             "status": interview.status,
             "last_event_id": interview.last_seq,
-            "listing": interview_listing(interview),
+            **({"listing": listing} if (listing := interview_listing(interview)) else {}),
         },
         site_id=interview.site,
     )
 
 
 async def get_interview(session: AsyncSession, interview_id: int, site: str) -> Interview:
-    """Interviews are public from the moment they are scheduled, but only on their own site."""
+    """Interviews are public from the moment they are scheduled until withdrawn, only on their own site."""
     interview = await session.get(Interview, interview_id)
-    if interview is None or interview.site != site:
+    if interview is None or interview.site != site or interview.status == InterviewStatus.WITHDRAWN:
         raise NotFound(f"访谈 {interview_id} 不存在")
     return interview
+
+
+async def withdraw(session: AsyncSession, interview: Interview, actor: str, reason: str) -> None:
+    """Off the public pages, its stream and site search; questions and entries are kept. A live
+    interview is ended first, so that its readers are told it is over."""
+    if interview.status == InterviewStatus.LIVE:
+        raise Conflict("访谈正在直播，请先结束直播再撤回")
+    interview.status = InterviewStatus.WITHDRAWN
+    interview.withdrawn_at, interview.withdrawn_by, interview.withdrawn_reason = epoch(), actor, reason
+    if interview.transcript_state == TranscriptState.PENDING:  # not yet in content: it stays out
+        interview.transcript_state = TranscriptState.FAILED
+        interview.transcript_next_at = None
+        interview.transcript_error = "访谈已撤回，实录不再发布"
+    await announce(session, InterviewTopic.WITHDRAWN, interview)
 
 
 def _sub(interview: Interview, who: dict[str, Any]) -> str:
@@ -212,180 +219,6 @@ async def transition(
     if to != InterviewStatus.ARCHIVED:  # the stream ends with `ended`; archiving only files it
         await append_entry(session, interview, wake, EntryKind.STATE, text=to.value, author_sub=actor)
     await announce(session, _TOPIC[to], interview)
-
-
-def _dedupe(text: str) -> str:
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
-
-
-async def ask(
-    session: AsyncSession, interview: Interview, principal: Principal, text: str, review: Review
-) -> InterviewQuestion:
-    if interview.status not in OPEN_FOR_QUESTIONS:
-        raise Conflict("访谈已结束，不再征集问题")
-    if principal.kind != "user":
-        raise Forbidden("请以个人账号登录后提问")
-    blocking, findings = await review(text)
-    assert interview.id is not None
-    question = InterviewQuestion(
-        interview_id=interview.id,
-        site=interview.site,
-        status=QuestionStatus.SCREENED_OUT if blocking else QuestionStatus.PENDING,
-        text=text,
-        asker_sub=principal.sub,
-        asker_name=principal.name,
-        dedupe_key=_dedupe(text),
-        findings=findings,
-        submitted_at=epoch(),
-    )
-    try:
-        async with session.begin_nested():
-            session.add(question)
-            await session.flush()
-    except IntegrityError:
-        raise Conflict("同样的问题已经提交过") from None
-    return question
-
-
-async def moderated_question(
-    session: AsyncSession, interview: Interview, question_id: int
-) -> InterviewQuestion:
-    """A question the moderators work on; screened-out ones never reach a person."""
-    question = await session.get(InterviewQuestion, question_id)
-    if (
-        question is None
-        or question.interview_id != interview.id
-        or question.status == QuestionStatus.SCREENED_OUT
-    ):
-        raise NotFound(f"问题 {question_id} 不存在")
-    return question
-
-
-async def approve(
-    session: AsyncSession, interview: Interview, question: InterviewQuestion, actor: str, wake: Wake
-) -> None:
-    if question.status != QuestionStatus.PENDING:
-        raise Conflict(f"问题当前为 {question.status}，只能审核待审问题")
-    if interview.status not in OPEN_FOR_QUESTIONS:
-        raise Conflict("访谈已结束，不能再发布问题")
-    public, found = redact("text", question.text, [question.asker_name] if question.asker_name else [])
-    question.public_text = public
-    question.redactions = [r.__dict__ for r in found]
-    question.status = QuestionStatus.APPROVED
-    question.moderated_by = actor
-    question.moderated_at = epoch()
-    entry = await append_entry(
-        session,
-        interview,
-        wake,
-        EntryKind.QUESTION,
-        author=PUBLIC_ASKER,
-        question_id=question.id,
-        text=public,
-    )
-    question.entry_seq = entry.seq
-
-
-async def reject(session: AsyncSession, question: InterviewQuestion, reason: str, actor: str) -> None:
-    if question.status != QuestionStatus.PENDING:
-        raise Conflict(f"问题当前为 {question.status}，只能审核待审问题")
-    question.status = QuestionStatus.REJECTED
-    question.reason = reason
-    question.moderated_by = actor
-    question.moderated_at = epoch()
-
-
-def _media(items: list[MediaIn]) -> list[dict[str, Any]]:
-    """Stored as given: a URL is validated, never fetched (nothing here dials a tenant's URL);
-    a library resource is kept as its id for the front end to place (store first, then use)."""
-    return [
-        {
-            "kind": m.kind.value,
-            "url": m.url,
-            "resource_id": m.resource_id,
-            "caption": m.caption,
-        }
-        for m in items
-    ]
-
-
-async def _reviewed(review: Review, text: str, media: list[MediaIn]) -> None:
-    blocking, findings = await review("\n".join([text, *(m.caption for m in media)]))
-    if blocking:
-        rules = sorted(
-            {str(f.get("rule", f.get("kind", ""))) for f in findings if f.get("severity") == "block"}
-        )
-        raise ReviewBlocked("机器审查未通过，内容未发布：" + "、".join(rules), extra={"findings": findings})
-
-
-def _require_live(interview: Interview) -> None:
-    if interview.status != InterviewStatus.LIVE:
-        raise Conflict(f"访谈当前为 {interview.status}，只有直播中才能发布")
-
-
-def _label(person: dict[str, Any], role: str) -> str:
-    return f"{role} {person['name']}" + (f"（{person['title']}）" if person.get("title") else "")
-
-
-async def answer(
-    session: AsyncSession,
-    interview: Interview,
-    principal: Principal,
-    body: AnswerIn,
-    review: Review,
-    wake: Wake,
-) -> InterviewEntry:
-    guest = guest_of(principal, interview)
-    if guest is None:
-        raise Forbidden("只有本场访谈的嘉宾可以答复")
-    _require_live(interview)
-    reply_to = None
-    if body.question_id is not None:
-        question = await session.get(InterviewQuestion, body.question_id)
-        if (
-            question is None
-            or question.interview_id != interview.id
-            or question.status != QuestionStatus.APPROVED
-        ):
-            raise ValidationFailed.field("question_id", f"问题 {body.question_id} 不是本场已发布的问题")
-        reply_to = question.entry_seq
-    await _reviewed(review, body.text, body.media)
-    return await append_entry(
-        session,
-        interview,
-        wake,
-        EntryKind.ANSWER,
-        author=_label(guest, "嘉宾"),
-        author_sub=principal.sub,
-        question_id=body.question_id,
-        reply_to=reply_to,
-        text=body.text,
-        media=_media(body.media),
-    )
-
-
-async def note(
-    session: AsyncSession,
-    interview: Interview,
-    principal: Principal,
-    body: NoteIn,
-    review: Review,
-    wake: Wake,
-) -> InterviewEntry:
-    if not is_host(principal, interview):
-        raise Forbidden("只有本场访谈的主持人可以发布主持词")
-    _require_live(interview)
-    await _reviewed(review, body.text, body.media)
-    return await append_entry(
-        session,
-        interview,
-        wake,
-        EntryKind.NOTE,
-        author=_label(interview.host, "主持人"),
-        author_sub=principal.sub,
-        text=body.text,
-        media=_media(body.media),
-    )
 
 
 async def entries(session: AsyncSession, interview_id: int, after: int, limit: int) -> list[InterviewEntry]:

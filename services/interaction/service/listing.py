@@ -12,6 +12,7 @@ from typing import Any
 
 from services.interaction.models import Consultation, Interview, Survey
 from services.interaction.schemas.consultations import ConsultationStatus
+from services.interaction.schemas.interviews import InterviewStatus
 from services.interaction.schemas.surveys import SurveyStatus
 from services.kernel.clock import from_epoch, to_wire
 
@@ -23,7 +24,7 @@ def _wire(seconds: float | None) -> str | None:
 
 
 def consultation_listing(c: Consultation) -> dict[str, Any] | None:
-    if c.status == ConsultationStatus.DRAFT or c.opened_at is None:
+    if c.status in (ConsultationStatus.DRAFT, ConsultationStatus.WITHDRAWN) or c.opened_at is None:
         return None
     draft = "\n".join(str(p.get("text") or "") for p in c.paragraphs)
     return {
@@ -37,7 +38,7 @@ def consultation_listing(c: Consultation) -> dict[str, Any] | None:
 
 
 def survey_listing(s: Survey) -> dict[str, Any] | None:
-    if s.status == SurveyStatus.DRAFT or s.opened_at is None:
+    if s.status in (SurveyStatus.DRAFT, SurveyStatus.WITHDRAWN) or s.opened_at is None:
         return None
     return {
         "title": s.title,
@@ -49,8 +50,10 @@ def survey_listing(s: Survey) -> dict[str, Any] | None:
     }
 
 
-def interview_listing(i: Interview) -> dict[str, Any]:
-    """Interviews are public from the moment they are scheduled (`get_interview`)."""
+def interview_listing(i: Interview) -> dict[str, Any] | None:
+    """Interviews are public from the moment they are scheduled (`get_interview`) until withdrawn."""
+    if i.status == InterviewStatus.WITHDRAWN:
+        return None
     return {
         "title": i.title,
         "text": i.summary,

@@ -44,7 +44,9 @@ def survey_out(s: Survey, staff: bool = False) -> SurveyOut:
         "ends_at": s.ends_at,
         "questions": [QuestionOut(**q) for q in s.questions],
     }
-    return SurveyStaffOut(**fields, created_by=s.created_by) if staff else SurveyOut(**fields)
+    if not staff:
+        return SurveyOut(**fields)
+    return SurveyStaffOut(**fields, created_by=s.created_by, withdrawn_reason=s.withdrawn_reason)
 
 
 def summary_out(s: Survey) -> SurveySummaryOut:

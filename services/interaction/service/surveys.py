@@ -50,6 +50,9 @@ async def announce(session: AsyncSession, topic: SurveyTopic, s: Survey) -> None
     await emit(session, feed_tables, topic, s.id or 0, payload, site_id=s.site)
 
 
+NOT_PUBLIC = (SurveyStatus.DRAFT, SurveyStatus.WITHDRAWN)
+
+
 def accepting(s: Survey) -> bool:
     return s.status == SurveyStatus.OPEN and s.starts_at <= epoch() < s.ends_at
 
@@ -129,6 +132,17 @@ async def close(session: AsyncSession, s: Survey) -> None:
     await settle(session, s)
 
 
+async def withdraw(session: AsyncSession, s: Survey, actor: str, reason: str) -> None:
+    """Off the public pages (results included) and out of site search; answers are kept."""
+    if s.status == SurveyStatus.DRAFT:
+        raise Conflict("草稿尚未发布，无需撤回")
+    if s.status == SurveyStatus.WITHDRAWN:
+        raise Conflict("调查已撤回")
+    s.status = SurveyStatus.WITHDRAWN
+    s.withdrawn_at, s.withdrawn_by, s.withdrawn_reason = epoch(), actor, reason
+    await announce(session, SurveyTopic.WITHDRAWN, s)
+
+
 async def staff_survey(session: AsyncSession, sid: int, principal: Principal | None) -> Survey:
     s = await session.get(Survey, sid)
     if s is None or not can_read(principal, s.site):
@@ -138,7 +152,7 @@ async def staff_survey(session: AsyncSession, sid: int, principal: Principal | N
 
 async def public_survey(session: AsyncSession, sid: int, site: str) -> Survey:
     s = await session.get(Survey, sid)
-    if s is None or s.site != site or s.status == SurveyStatus.DRAFT:
+    if s is None or s.site != site or s.status in NOT_PUBLIC:
         raise NotFound(f"调查 {sid} 不存在")
     return await settle(session, s)
 
@@ -319,7 +333,7 @@ async def surveys_page(
 ) -> tuple[list[Survey], int | None]:
     stmt = select(Survey).where(col(Survey.site) == site)
     if not include_drafts:
-        stmt = stmt.where(col(Survey.status) != SurveyStatus.DRAFT)
+        stmt = stmt.where(col(Survey.status).not_in(NOT_PUBLIC))
     if status == SurveyStatus.OPEN:
         stmt = stmt.where(col(Survey.status) == status, col(Survey.ends_at) > epoch())
     elif status == SurveyStatus.CLOSED:

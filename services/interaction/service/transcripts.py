@@ -8,7 +8,9 @@ then, off the request path: stores the HTML as a resource (store first, then use
 stored version in the column, and submits it into the column's review chain. Each peer's answer
 is written down as soon as it comes, so a retry after a crash resumes at the unrecorded step and
 finds the publication it may already have made instead of making a second. Publishing stays the
-reviewers' decision; content's `publication.published` event brings back the public URL.
+reviewers' decision; content's `publication.published` event brings back the public URL, and
+its `publication.rejected` event (`TranscriptReviews`) marks the transcript rejected, so that
+staff see it on the interview and can archive again to resubmit it once it is revised in content.
 """
 
 from __future__ import annotations
@@ -29,15 +31,18 @@ from services.interaction.service.interviews import ColumnsLookup, entries
 from services.interaction.service.transcript_render import render
 from services.kernel.client import ServiceDirectory
 from services.kernel.clock import epoch
+from services.kernel.consumer import FeedConsumer
 from services.kernel.db import Database
 from services.kernel.edge import CLIENT_IP_HEADER, EDGE_HEADER, TENANT_HEADER, edge_key, sign_edge
 from services.kernel.errors import Conflict, NotFound, ServiceUnavailable
+from services.kernel.feed import FeedEvent
 
 log = logging.getLogger("jiyue.interaction.transcripts")
 
 CONTENT = "/api/content/v1"
 RESOURCES = "/api/resources/v1"
 TRANSCRIPT_LIMIT = 20_000
+REJECTED_TOPIC = "publication.rejected"
 
 
 class Refused(Exception):
@@ -86,9 +91,11 @@ def queue(interview: Interview, column_id: int) -> None:
 
 
 def may_requeue(interview: Interview) -> bool:
-    """An archived interview whose transcript failed may be archived again to retry."""
-    return (
-        interview.status == InterviewStatus.ARCHIVED and interview.transcript_state == TranscriptState.FAILED
+    """An archived interview whose transcript failed or was sent back by a reviewer may be
+    archived again: to retry, or to resubmit the (revised) publication."""
+    return interview.status == InterviewStatus.ARCHIVED and interview.transcript_state in (
+        TranscriptState.FAILED,
+        TranscriptState.REJECTED,
     )
 
 
@@ -279,3 +286,51 @@ async def mark_published(session: AsyncSession, publication_id: int, url: str) -
         .where(col(Interview.transcript_publication_id) == publication_id)
         .values(transcript_state=TranscriptState.PUBLISHED, transcript_published_url=url[:1000])
     )
+
+
+REJECTED_NOTE = "审核退回：审核意见见内容管理中的该稿件；修改后再次归档即重新提交审核"
+
+
+async def mark_rejected(session: AsyncSession, publication_id: int) -> None:
+    """A reviewer sent a transcript in review back to its editor (content made it a draft)."""
+    await session.execute(
+        update(Interview)
+        .where(
+            col(Interview.transcript_publication_id) == publication_id,
+            col(Interview.transcript_state) == TranscriptState.IN_REVIEW,
+        )
+        .values(transcript_state=TranscriptState.REJECTED, transcript_error=REJECTED_NOTE)
+    )
+
+
+class TranscriptReviews(FeedConsumer):
+    """Follows content's `publication.rejected` events back to the interviews they concern."""
+
+    name = "interaction-transcripts"
+
+    def __init__(self, *args: Any, directory: ServiceDirectory, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.directory = directory
+
+    async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
+        if event.topic == REJECTED_TOPIC:
+            await mark_rejected(session, int(event.payload["publication_id"]))
+
+    async def rebuild(self, head: int) -> None:
+        """Behind content's retention: each transcript still in review is looked up in content,
+        and one that content holds as a draft again was sent back."""
+        async with self.db.session() as session:
+            waiting = (
+                await session.execute(
+                    select(col(Interview.transcript_publication_id)).where(
+                        col(Interview.transcript_state) == TranscriptState.IN_REVIEW
+                    )
+                )
+            ).scalars()
+            ids = [int(pid) for pid in waiting if pid is not None]
+        content = self.directory.client("content")
+        for pid in ids:
+            current = _ok(await content.get(f"{CONTENT}/publications/{pid}"), "读取实录稿件")
+            if current.get("status") == "draft":
+                async with self.db.session() as session:
+                    await mark_rejected(session, pid)

@@ -5,7 +5,9 @@ record (asked over its API when the report is built); visits from the daily coun
 yearly HyperLogLog sketch; publications by kind from the items oversight follows (live or
 archived at the time, by the instant they went live in the Shanghai year; a withdrawn item no
 longer counts); special columns and interpretations from column names (专题/专栏, 解读);
-messages from interaction's feed. The rest is entered by the site, each change audited.
+messages from interaction's feed; consultations, surveys and interviews from interaction's own
+count (`GET /participation/{site}`, asked when the report is built). The rest is entered by the
+site, each change audited.
 """
 
 from __future__ import annotations
@@ -66,7 +68,24 @@ class Computed:
     published_by_month: Counter[str]
 
 
-async def compute(session: AsyncSession, code: str, year: int, site_record: dict[str, object]) -> Computed:
+# The report's keys for interaction's participation figures (service/participation.py there).
+_PARTICIPATION = {
+    "consultations.rounds": "periods",
+    "consultations.opinions": "opinions",
+    "consultations.results": "results_published",
+    "interviews.rounds": "interviews",
+    "interviews.questions": "questions",
+    "interviews.answers": "answered_questions",
+}
+
+
+async def compute(
+    session: AsyncSession,
+    code: str,
+    year: int,
+    site_record: dict[str, object],
+    participation: dict[str, object],
+) -> Computed:
     first, last = year_bounds(year)
     values: dict[str, ReportValue] = {}
     domains = site_record.get("domains") or []
@@ -115,16 +134,23 @@ async def compute(session: AsyncSession, code: str, year: int, site_record: dict
     values["messages.closed"] = figures.closed
     values["messages.average_days"] = figures.average_days
     values["messages.published"] = figures.published
+    for key, field in _PARTICIPATION.items():
+        value = participation.get(field)
+        values[key] = int(value) if isinstance(value, int) else None
     return Computed(values, months)
 
 
 async def build(
-    session: AsyncSession, code: str, year: int, site_record: dict[str, object]
+    session: AsyncSession,
+    code: str,
+    year: int,
+    site_record: dict[str, object],
+    participation: dict[str, object],
 ) -> AnnualReportOut:
     site = await session.get(WatchedSite, code)
     if site is None:
         raise NotFound(f"站点 {code} 不存在")
-    computed = await compute(session, code, year, site_record)
+    computed = await compute(session, code, year, site_record, participation)
     entries = {
         e.key: e
         for e in (
