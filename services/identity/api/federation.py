@@ -19,13 +19,11 @@ from services.identity.schemas import (
 from services.identity.service import audit, federated_signin, federation
 from services.identity.service.access import require_federation_reader, require_security_admin
 from services.identity.service.authorize import (
-    SSO_COOKIE,
     RedirectError,
     issue_code,
-    start_sso,
     validate_request,
 )
-from services.identity.service.common import Actor, OAuthError
+from services.identity.service.common import Actor, OAuthError, now
 from services.identity.service.federation_client import FederationFailure
 from services.kernel.deps import PageDep, PrincipalDep, SessionDep, client_ip
 from services.kernel.errors import (
@@ -222,16 +220,9 @@ async def federated_callback(
         return html_page(400, error=exc.description)
     except RedirectError as exc:
         return see_other(exc.location)
-    value, sso = await start_sso(session, rt, outcome.user)
-    response = see_other(await issue_code(session, rt, req, outcome.user, sso.auth_time))
-    response.set_cookie(
-        SSO_COOKIE,
-        value,
-        httponly=True,
-        samesite="lax",
-        secure=use_secure_cookies(request, rt.settings),
-        path="/",
-        max_age=rt.settings.sso_session_ttl_seconds,
-    )
+    # No single sign-on session here for a federated person: each sign-in goes round the
+    # issuer again (its own session answers at once), so each re-evaluates the mapping and a
+    # role the issuer took away is gone here at the next sign-in, not hours later.
+    response = see_other(await issue_code(session, rt, req, outcome.user, now()))
     response.delete_cookie(federated_signin.BROWSER_COOKIE, path="/")
     return response
