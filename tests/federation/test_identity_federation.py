@@ -158,18 +158,25 @@ def _setup_city(city: Served, province: Served, secret: str) -> None:
             "name": "市级平台工作台",
             "kind": "public",
             "redirect_uris": [RP_REDIRECT],
-            "grants": ["authorization_code"],
+            "grants": ["authorization_code", "refresh_token"],
             "scopes": "openid profile",
         },
     )
     assert rp.status_code == 201, rp.text
 
 
-def _sign_in_through_province(
+@dataclass
+class RoundTrip:
+    back: str  # the province's redirect to the city's callback
+    verifier: str
+    state: str
+    form_shown: bool  # the province's form, or its single sign-on answered at once
+
+
+def _to_province_and_back(
     browser: httpx.Client, city: Served, province: Served, username: str, password: str
-) -> tuple[dict[str, Any], bool]:
-    """The city's client asks the city; the person picks the province; back with the city's
-    tokens (and whether the province showed its form, or its single sign-on answered)."""
+) -> RoundTrip:
+    """The city's client asks the city; the person picks the province and signs in there."""
     verifier, challenge = _pkce()
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     authorize = f"{city.url}{API}/authorize?" + urlencode(
@@ -204,10 +211,15 @@ def _sign_in_through_province(
     assert answer.status_code == 303, answer.text[:300]
     back = answer.headers["location"]
     assert back.startswith(f"{city.url}{API}/federation/callback?")
-    done = browser.get(back)
+    return RoundTrip(back, verifier, state, form_shown)
+
+
+def _finish(browser: httpx.Client, city: Served, trip: RoundTrip) -> dict[str, Any]:
+    """The city's callback, then our client redeems the city's code for the city's tokens."""
+    done = browser.get(trip.back)
     assert done.status_code == 303, done.text[:500]
     result = _query(done.headers["location"])
-    assert done.headers["location"].startswith(RP_REDIRECT) and result["state"] == state
+    assert done.headers["location"].startswith(RP_REDIRECT) and result["state"] == trip.state
     tokens = httpx.post(
         f"{city.url}{API}/token",
         data={
@@ -215,11 +227,18 @@ def _sign_in_through_province(
             "client_id": "city-console",
             "code": result["code"],
             "redirect_uri": RP_REDIRECT,
-            "code_verifier": verifier,
+            "code_verifier": trip.verifier,
         },
     )
     assert tokens.status_code == 200, tokens.text
-    return dict(tokens.json()), form_shown
+    return dict(tokens.json())
+
+
+def _sign_in_through_province(
+    browser: httpx.Client, city: Served, province: Served, username: str, password: str
+) -> tuple[dict[str, Any], bool]:
+    trip = _to_province_and_back(browser, city, province, username, password)
+    return _finish(browser, city, trip), trip.form_shown
 
 
 def _get(url: str, token: str) -> httpx.Response:
@@ -237,6 +256,8 @@ def test_a_provincial_inspector_signs_in_on_the_city_with_the_mapped_role_only(
         tokens, form_shown = _sign_in_through_province(browser, city, province, username, password)
         assert form_shown
         access = tokens["access_token"]
+        # No refresh token: the next token means a new sign-in, re-evaluated at the province.
+        assert "refresh_token" not in tokens and tokens["id_token"]
         # The city's own tokens: its issuer, its keys.
         claims = httpx.get(f"{city.url}{API}/userinfo", headers={"Authorization": f"Bearer {access}"}).json()
         assert claims["roles"] == [{"role": "auditor", "site": CITY_SITE}], claims
@@ -281,6 +302,17 @@ def test_a_provincial_inspector_signs_in_on_the_city_with_the_mapped_role_only(
         assert _get(f"{oversight}/sites/{CITY_SITE}/alerts", again["access_token"]).status_code == 403
         latest = city.admin("GET", "/federation/issuers/province/signins").json()["items"][0]
         assert latest["removed"] == [{"role": "auditor", "site": CITY_SITE}] and latest["bindings"] == []
+
+        # The province's answer delivered to another browser (login CSRF) is refused; the
+        # browser that started the sign-in still finishes it.
+        trip = _to_province_and_back(browser, city, province, username, password)
+        with httpx.Client(timeout=30, follow_redirects=False) as other:
+            assert other.get(trip.back).status_code == 400
+        reason = city.admin("GET", "/audit", params={"action": "federation.refused"}).json()["items"][0]
+        assert reason["detail"]["reason"] == "callback in another browser than the one that started it"
+        assert _finish(browser, city, trip)["access_token"]
+        replay = browser.get(trip.back)  # the same answer twice
+        assert replay.status_code == 400
 
         # A callback nobody started (another browser's code, a replay) is refused and recorded.
         stray = browser.get(f"{city.url}{API}/federation/callback", params={"code": "x", "state": "forged"})
