@@ -124,8 +124,7 @@ _BROWSER: dict[int | str, dict[str, Any]] = {
 
 
 def _failure_page(exc: FederationFailure) -> HTMLResponse:
-    unreachable = exc.message.startswith("省级平台暂时无法访问")
-    return html_page(502 if unreachable else 400, title="联合登录", error=exc.message)
+    return html_page(502 if exc.unreachable else 400, title="联合登录", error=exc.message)
 
 
 @router.get(

@@ -27,16 +27,20 @@ from services.kernel.outbound import OutboundClient, OutboundError, OutboundPoli
 
 ALLOWED_ALGORITHMS = ("ES256", "RS256")
 _KTY_FOR_ALG = {"ES256": "EC", "RS256": "RSA"}
+UNREACHABLE = "省级平台暂时无法访问，请稍后再试"
 
 
 class FederationFailure(Exception):
     """A sign-in at a trusted issuer that cannot be accepted; `reason` goes to the audit log,
     `message` to the person."""
 
-    def __init__(self, reason: str, message: str = "省级平台登录未能完成，请重新登录") -> None:
+    def __init__(
+        self, reason: str, message: str = "省级平台登录未能完成，请重新登录", *, unreachable: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.message = message
+        self.unreachable = unreachable  # the issuer did not answer (502), not a refusal (400)
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,9 @@ class FederationClient:
                 "GET", url, headers={"Accept": "application/json", **(headers or {})}
             )
         except OutboundError as exc:
-            raise FederationFailure(f"{what}: {exc}", "省级平台暂时无法访问，请稍后再试") from exc
+            raise FederationFailure(f"{what}: {exc}", UNREACHABLE, unreachable=True) from exc
         if resp.status_code != 200:
-            raise FederationFailure(f"{what}: HTTP {resp.status_code}", "省级平台暂时无法访问，请稍后再试")
+            raise FederationFailure(f"{what}: HTTP {resp.status_code}", UNREACHABLE, unreachable=True)
         return _json(resp.body, what)
 
     async def metadata(self, issuer: str) -> Metadata:
@@ -176,7 +180,7 @@ class FederationClient:
                 headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
             )
         except OutboundError as exc:
-            raise FederationFailure(f"token: {exc}", "省级平台暂时无法访问，请稍后再试") from exc
+            raise FederationFailure(f"token: {exc}", UNREACHABLE, unreachable=True) from exc
         body = _json(resp.body, "token")
         if resp.status_code != 200:
             raise FederationFailure(f"token: HTTP {resp.status_code} {body.get('error', '')}")
