@@ -54,6 +54,7 @@ def create_app(
         await bootstrap(ctx.db, runtime)
 
     ctx.on_startup.append(startup)
+    ctx.on_shutdown.append(runtime.federation.aclose)
     ctx.workers.append(purge_worker(ctx.db, settings.identity_purge_interval_seconds))
     return create_service_app(
         ctx,

@@ -192,3 +192,76 @@ class SecurityPolicy(Base, table=True):
     lockout_seconds: int
     updated_at: float
     updated_by: str = Field(max_length=64)
+
+
+# -- identity federation: the city trusts another platform's OIDC issuer for named roles ------
+
+
+class TrustedIssuer(Base, table=True):
+    """Another platform's OIDC issuer whose people may sign in here, with exactly the local
+    role bindings its claims map to (`mapping`: a list of rules, see schemas.ClaimRule)."""
+
+    __tablename__ = "trusted_issuer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=100)
+    issuer: str = Field(max_length=500, unique=True)
+    # The client this platform holds at the issuer (registered there by its operator).
+    client_id: str = Field(max_length=128)
+    # AES-GCM sealed like the signing keys; None for a public client.
+    client_secret_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    mapping: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="active", max_length=16)  # active | disabled
+    created_at: float
+    updated_at: float
+    updated_by: str = Field(max_length=100)
+
+
+class FederatedAccount(Base, table=True):
+    """The local account of a person of a trusted issuer: found by (issuer, sub), never by
+    e-mail or name, so a namesake at another issuer is another account."""
+
+    __tablename__ = "federated_account"
+    __table_args__ = (UniqueConstraint("issuer_id", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer_id: int = Field(foreign_key="trusted_issuer.id", index=True)
+    subject: str = Field(max_length=255)
+    user_id: int = Field(foreign_key="user_account.id", unique=True)
+    preferred_username: str = Field(default="", max_length=255)
+    created_at: float
+    last_signin_at: float
+
+
+class FederatedLogin(Base, table=True):
+    """A sign-in sent to a trusted issuer and not yet back: what the callback must check."""
+
+    __tablename__ = "federated_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True, index=True)
+    # The browser that started it (a cookie's hash): a callback in another browser is refused.
+    browser_hash: str = Field(max_length=64)
+    issuer_id: int = Field(foreign_key="trusted_issuer.id")
+    nonce: str = Field(max_length=128)
+    code_verifier: str = Field(max_length=128)
+    # The authorization request of our own client, resumed once the person is back.
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: float
+    expires_at: float = Field(index=True)
+    used_at: float | None = None
+
+
+class FederatedSignIn(Base, table=True):
+    """What one sign-in's claims became: mapped, not mapped, not used — for the operators."""
+
+    __tablename__ = "federated_signin"
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer_id: int = Field(foreign_key="trusted_issuer.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    subject: str = Field(max_length=255)
+    at: float
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    unmapped_count: int = 0

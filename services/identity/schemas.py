@@ -227,3 +227,96 @@ class JwksOut(BaseModel):
     """The public signing keys (RFC 7517 JWK Set)."""
 
     keys: list[dict[str, Any]]
+
+
+# -- identity federation ------------------------------------------------------------------
+
+IssuerCode = Field(
+    min_length=2, max_length=32, pattern=r"^[a-z0-9][a-z0-9\-]*$", description="受信签发方代码（用于地址）"
+)
+
+
+class ClaimRule(BaseModel):
+    """One provincial role binding → one local binding. Admin roles are never mapped: the
+    three administrators of 三员分立 are this platform's own people."""
+
+    source_role: str = Field(min_length=1, max_length=64, description="签发方令牌中的角色，如 inspector")
+    source_site: str | None = Field(
+        default=None,
+        max_length=64,
+        description="签发方角色绑定的站点；空 = 签发方的全平台角色；* = 任意站点",
+    )
+    role: Literal["site_admin", "editor", "reviewer", "auditor"] = Field(description="本平台角色")
+    site: str | None = Field(default=None, max_length=64, description="本平台站点代码；空 = 全平台")
+
+
+class TrustedIssuerIn(BaseModel):
+    code: str = IssuerCode
+    name: str = Field(min_length=1, max_length=100, description="显示名，如 省级平台")
+    issuer: str = Field(
+        min_length=8,
+        max_length=500,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="OIDC issuer 地址",
+    )
+    client_id: str = Field(min_length=1, max_length=128, description="本平台在签发方登记的客户端")
+    client_secret: str | None = Field(
+        default=None, min_length=1, max_length=500, description="该客户端的密钥"
+    )
+    mapping: list[ClaimRule] = Field(default_factory=list, max_length=200)
+
+    @field_validator("issuer")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class TrustedIssuerPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    client_id: str | None = Field(default=None, min_length=1, max_length=128)
+    client_secret: str | None = Field(default=None, min_length=1, max_length=500)
+    mapping: list[ClaimRule] | None = Field(default=None, max_length=200)
+    status: Literal["active", "disabled"] | None = None
+
+
+class TrustedIssuerOut(BaseModel):
+    code: str
+    name: str
+    issuer: str
+    client_id: str
+    has_client_secret: bool
+    mapping: list[ClaimRule]
+    status: Literal["active", "disabled"]
+    redirect_uri: str = Field(description="须在签发方为该客户端登记的回调地址")
+    created_at: WireDateTime
+    updated_at: WireDateTime
+    updated_by: str
+
+
+class SourceBinding(BaseModel):
+    role: str
+    site: str | None
+
+
+class LocalBinding(BaseModel):
+    role: Role
+    site: str | None
+
+
+class ClaimOutcome(BaseModel):
+    claim: SourceBinding
+    mapped_to: list[LocalBinding] = Field(description="空 = 未映射（不授予任何权限）")
+
+
+class FederatedSignInOut(BaseModel):
+    id: int
+    issuer: str
+    subject: str
+    username: str
+    preferred_username: str
+    at: WireDateTime
+    mapped: list[ClaimOutcome]
+    unmapped: list[SourceBinding]
+    unused_claims: list[str] = Field(description="收到但本平台不使用的声明名称")
+    bindings: list[LocalBinding] = Field(description="本次登录后该账号的全部角色绑定")
+    removed: list[LocalBinding] = Field(description="本次登录收回的绑定（签发方已不再授予）")

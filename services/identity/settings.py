@@ -42,3 +42,14 @@ class IdentitySettings(ServiceSettings):
     # Password of the bootstrap system administrator `admin` (JIYUE_ADMIN_PASSWORD); empty:
     # generated once and printed to stderr.
     admin_password: str = ""
+    # Identity federation (trusted issuers of other platforms). Discovery, JWKS, token and
+    # userinfo go through the guarded outbound client: a loopback or private issuer (a
+    # province on the same network) must be allow-listed here, CIDRs separated by commas.
+    identity_outbound_allow: str = ""
+    identity_federation_deadline_seconds: float = 10.0
+    # How long a person may spend at the issuer's sign-in page before the attempt lapses.
+    identity_federation_login_seconds: int = 600
+    # How long an issuer's discovery document and keys are trusted before they are re-read
+    # (an unknown kid re-reads the keys sooner, at most once per refetch interval).
+    identity_federation_metadata_seconds: int = 300
+    identity_federation_refetch_seconds: float = 10.0

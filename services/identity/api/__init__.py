@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.identity.api import accounts, oauth, security, signin, wellknown
+from services.identity.api import accounts, federation, oauth, security, signin, wellknown
 
-routers = [oauth.router, signin.router, accounts.router, security.router]
+routers = [oauth.router, signin.router, accounts.router, security.router, federation.router]
 root_routers = [wellknown.router]

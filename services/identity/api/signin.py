@@ -10,14 +10,15 @@ import hmac
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.api.common import RuntimeDep
-from services.identity.service import audit
+from services.identity.service import audit, federation
 from services.identity.service.authorize import (
     SSO_COOKIE,
     AuthRequest,
@@ -48,7 +49,7 @@ def _origin(uri: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def _page(
+def html_page(
     status: int, *, redirect_uri: str = "", csrf: str | None = None, secure: bool = False, **context: Any
 ) -> HTMLResponse:
     context.setdefault("title", "统一身份认证登录")
@@ -80,28 +81,40 @@ def _form_page(
     error: str = "",
     username: str = "",
     status: int = 200,
+    federated: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    return _page(
+    return html_page(
         status,
         redirect_uri=req.redirect_uri,
         csrf=csrf,
-        secure=_secure(request, settings),
+        secure=use_secure_cookies(request, settings),
         show_form=True,
         client_name=client_name,
         request_fields=req.as_form(),
         csrf_token=csrf,
         error=error,
         username=username,
+        federated=federated or [],
     )
 
 
-def _secure(request: Request, settings: IdentitySettings) -> bool:
+async def federated_links(session: AsyncSession, req: AuthRequest) -> list[tuple[str, str]]:
+    """One link per active trusted issuer, carrying our client's request along (relative to
+    this page, so that it works under a /sites/{code}/ prefix too)."""
+    query = urlencode(req.as_form())
+    return [
+        (row.name, f"federation/{row.code}/signin?{query}")
+        for row in await federation.list_issuers(session, active_only=True)
+    ]
+
+
+def use_secure_cookies(request: Request, settings: IdentitySettings) -> bool:
     """Behind a TLS-terminating gateway identity sees plain http: the public URL decides."""
     return request.url.scheme == "https" or settings.public_url.lower().startswith("https://")
 
 
-def _redirect(location: str) -> RedirectResponse:
+def see_other(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
@@ -125,9 +138,9 @@ async def authorize_page(request: Request, session: SessionDep, rt: RuntimeDep) 
     try:
         client, req = await validate_request(session, params)
     except OAuthError as exc:
-        return _page(400, error=exc.description)
+        return html_page(400, error=exc.description)
     except RedirectError as exc:
-        return _redirect(exc.location)
+        return see_other(exc.location)
     found = await sso_user(session, request.cookies.get(SSO_COOKIE))
     if found is not None and params.get("prompt") != "login":
         sso, user = found
@@ -138,10 +151,10 @@ async def authorize_page(request: Request, session: SessionDep, rt: RuntimeDep) 
             user.username,
             {"client": client.client_id},
         )
-        return _redirect(await issue_code(session, rt, req, user, sso.auth_time))
+        return see_other(await issue_code(session, rt, req, user, sso.auth_time))
     if params.get("prompt") == "none":
-        return _redirect(with_query(req.redirect_uri, {"error": "login_required", "state": req.state}))
-    return _form_page(req, client.name, request, rt.settings)
+        return see_other(with_query(req.redirect_uri, {"error": "login_required", "state": req.state}))
+    return _form_page(req, client.name, request, rt.settings, federated=await federated_links(session, req))
 
 
 @router.post("/authorize", summary="授权端点：提交用户名与密码", response_class=HTMLResponse, responses=_PAGE)
@@ -151,13 +164,13 @@ async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep
     cookie = request.cookies.get(CSRF_COOKIE, "")
     submitted = fields.get("csrf_token", "")
     if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
-        return _page(403, error="页面已过期或请求来源不可信（CSRF 校验失败），请返回重新打开登录页。")
+        return html_page(403, error="页面已过期或请求来源不可信（CSRF 校验失败），请返回重新打开登录页。")
     try:
         client, req = await validate_request(session, fields)
     except OAuthError as exc:
-        return _page(400, error=exc.description)
+        return html_page(400, error=exc.description)
     except RedirectError as exc:
-        return _redirect(exc.location)
+        return see_other(exc.location)
     username = fields.get("username", "").strip()
     try:
         user = await authenticate(
@@ -166,16 +179,23 @@ async def authorize_submit(request: Request, session: SessionDep, rt: RuntimeDep
     except SignInFailure as exc:
         await session.commit()  # keep the failure counters and the audit rows
         return _form_page(
-            req, client.name, request, rt.settings, error=exc.message, username=username, status=401
+            req,
+            client.name,
+            request,
+            rt.settings,
+            error=exc.message,
+            username=username,
+            status=401,
+            federated=await federated_links(session, req),
         )
     value, sso = await start_sso(session, rt, user)
-    response = _redirect(await issue_code(session, rt, req, user, sso.auth_time))
+    response = see_other(await issue_code(session, rt, req, user, sso.auth_time))
     response.set_cookie(
         SSO_COOKIE,
         value,
         httponly=True,
         samesite="lax",
-        secure=_secure(request, rt.settings),
+        secure=use_secure_cookies(request, rt.settings),
         path="/",
         max_age=rt.settings.sso_session_ttl_seconds,
     )
@@ -195,6 +215,6 @@ async def logout(request: Request, session: SessionDep, rt: RuntimeDep) -> Respo
         await audit.record(session, Actor(user.username, client_ip(request)), "signout", user.username, {})
     response = Response(status_code=204, headers={"Cache-Control": "no-store"})
     response.delete_cookie(
-        SSO_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request, rt.settings)
+        SSO_COOKIE, path="/", httponly=True, samesite="lax", secure=use_secure_cookies(request, rt.settings)
     )
     return response

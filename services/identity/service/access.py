@@ -47,6 +47,13 @@ def require_auditor(principal: Principal) -> None:
         raise Forbidden("需要审计管理员（audit_admin）或全平台审计员权限")
 
 
+def require_federation_reader(principal: Principal) -> None:
+    """Who may read trusted issuers and what their claims mapped to: the security
+    administrator who configures them, and the auditors who check them."""
+    if not any(_platform_role(principal, r) for r in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.AUDITOR)):
+        raise Forbidden("需要安全管理员、审计管理员或全平台审计员权限")
+
+
 def require_user_reader(principal: Principal) -> None:
     """The security administrator must see accounts to bind roles, but not change them."""
     if not (_platform_role(principal, Role.PLATFORM_ADMIN) or _platform_role(principal, Role.SECURITY_ADMIN)):

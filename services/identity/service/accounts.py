@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity.models import (
+    FederatedAccount,
     Organisation,
     RefreshToken,
     RoleBindingRow,
@@ -305,6 +306,10 @@ async def add_role(session: AsyncSession, user_id: int, data: RoleIn, actor: Act
         raise ValidationFailed.field("role", "只能为工作人员账号授予管理角色")
     if data.role in ADMIN_ROLES and data.site is not None:
         raise ValidationFailed.field("site", f"{data.role} 只能是全平台角色，站点须为空")
+    federated = select(col(FederatedAccount.id)).where(col(FederatedAccount.user_id) == user_id)
+    if (await session.execute(federated)).first() is not None:
+        # Its bindings are exactly what its issuer's claims map to, set again at every sign-in.
+        raise Conflict(f"{user.username} 是联合登录账号，其角色由受信签发方的映射决定")
     current = await bindings_of(session, user_id)
     if any(b.role == data.role and b.site == data.site for b in current):
         raise Conflict(f"用户 {user.username} 已有该角色")

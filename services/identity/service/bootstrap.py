@@ -14,6 +14,7 @@ from sqlmodel import col
 from services.identity.models import (
     AddressThrottle,
     AuthorizationCode,
+    FederatedLogin,
     OAuthClient,
     RefreshToken,
     RoleBindingRow,
@@ -180,6 +181,7 @@ async def purge_expired(session: AsyncSession, keep_seconds: float = 86400) -> N
     await session.execute(delete(SsoSession).where(col(SsoSession.expires_at) < cutoff))
     await session.execute(delete(RefreshToken).where(col(RefreshToken.expires_at) < cutoff))
     await session.execute(delete(AddressThrottle).where(col(AddressThrottle.window_start) < cutoff))
+    await session.execute(delete(FederatedLogin).where(col(FederatedLogin.expires_at) < cutoff))
 
 
 async def bootstrap(db: Database, rt: IdentityRuntime) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.identity.models import OAuthClient, Organisation, RefreshToken, User
+from services.identity.models import FederatedAccount, OAuthClient, Organisation, RefreshToken, User
 from services.identity.schemas import TokenOut
 from services.identity.service import audit, keys
 from services.identity.service.accounts import bindings_of
@@ -134,6 +134,13 @@ async def _new_refresh(
     return value
 
 
+async def _federated(session: AsyncSession, user: User) -> bool:
+    """A federated account's bindings are re-evaluated at each sign-in at its issuer: a refresh
+    token would carry them on past a role the issuer took away, so it gets none."""
+    stmt = select(col(FederatedAccount.id)).where(col(FederatedAccount.user_id) == user.id)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def tokens_for_user(
     session: AsyncSession,
     rt: IdentityRuntime,
@@ -148,7 +155,7 @@ async def tokens_for_user(
     profile = await user_profile(session, user)
     access, ttl = await _access_token(session, rt, profile, scope, client.client_id)
     out = TokenOut(access_token=access, expires_in=ttl, scope=scope)
-    if "refresh_token" in client.grants:
+    if "refresh_token" in client.grants and not await _federated(session, user):
         out.refresh_token = await _new_refresh(
             session, rt, user, client.client_id, scope, family or new_family(rt)
         )
