@@ -17,6 +17,7 @@ import hmac
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -137,35 +138,19 @@ async def _account(
     link = (await session.execute(stmt)).scalars().first()
     at = now()
     if link is None:
-        user = User(
-            username=_username(issuer.code, subject),
-            display_name=display,
-            # Nobody knows this password: the account signs in only through its issuer.
-            password_hash=await rt.passwords.hash(opaque_token()),
-            kind="staff",
-            created_at=at,
-            updated_at=at,
-        )
-        session.add(user)
-        await session.flush()
-        link = FederatedAccount(
-            issuer_id=issuer.id or 0,
-            subject=subject,
-            user_id=user.id or 0,
-            preferred_username=preferred,
-            created_at=at,
-            last_signin_at=at,
-        )
-        session.add(link)
-        await session.flush()
-        await audit.record(
-            session,
-            actor,
-            "federation.account_created",
-            user.username,
-            {"issuer": issuer.code, "sub": subject},
-        )
-        return user, link
+        created = await _create_account(session, rt, issuer, subject, display, preferred, at)
+        if created is not None:
+            user, link = created
+            await audit.record(
+                session,
+                actor,
+                "federation.account_created",
+                user.username,
+                {"issuer": issuer.code, "sub": subject},
+            )
+            return user, link
+        # The same person's first sign-in in another tab won the race: use the account it made.
+        link = (await session.execute(stmt)).scalars().one()
     found = await session.get(User, link.user_id)
     if found is None or found.status != "active":
         raise FederationFailure("local account disabled", "该账号已被本平台停用，请联系本平台管理员")
@@ -230,3 +215,41 @@ async def complete(
     await session.flush()
     await audit.record(session, actor, "federation.signin", user.username, {"issuer": issuer.code, **report})
     return Outcome(user, row)
+
+
+async def _create_account(
+    session: AsyncSession,
+    rt: IdentityRuntime,
+    issuer: TrustedIssuer,
+    subject: str,
+    display: str,
+    preferred: str,
+    at: float,
+) -> tuple[User, FederatedAccount] | None:
+    """A new local account linked to issuer + sub, or None when a concurrent sign-in made it."""
+    password_hash = await rt.passwords.hash(opaque_token())  # nobody knows it: issuer sign-in only
+    try:
+        async with session.begin_nested():
+            user = User(
+                username=_username(issuer.code, subject),
+                display_name=display,
+                password_hash=password_hash,
+                kind="staff",
+                created_at=at,
+                updated_at=at,
+            )
+            session.add(user)
+            await session.flush()
+            link = FederatedAccount(
+                issuer_id=issuer.id or 0,
+                subject=subject,
+                user_id=user.id or 0,
+                preferred_username=preferred,
+                created_at=at,
+                last_signin_at=at,
+            )
+            session.add(link)
+            await session.flush()
+    except IntegrityError:
+        return None
+    return user, link
