@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from services.identity.models import FederatedAccount, TrustedIssuer, User
 from services.identity.service.common import Actor
@@ -57,5 +58,5 @@ async def test_concurrent_first_sign_ins_make_one_account(tmp_path: Path, databa
         assert len(set(ids)) == 1 and ids[0] > 0
         async with ctx.db.session() as session:
             links = (await session.execute(select(func.count()).select_from(FederatedAccount))).scalar()
-            named = select(func.count()).select_from(User).where(User.username == "prov:inspector-7")
+            named = select(func.count()).select_from(User).where(col(User.username) == "prov:inspector-7")
             assert links == 1 and (await session.execute(named)).scalar() == 1
