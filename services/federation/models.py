@@ -38,8 +38,8 @@ class Peer(Base, table=True):
     base_url: str = Field(max_length=500)
     issuer: str = Field(max_length=500)
     # Our machine client at the peer; the secret only encrypted (Fernet), never answered.
-    remote_client_id: str = Field(max_length=64)
-    remote_secret_enc: str = Field(max_length=1000)
+    remote_client_id: str | None = Field(default=None, max_length=64)
+    remote_secret_enc: str | None = Field(default=None, max_length=1000)
     # The client identity issued here for the peer, and the scopes it holds (PeerScope).
     local_client_id: str = Field(max_length=64, unique=True)
     scopes: list[str] = _json(list)

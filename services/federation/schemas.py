@@ -24,9 +24,11 @@ class PeerCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     base_url: str = Field(min_length=8, max_length=500, description="对方平台的公开地址（网关）")
     issuer: str = Field(min_length=8, max_length=500, description="对方平台的 OIDC 签发者")
-    remote_client_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-    remote_client_secret: str = Field(
-        min_length=16, max_length=500, description="对方为本平台签发的客户端密钥"
+    # Known once the peer has registered us in turn (set them then with PATCH); until both are
+    # given nothing of the peer is followed.
+    remote_client_id: str | None = Field(None, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    remote_client_secret: str | None = Field(
+        None, min_length=16, max_length=500, description="对方为本平台签发的客户端密钥"
     )
     scopes: list[PeerScope] = Field(
         default_factory=list, max_length=8, description="对方可在本平台读取的范围"
@@ -41,6 +43,7 @@ class PeerCreate(BaseModel):
 class PeerPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     status: PeerStatus | None = None
+    remote_client_id: str | None = Field(None, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     remote_client_secret: str | None = Field(None, min_length=16, max_length=500)
     follow: list[FollowKind] | None = Field(None, max_length=8)
 
@@ -63,7 +66,8 @@ class PeerOut(BaseModel):
     name: str
     base_url: str
     issuer: str
-    remote_client_id: str
+    remote_client_id: str | None
+    remote_secret_set: bool = Field(description="是否已保存本平台在对方的客户端密钥（密钥本身从不返回）")
     local_client_id: str = Field(description="本平台为对方签发的机器客户端")
     scopes: list[PeerScope]
     follow: list[FollowKind]

@@ -109,6 +109,11 @@ class PeerFollower(FeedConsumer):
         self._measure()
         return count
 
+    async def status(self) -> dict[str, Any]:
+        out = await super().status()
+        out.update(lag_seconds=round(self.lag_seconds, 3), late=self.late, failures=self.failed_polls)
+        return out
+
     async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
         p = event.payload
         if event.topic == Topic.SITE:
@@ -155,12 +160,18 @@ def followers(ctx: ServiceContext, state: FederationState) -> Worker:
             flag.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 10)
-            state.followers.pop(code, None)
+            follower = state.followers.pop(code, None)
+            if follower in ctx.consumers:
+                ctx.consumers.remove(follower)
 
         while not stop.is_set():
             try:
                 async with ctx.db.session() as session:
-                    peers = {p.code: p for p in await active_peers(session) if p.follow}
+                    peers = {
+                        p.code: p
+                        for p in await active_peers(session)
+                        if p.follow and p.remote_client_id and p.remote_secret_enc
+                    }
                 for code in list(running):
                     peer = peers.get(code)
                     if peer is None or _fingerprint(peer) != running[code][0]:
@@ -168,12 +179,9 @@ def followers(ctx: ServiceContext, state: FederationState) -> Worker:
                 for code, peer in peers.items():
                     if code in running:
                         continue
-                    link = PeerLink(
-                        state.outbound,
-                        peer.base_url,
-                        peer.remote_client_id,
-                        state.sealer.open(peer.remote_secret_enc),
-                    )
+                    assert peer.remote_client_id and peer.remote_secret_enc
+                    secret = state.sealer.open(peer.remote_secret_enc)
+                    link = PeerLink(state.outbound, peer.base_url, peer.remote_client_id, secret)
                     follower = PeerFollower(
                         ctx,
                         peer,
@@ -188,6 +196,8 @@ def followers(ctx: ServiceContext, state: FederationState) -> Worker:
                     task = asyncio.create_task(follower.run_forever(flag), name=follower.name)
                     running[code] = (_fingerprint(peer), flag, task)
                     state.followers[code] = follower
+                    # Listed with the static consumers: readiness and the gateway's feed gauges.
+                    ctx.consumers.append(follower)
             except (PeerUnavailable, ValueError) as exc:
                 log.warning("federation: peer followers not refreshed: %s", exc)
             with contextlib.suppress(TimeoutError):

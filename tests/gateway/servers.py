@@ -39,9 +39,11 @@ def serving(
     *,
     lifespan: Literal["auto", "on", "off"] = "on",
     start_timeout: float = 10.0,
+    port: int = 0,
 ) -> Iterator[int]:
-    """Serve `app` on a free port of `host` (`::` is dual-stack) until the block ends."""
-    sock = bind_socket(host, 0)
+    """Serve `app` on a free port of `host` (`::` is dual-stack) until the block ends; `port`
+    picks it instead (a platform restarted where its peers expect it)."""
+    sock = bind_socket(host, port)
     port = int(sock.getsockname()[1])
     # the protocol production serves with (gateway/server.py)
     config = uvicorn.Config(

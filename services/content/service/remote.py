@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +79,8 @@ async def receive(
             resource_id=body.resource_id,
             resource_version=body.resource_version,
             url=body.url,
-            published_at=body.published_at,
+            # Stored as UTC like every instant here (SQLite keeps no offset).
+            published_at=body.published_at.astimezone(UTC),
             received_at=now(),
         )
         session.add(item)

@@ -88,7 +88,7 @@ async def create_peer(
         base_url=body.base_url,
         issuer=body.issuer,
         remote_client_id=body.remote_client_id,
-        remote_secret_enc=sealer.seal(body.remote_client_secret),
+        remote_secret_enc=sealer.seal(body.remote_client_secret) if body.remote_client_secret else None,
         local_client_id=client_id,
         scopes=scopes,
         follow=sorted({f.value for f in body.follow}),
@@ -111,6 +111,8 @@ async def update_peer(
     peer = await get_peer(session, code)
     if body.name is not None:
         peer.name = body.name
+    if body.remote_client_id is not None:
+        peer.remote_client_id = body.remote_client_id
     if body.remote_client_secret is not None:
         peer.remote_secret_enc = sealer.seal(body.remote_client_secret)
     if body.follow is not None:
@@ -130,6 +132,7 @@ def peer_out(peer: Peer) -> PeerOut:
         base_url=peer.base_url,
         issuer=peer.issuer,
         remote_client_id=peer.remote_client_id,
+        remote_secret_set=bool(peer.remote_secret_enc),
         local_client_id=peer.local_client_id,
         scopes=[PeerScope(s) for s in peer.scopes],
         follow=[FollowKind(f) for f in peer.follow],
