@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from services.federation.service.sealing import Sealer
 from services.federation.settings import FederationSettings
 from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
 
-if TYPE_CHECKING:
-    from services.federation.workers import PeerFollower
+
+class FollowerView(Protocol):
+    """What the status API reads of a running peer follower (workers.PeerFollower)."""
+
+    head: int
+    behind: int
+    failed_polls: int
+    last_error: str | None
+
+    async def position(self) -> int: ...
+
+    @property
+    def lag_seconds(self) -> float: ...
+
+    @property
+    def late(self) -> bool: ...
 
 
 @dataclass
@@ -19,7 +33,7 @@ class FederationState:
     sealer: Sealer = field(init=False)
     outbound: OutboundClient = field(init=False)
     # The running follower of each peer we follow, by peer code (the status API reads them).
-    followers: dict[str, PeerFollower] = field(default_factory=dict)
+    followers: dict[str, FollowerView] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         s = self.settings

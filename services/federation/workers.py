@@ -153,14 +153,14 @@ def followers(ctx: ServiceContext, state: FederationState) -> Worker:
     settings = state.settings
 
     async def run(stop: asyncio.Event) -> None:
-        running: dict[str, tuple[tuple[Any, ...], asyncio.Event, asyncio.Task[None]]] = {}
+        running: dict[str, tuple[tuple[Any, ...], asyncio.Event, asyncio.Task[None], PeerFollower]] = {}
 
         async def halt(code: str) -> None:
-            _, flag, task = running.pop(code)
+            _, flag, task, follower = running.pop(code)
             flag.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 10)
-            follower = state.followers.pop(code, None)
+            state.followers.pop(code, None)
             if follower in ctx.consumers:
                 ctx.consumers.remove(follower)
 
@@ -194,7 +194,7 @@ def followers(ctx: ServiceContext, state: FederationState) -> Worker:
                     follower.apply_settings(settings)
                     flag = asyncio.Event()
                     task = asyncio.create_task(follower.run_forever(flag), name=follower.name)
-                    running[code] = (_fingerprint(peer), flag, task)
+                    running[code] = (_fingerprint(peer), flag, task, follower)
                     state.followers[code] = follower
                     # Listed with the static consumers: readiness and the gateway's feed gauges.
                     ctx.consumers.append(follower)
