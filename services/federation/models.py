@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.kernel.columns import CompressedJSON
 from services.kernel.db import service_base
 from services.kernel.feed import define_feed_tables
 
@@ -88,3 +89,41 @@ class PeerSiteChange(Base, table=True):
     detail: dict[str, Any] = _json(dict)
     occurred_at: datetime | None = _ts()
     recorded_at: datetime | None = _ts()
+
+
+class ReportSubmission(Base, table=True):
+    """One of our sites' annual report sent up to a peer, and the review state it sent back."""
+
+    __tablename__ = "report_submission"
+    __table_args__ = (UniqueConstraint("peer", "site", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    peer: str = Field(max_length=64, index=True)
+    site: str = Field(max_length=64)
+    year: int
+    # The report as oversight computed it when submitted (the peer reads this very copy).
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(CompressedJSON, nullable=False))
+    state: str = Field(max_length=16)  # ReportState
+    opinion: str = Field(default="", max_length=2000)
+    submitted_by: str = Field(max_length=128)
+    submitted_at: datetime | None = _ts()
+    reviewed_at: datetime | None = _ts()
+
+
+class PeerReport(Base, table=True):
+    """An annual report a peer submitted to us, and our review of it."""
+
+    __tablename__ = "peer_report"
+    __table_args__ = (UniqueConstraint("peer", "remote_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    peer: str = Field(max_length=64, index=True)
+    remote_id: int
+    site: str = Field(max_length=64)
+    year: int
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(CompressedJSON, nullable=False))
+    state: str = Field(max_length=16)  # ReportState
+    opinion: str = Field(default="", max_length=2000)
+    received_at: datetime | None = _ts()
+    reviewed_by: str | None = Field(default=None, max_length=128)
+    reviewed_at: datetime | None = _ts()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from services.federation.vocab import FollowKind, PeerScope, PeerStatus
+from services.federation.vocab import FollowKind, PeerScope, PeerStatus, ReportState
 from services.kernel.clock import WireDateTime
 
 CODE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -120,3 +120,36 @@ class PeerSiteChangeOut(BaseModel):
 class PeerSiteChangesOut(BaseModel):
     items: list[PeerSiteChangeOut]
     total: int
+
+
+class ReportSubmit(BaseModel):
+    peer: str = Field(min_length=1, max_length=64, pattern=CODE, description="报送对象：互联平台代码")
+    site: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="本平台站点代码")
+    year: int = Field(ge=2000, le=2100)
+
+
+class ReportReview(BaseModel):
+    decision: Literal["accepted", "returned"]
+    opinion: str = Field("", max_length=2000)
+
+
+class ReportOut(BaseModel):
+    """An annual report sent up (ours) or received (a peer's), with its review state."""
+
+    id: int
+    peer: str
+    site: str
+    year: int
+    state: ReportState
+    opinion: str
+    at: WireDateTime | None = Field(description="报送或收到的时间")
+    reviewed_at: WireDateTime | None
+
+
+class ReportsOut(BaseModel):
+    items: list[ReportOut]
+    total: int
+
+
+class PeerReportDocOut(ReportOut):
+    report: dict[str, Any] = Field(description="报送时的年度工作报表（与 oversight 的报表同形）")

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation.models import Peer, feed_tables
-from services.federation.service import outward, registry
+from services.federation.service import outward, registry, reports
 from services.federation.service.link import PeerLink
 from services.federation.service.peers import active_peers
 from services.federation.state import FederationState
@@ -26,6 +26,7 @@ from services.kernel.feed import FeedEvent
 
 log = logging.getLogger("jiyue.federation")
 CONTENT = "/api/content/v1"
+FEDERATION = "/api/federation/v1"
 
 
 class ContentRelay(FeedConsumer):
@@ -120,6 +121,15 @@ class PeerFollower(FeedConsumer):
             await registry.record(session, self.peer, event.cursor, p, event.created_at)
         elif event.topic == Topic.PUBLISHED and p.get("important"):
             await self._republish(int(p["publication_id"]), str(p["site"]), str(p.get("url") or ""))
+        elif event.topic == Topic.REPORT_SUBMITTED:
+            sid = int(p["submission_id"])
+            status, doc = await self.link.get_json(f"{FEDERATION}/peer/reports/{sid}", authed=True)
+            if status == 200 and isinstance(doc, dict):
+                await reports.receive(session, self.peer, doc)
+            elif status != 404:  # 404: withdrawn from us since; anything else is tried again
+                raise PeerUnavailable(f"对方平台的年度报表 {sid} 回答 HTTP {status}")
+        elif event.topic == Topic.REPORT_REVIEWED:
+            await reports.apply_review(session, self.peer, p)
         elif event.topic == Topic.WITHDRAWN:
             body = {"peer": self.peer, "publication_id": int(p["publication_id"])}
             resp = await self.content.post(f"{CONTENT}/remote-items/withdrawals", json=body)

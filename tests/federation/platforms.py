@@ -199,13 +199,14 @@ async def publish(p: Platform, site: str, column: int, title: str, *, important:
 
 async def link(province: Platform, city: Platform) -> dict[str, Any]:
     """Register each platform as the other's peer and hand each the credentials the other issued:
-    the city reads the province's public feed, the province the city's site registry."""
+    the city reads the province's public feed, the province the city's site registry; each
+    reads the annual reports (and reviews) addressed to it."""
     async with province.client() as pc, city.client() as cc:
         at_province = check(
             await pc.post(
                 f"{FEDERATION}/peers",
                 json={"code": "city", "name": "示范市", "base_url": city.url, "issuer": city.url,
-                      "scopes": ["peer:feed"], "follow": ["registry"]},
+                      "scopes": ["peer:feed", "peer:reports"], "follow": ["registry", "reports"]},
                 headers=await province.admin(),
             ),
             201,
@@ -216,7 +217,7 @@ async def link(province: Platform, city: Platform) -> dict[str, Any]:
                 json={"code": "province", "name": "示范省", "base_url": province.url, "issuer": province.url,
                       "remote_client_id": at_province["local_client_id"],
                       "remote_client_secret": at_province["local_client_secret"],
-                      "scopes": ["peer:registry"], "follow": ["feed"]},
+                      "scopes": ["peer:registry", "peer:reports"], "follow": ["feed", "reports"]},
                 headers=await city.admin(),
             ),
             201,

@@ -166,10 +166,13 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         assert by_code["jtj"]["status"] == "suspended" and by_code["jtj"]["id_code"] == "bm99010010"
         assert by_code["shi"]["status"] == "online" and by_code["shi"]["domains"] == ["shi.city.gov.cn"]
 
+        # 5. The annual report goes up; the province returns it, then accepts it again sent.
+        await _annual_report_round_trip(province, city)
+
         # The peer's token reads the public feed it was granted, and nothing else.
         await _peer_token_is_confined(province, city, credentials)
 
-        # 5. The province goes down; the city opens a site meanwhile.
+        # 6. The province goes down; the city opens a site meanwhile.
         province.stop()
         await make_site(city, "edu", "示范市教育局", "bm99010020", kind="department", parent_code="shi")
         late = await eventually(lambda: _above(lag_gauge(city), 3.0), "the lag gauge to show the outage", 60)
@@ -178,7 +181,7 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         assert peer["link"]["late"] is True and peer["link"]["failures"] > 0, peer
         await asyncio.sleep(2)
 
-        # 6. It comes back where it was, publishes again; both sides converge.
+        # 7. It comes back where it was, publishes again; both sides converge.
         await province.start()
         second = await publish(
             province, "gov", policy_column, "关于加快数字政府建设的实施意见", important=True
@@ -209,6 +212,39 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         assert await lag_gauge(city) < 3 < late
 
 
+async def _annual_report_round_trip(province: Platform, city: Platform) -> None:
+    year = datetime.now().year
+    async with province.client() as pc, city.client() as cc:
+        sent = check(
+            await cc.post(f"{FEDERATION}/reports", json={"peer": "province", "site": "shi", "year": year},
+                          headers=await city.admin()),
+            201,
+        )  # fmt: skip
+        assert sent["state"] == "submitted"
+
+        async def at_province(state: str) -> dict[str, Any] | None:
+            got = check(await pc.get(f"{FEDERATION}/peers/city/reports", headers=await province.admin()), 200)
+            return next((r for r in got["items"] if r["site"] == "shi" and r["state"] == state), None)
+
+        async def at_city(state: str) -> dict[str, Any] | None:
+            got = check(await cc.get(f"{FEDERATION}/reports", headers=await city.admin()), 200)
+            return next((r for r in got["items"] if r["id"] == sent["id"] and r["state"] == state), None)
+
+        received = await eventually(lambda: at_province("submitted"), "the report at the province")
+        review = f"{FEDERATION}/peers/city/reports/{received['id']}/review"
+        returned = {"decision": "returned", "opinion": "请补充政务新媒体情况"}
+        check(await pc.post(review, json=returned, headers=await province.admin()), 200)
+        back = await eventually(lambda: at_city("returned"), "the review state back at the city")
+        assert back["opinion"] == "请补充政务新媒体情况"
+        again = {"peer": "province", "site": "shi", "year": year}
+        check(await cc.post(f"{FEDERATION}/reports", json=again, headers=await city.admin()), 201)
+        await eventually(lambda: at_province("submitted"), "the report sent again")
+        check(await pc.post(review, json={"decision": "accepted"}, headers=await province.admin()), 200)
+        await eventually(lambda: at_city("accepted"), "the acceptance back at the city")
+        got = check(await pc.get(f"{FEDERATION}/peers/city/reports", headers=await province.admin()), 200)
+        assert got["total"] == 1, got  # one report, sent twice, never duplicated
+
+
 async def _above(value: Any, threshold: float) -> float | None:
     got = await value
     return got if got > threshold else None
@@ -227,10 +263,9 @@ async def _peer_token_is_confined(province: Platform, city: Platform, credential
         )["access_token"]  # fmt: skip
         peer = {"Authorization": f"Bearer {token}"}
         feed = check(await pc.get(f"{FEDERATION}/peer/changes", headers=peer), 200)
-        assert feed["items"] and {e["topic"] for e in feed["items"]} <= {
-            "public.published",
-            "public.withdrawn",
-        }
+        topics = {e["topic"] for e in feed["items"]}
+        assert topics and topics <= {"public.published", "public.withdrawn", "report.reviewed"}, topics
+        assert all(e["payload"]["to"] == "city" for e in feed["items"] if e["topic"] == "report.reviewed")
         # Not granted: the province's registry, any service's raw feed, drafts, accounts, peers.
         for path in (
             f"{FEDERATION}/peer/changes?topics=registry.site",

@@ -9,13 +9,25 @@ from fastapi import APIRouter, Query
 from services.federation.access import peer_client_id, peer_topics
 from services.federation.models import feed_tables
 from services.federation.service.peers import peer_of_client
+from services.federation.vocab import ADDRESSED_TOPICS
 from services.kernel.deps import PrincipalDep, SessionDep
 from services.kernel.errors import FeedCursorExpired, Forbidden, Unauthorized, problem_responses
-from services.kernel.feed import read_changes
+from services.kernel.feed import FeedEvent, read_changes
 from services.kernel.feed_api import ChangeOut, ChangesPage
 from services.kernel.params import MAX_ID
 
 router = APIRouter(tags=["互联互通"])
+SKIPPED = "peer.skipped"
+
+
+def _for(peer: str, event: FeedEvent) -> ChangeOut:
+    """Report events are addressed: another peer's report or review is not this peer's to read.
+    It gets an empty placeholder in its place, so its cursor still moves past it."""
+    if event.topic in ADDRESSED_TOPICS and event.payload.get("to") != peer:
+        return ChangeOut(
+            cursor=event.cursor, topic=SKIPPED, key="", site_id=None, payload={}, created_at=event.created_at
+        )
+    return ChangeOut(**event.to_json())
 
 
 @router.get(
@@ -47,7 +59,7 @@ async def peer_changes(
     events, head = await read_changes(session, feed_tables, after, limit, chosen, ack)
     next_cursor = events[-1].cursor if events else after
     return ChangesPage(
-        items=[ChangeOut(**e.to_json()) for e in events],
+        items=[_for(peer.code, e) for e in events],
         head=head,
         next_cursor=next_cursor,
         has_more=next_cursor < head,
