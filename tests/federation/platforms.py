@@ -16,7 +16,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -126,6 +126,21 @@ class TwoPlatforms:
                     p.stop()
 
 
+class Side(Protocol):
+    """One platform as the flows use it: its gateway, its administrator, staff accounts."""
+
+    name: str
+
+    @property
+    def url(self) -> str: ...
+
+    def client(self) -> httpx.AsyncClient: ...
+
+    async def admin(self) -> dict[str, str]: ...
+
+    async def person(self, username: str, roles: list[tuple[str, str | None]]) -> dict[str, str]: ...
+
+
 def check(resp: httpx.Response, *ok: int) -> Any:
     assert resp.status_code in ok, (
         f"{resp.request.method} {resp.request.url} → {resp.status_code} {resp.text}"
@@ -133,9 +148,7 @@ def check(resp: httpx.Response, *ok: int) -> Any:
     return resp.json() if resp.content else None
 
 
-async def make_site(
-    p: Platform, code: str, name: str, id_code: str, kind: str = "portal", **extra: Any
-) -> None:
+async def make_site(p: Side, code: str, name: str, id_code: str, kind: str = "portal", **extra: Any) -> None:
     admin = await p.admin()
     async with p.client() as c:
         body = {
@@ -149,14 +162,14 @@ async def make_site(
         check(await c.post(f"{CONTENT}/sites/{code}/status", json={"status": "online"}, headers=admin), 200)
 
 
-async def make_column(p: Platform, site: str, name: str) -> int:
+async def make_column(p: Side, site: str, name: str) -> int:
     async with p.client() as c:
         body = {"name": name, "review_chain": ["reviewer"]}
         made = check(await c.post(f"{CONTENT}/sites/{site}/columns", json=body, headers=await p.admin()), 201)
     return int(made["id"])
 
 
-async def publish(p: Platform, site: str, column: int, title: str, *, important: bool) -> int:
+async def publish(p: Side, site: str, column: int, title: str, *, important: bool) -> int:
     """Write, store, place, review and publish one item on `site`; its publication id."""
     editor = await p.person(f"{site}_editor", [("editor", site)])
     reviewer = await p.person(f"{site}_reviewer", [("reviewer", site)])
@@ -197,7 +210,7 @@ async def publish(p: Platform, site: str, column: int, title: str, *, important:
     return pid
 
 
-async def link(province: Platform, city: Platform) -> dict[str, Any]:
+async def link(province: Side, city: Side) -> dict[str, Any]:
     """Register each platform as the other's peer and hand each the credentials the other issued:
     the city reads the province's public feed, the province the city's site registry; each
     reads the annual reports (and reviews) addressed to it."""

@@ -1,9 +1,9 @@
 """Issue 20 through two complete platforms on loopback: a province and a city, each its own
 gateway, data folder and identity. Peers registered on both sides; the province's important
 policy reaches the city's re-publication queue and is re-published with provenance, its
-withdrawal takes the copy down; the city's site status changes reach the province; the
-province goes down and comes back, and both converge with nothing lost or duplicated while the
-city's lag gauge shows the outage."""
+withdrawal takes the copy down; the city's site status changes reach the province; an annual
+report goes up and its review state comes back; the province goes down and comes back, and both
+converge with nothing lost or duplicated while the city's lag gauge shows the outage."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ import asyncio
 import base64
 import json
 import re
-import time
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.federation import flows
 from tests.federation.platforms import (
     CONTENT,
     FEDERATION,
@@ -25,7 +24,6 @@ from tests.federation.platforms import (
     TwoPlatforms,
     check,
     link,
-    make_column,
     make_site,
     platform_env,
     publish,
@@ -39,32 +37,6 @@ def _env(_isolated_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     platform_env(monkeypatch)
 
 
-async def eventually(probe: Any, what: str, seconds: float = 60.0) -> Any:
-    """Poll `probe()` until it answers something truthy."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.3)
-
-
-async def remote_tasks(city: Platform) -> list[dict[str, Any]]:
-    async with city.client() as c:
-        tasks = check(await c.get(f"{CONTENT}/syndication/tasks", headers=await city.admin()), 200)
-    return [t for t in tasks["items"] if t["source_remote_id"] is not None]
-
-
-async def site_changes(province: Platform) -> list[dict[str, Any]]:
-    async with province.client() as c:
-        body = check(
-            await c.get(f"{FEDERATION}/peers/city/site-changes?size=100", headers=await province.admin()), 200
-        )
-    return list(body["items"])
-
-
 async def lag_gauge(city: Platform) -> float:
     async with city.client() as c:
         text = (await c.get("/metrics")).text
@@ -76,98 +48,17 @@ async def lag_gauge(city: Platform) -> float:
 
 async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_path: Path) -> None:
     async with TwoPlatforms.start(tmp_path) as (province, city):
-        await make_site(province, "gov", "示范省人民政府", "9900000001")
-        policy_column = await make_column(province, "gov", "重要政策")
-        await make_site(city, "shi", "示范市人民政府", "9901000001")
-        await make_site(city, "jtj", "示范市交通运输局", "bm99010010", kind="department", parent_code="shi")
-        repost_column = await make_column(city, "shi", "转载上级政策")
+        policy_column, repost_column = await flows.sites(province, city)
         credentials = await link(province, city)
-
         # 1. The city's column subscribes to the province's column, as to its own portal.
-        async with city.client() as c:
-            check(
-                await c.post(
-                    f"{CONTENT}/sites/shi/subscriptions",
-                    json={"column_id": repost_column, "source_column_id": policy_column,
-                          "source_peer": "province", "source_site": "gov", "auto_publish": True},
-                    headers=await city.admin(),
-                ),
-                201,
-            )  # fmt: skip
-
-        # 2. Content downward: an important policy becomes a task due 12 h after it went live,
-        # and a live copy with its provenance in the page meta; an ordinary item does not.
-        await publish(
-            province, "gov", policy_column, "关于做好冬季安全生产工作的通知（普通）", important=False
-        )
-        pid = await publish(
-            province, "gov", policy_column, "关于进一步优化营商环境的若干措施", important=True
-        )
-        [task] = await eventually(lambda: remote_tasks(city), "the policy's task on the city")
-        async with province.client() as pc:
-            source = check(await pc.get(f"/sites/gov{CONTENT}/items/{pid}"), 200)
-        due = datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(source["published_at"])
-        assert abs(due - timedelta(hours=12)) < timedelta(seconds=1), task
-
-        async def live_copy() -> dict[str, Any] | None:
-            [t] = await remote_tasks(city)
-            if t["status"] != "done":
-                return None
-            async with city.client() as c:
-                resp = await c.get(f"/sites/shi{CONTENT}/items/{t['target_publication_id']}")
-            return resp.json() if resp.status_code == 200 else None
-
-        copy = await eventually(live_copy, "the re-published copy")
-        assert copy["title"] == source["title"]
-        assert copy["meta"]["SourcePlatform"] == "province"
-        assert copy["meta"]["SourceSite"] == "gov"
-        assert copy["meta"]["SourceUrl"] == f"{province.url}/sites/gov{CONTENT}/items/{pid}"
-        assert copy["meta"]["SourceResourceId"] == str(source["resource_id"])
-
-        # 3. Withdrawal at the source reaches the copy.
-        async with province.client() as pc:
-            check(
-                await pc.post(
-                    f"{CONTENT}/publications/{pid}/withdraw",
-                    json={"opinion": "政策调整"},
-                    headers=await province.person("gov_editor", [("editor", "gov")]),
-                ),
-                200,
-            )
-
-        async def copy_gone() -> bool:
-            async with city.client() as c:
-                resp = await c.get(f"/sites/shi{CONTENT}/items/{copy['id']}")
-            return resp.status_code == 404
-
-        await eventually(copy_gone, "the copy withdrawn with its source")
-
+        await flows.subscribe(city, repost_column, policy_column)
+        # 2. Content downward, with provenance; 3. the withdrawal reaches the copy.
+        pid, copy = await flows.policy_reaches_city(province, city, policy_column)
+        await flows.withdrawal_reaches_copy(province, city, pid, copy)
         # 4. Registry upward: the city's sites and a suspension reach the province.
-        resume = (datetime.now().astimezone() + timedelta(days=7)).isoformat()
-        async with city.client() as c:
-            check(
-                await c.post(
-                    f"{CONTENT}/sites/jtj/status",
-                    json={"status": "suspended", "resume_at": resume, "reason": "系统升级改造"},
-                    headers=await city.admin(),
-                ),
-                200,
-            )
-
-        async def suspension_seen() -> bool:
-            return any(
-                c["site_code"] == "jtj" and c["status"] == "suspended" for c in await site_changes(province)
-            )
-
-        await eventually(suspension_seen, "the suspension at the province")
-        async with province.client() as pc:
-            sites = check(await pc.get(f"{FEDERATION}/peers/city/sites", headers=await province.admin()), 200)
-        by_code = {s["code"]: s for s in sites["items"]}
-        assert by_code["jtj"]["status"] == "suspended" and by_code["jtj"]["id_code"] == "bm99010010"
-        assert by_code["shi"]["status"] == "online" and by_code["shi"]["domains"] == ["shi.city.gov.cn"]
-
-        # 5. The annual report goes up; the province returns it, then accepts it again sent.
-        await _annual_report_round_trip(province, city)
+        await flows.suspension_reaches_province(province, city)
+        # 5. The annual report goes up; the province returns it, then accepts it sent again.
+        await flows.annual_report_round_trip(province, city)
 
         # The peer's token reads the public feed it was granted, and nothing else.
         await _peer_token_is_confined(province, city, credentials)
@@ -175,7 +66,9 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         # 6. The province goes down; the city opens a site meanwhile.
         province.stop()
         await make_site(city, "edu", "示范市教育局", "bm99010020", kind="department", parent_code="shi")
-        late = await eventually(lambda: _above(lag_gauge(city), 3.0), "the lag gauge to show the outage", 60)
+        late = await flows.eventually(
+            lambda: _above(lag_gauge(city), 3.0), "the lag gauge to show the outage", 60
+        )
         async with city.client() as c:
             peer = check(await c.get(f"{FEDERATION}/peers/province", headers=await city.admin()), 200)
         assert peer["link"]["late"] is True and peer["link"]["failures"] > 0, peer
@@ -188,15 +81,15 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         )
 
         async def converged() -> bool:
-            tasks = await remote_tasks(city)
-            changes = await site_changes(province)
+            tasks = await flows.remote_tasks(city)
+            changes = await flows.site_changes(province)
             return len(tasks) == 2 and any(c["site_code"] == "edu" for c in changes)
 
-        await eventually(converged, "both platforms to converge", 120)
+        await flows.eventually(converged, "both platforms to converge", 120)
         await asyncio.sleep(2)  # a replay would have landed by now
-        tasks = await remote_tasks(city)
+        tasks = await flows.remote_tasks(city)
         assert len(tasks) == 2 and len({t["source_remote_id"] for t in tasks}) == 2, tasks
-        changes = await site_changes(province)
+        changes = await flows.site_changes(province)
         ids = [c["event_id"] for c in changes]
         assert ids == sorted(set(ids)), "a registry event applied twice or out of order"
         # Every site event the city emitted arrived once: created+online for three sites, the suspension.
@@ -210,39 +103,6 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         assert item["meta"]["SourceUrl"].endswith(f"/items/{second}")
         assert peer["link"]["late"] is False and peer["link"]["lag_seconds"] < 3, peer
         assert await lag_gauge(city) < 3 < late
-
-
-async def _annual_report_round_trip(province: Platform, city: Platform) -> None:
-    year = datetime.now().year
-    async with province.client() as pc, city.client() as cc:
-        sent = check(
-            await cc.post(f"{FEDERATION}/reports", json={"peer": "province", "site": "shi", "year": year},
-                          headers=await city.admin()),
-            201,
-        )  # fmt: skip
-        assert sent["state"] == "submitted"
-
-        async def at_province(state: str) -> dict[str, Any] | None:
-            got = check(await pc.get(f"{FEDERATION}/peers/city/reports", headers=await province.admin()), 200)
-            return next((r for r in got["items"] if r["site"] == "shi" and r["state"] == state), None)
-
-        async def at_city(state: str) -> dict[str, Any] | None:
-            got = check(await cc.get(f"{FEDERATION}/reports", headers=await city.admin()), 200)
-            return next((r for r in got["items"] if r["id"] == sent["id"] and r["state"] == state), None)
-
-        received = await eventually(lambda: at_province("submitted"), "the report at the province")
-        review = f"{FEDERATION}/peers/city/reports/{received['id']}/review"
-        returned = {"decision": "returned", "opinion": "请补充政务新媒体情况"}
-        check(await pc.post(review, json=returned, headers=await province.admin()), 200)
-        back = await eventually(lambda: at_city("returned"), "the review state back at the city")
-        assert back["opinion"] == "请补充政务新媒体情况"
-        again = {"peer": "province", "site": "shi", "year": year}
-        check(await cc.post(f"{FEDERATION}/reports", json=again, headers=await city.admin()), 201)
-        await eventually(lambda: at_province("submitted"), "the report sent again")
-        check(await pc.post(review, json={"decision": "accepted"}, headers=await province.admin()), 200)
-        await eventually(lambda: at_city("accepted"), "the acceptance back at the city")
-        got = check(await pc.get(f"{FEDERATION}/peers/city/reports", headers=await province.admin()), 200)
-        assert got["total"] == 1, got  # one report, sent twice, never duplicated
 
 
 async def _above(value: Any, threshold: float) -> float | None:
