@@ -58,7 +58,9 @@ async def withdraw_remote(session: AsyncSession, peer: str, publication_id: int)
     cancelled, copies = await remote.withdraw(session, peer, publication_id)
     withdrawn: list[int] = []
     for copy in copies:
-        await take_down(session, copy, None, ActionBody(opinion=f"来源平台 {peer} 已撤回原信息，转载随之撤回"))
+        await take_down(
+            session, copy, None, ActionBody(opinion=f"来源平台 {peer} 已撤回原信息，转载随之撤回")
+        )
         withdrawn.append(copy.id or 0)
     return cancelled, withdrawn
 

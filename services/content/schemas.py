@@ -121,7 +121,11 @@ class SubscriptionCreate(BaseModel):
     auto_publish: bool = False
     # A column of a peer platform (the province): the peer's code in federation and its site.
     source_peer: str | None = Field(
-        None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="来源平台（互联平台代码）"
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="来源平台（互联平台代码）",
     )
     source_site: str | None = Field(
         None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="来源平台上的站点代码"

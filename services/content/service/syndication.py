@@ -152,7 +152,8 @@ async def create_tasks(
     subscriptions = (
         await session.execute(
             select(Subscription).where(
-                col(Subscription.source_column_id) == source.column_id, col(Subscription.source_peer).is_(None)
+                col(Subscription.source_column_id) == source.column_id,
+                col(Subscription.source_peer).is_(None),
             )
         )
     ).scalars()
