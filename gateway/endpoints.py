@@ -167,3 +167,5 @@ async def refresh_feed_gauges(gateway: Platform) -> None:
                 continue
             m.feed_lag.labels(name, consumer.name).set(status.get("lag", 0))
             m.feed_position.labels(name, consumer.name).set(status.get("position", 0))
+            if "lag_seconds" in status:
+                m.feed_lag_seconds.labels(name, consumer.name).set(status["lag_seconds"])

@@ -105,6 +105,14 @@ class GatewayMetrics:
             ["service", "consumer"],
             registry=self.registry,
         )
+        # Consumers that can say how long ago they were last at their source's head (a peer
+        # platform's feed: it grows while the peer is down).
+        self.feed_lag_seconds = Gauge(
+            "jiyue_feed_lag_seconds",
+            "Seconds since a feed consumer was last at its source's head",
+            ["service", "consumer"],
+            registry=self.registry,
+        )
         self.feed_position = Gauge(
             "jiyue_feed_position",
             "Last cursor a feed consumer processed",

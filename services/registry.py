@@ -31,6 +31,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("search", "services.search.app", "站内搜索", 8104),
     ServiceSpec("interaction", "services.interaction.app", "互动交流", 8105),
     ServiceSpec("oversight", "services.oversight.app", "运维监控与统计分析", 8106),
+    ServiceSpec("federation", "services.federation.app", "互联互通", 8107),
 )
 
 GATEWAY_PORT = 8000

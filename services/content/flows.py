@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from services.content.models import Publication
 from services.content.schemas import ActionBody
-from services.content.service import newmedia, push, review, syndication
+from services.content.service import newmedia, push, remote, review, syndication
 from services.content.service.publications import emit_state
 from services.content.service.review import require_editor
 from services.content.vocab import Action, FeedState, PublicationState, RecordAction
@@ -51,6 +51,18 @@ async def take_down(
     for copy in await syndication.cancel_for(session, publication):
         note = ActionBody(opinion=f"来源信息 {publication.id} 已撤回，转载随之撤回")
         await take_down(session, copy, None, note)
+
+
+async def withdraw_remote(session: AsyncSession, peer: str, publication_id: int) -> tuple[int, list[int]]:
+    """A peer withdrew an item: its open tasks end and the copies made of it go down with it."""
+    cancelled, copies = await remote.withdraw(session, peer, publication_id)
+    withdrawn: list[int] = []
+    for copy in copies:
+        await take_down(
+            session, copy, None, ActionBody(opinion=f"来源平台 {peer} 已撤回原信息，转载随之撤回")
+        )
+        withdrawn.append(copy.id or 0)
+    return cancelled, withdrawn
 
 
 async def publish(
@@ -117,7 +129,8 @@ async def run_task(session: AsyncSession, task_id: int, *, deadline: timedelta) 
     task, copy = made
     if task.auto_publish:
         copy.status = State.APPROVED
-        note = ActionBody(opinion=f"自动转载自信息 {task.source_publication_id}")
+        origin = task.source_publication_id or f"{copy.provenance and copy.provenance.get('url')}"
+        note = ActionBody(opinion=f"自动转载自信息 {origin}")
         await go_live(session, copy, None, note, deadline=deadline)
     syndication.settle(task, copy)
 

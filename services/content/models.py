@@ -133,6 +133,10 @@ class Publication(Base, table=True):
     created_by: str = Field(max_length=128)
     submitted_by: str | None = Field(default=None, max_length=128)
     source_publication_id: int | None = Field(default=None, index=True)
+    # A copy of a peer platform's item (转载 from the province): the remote item, and where it
+    # came from (platform, site, URL, resource id), shown in the copy's page meta.
+    source_remote_id: int | None = Field(default=None, index=True)
+    provenance: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     moved_from_site: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
@@ -164,6 +168,9 @@ class Subscription(Base, table=True):
     subscriber_column_id: int
     source_site: str = Field(max_length=64)
     source_column_id: int = Field(index=True)
+    # Null: a column of a superior site on this platform; else the peer platform (its code in
+    # federation) whose column `source_column_id` is.
+    source_peer: str | None = Field(default=None, max_length=64, index=True)
     auto_publish: bool = Field(default=False)
     created_by: str = Field(max_length=128)
     created_at: datetime | None = _ts()
@@ -171,10 +178,15 @@ class Subscription(Base, table=True):
 
 class SyndicationTask(Base, table=True):
     __tablename__ = "syndication_task"
-    __table_args__ = (UniqueConstraint("source_publication_id", "subscription_id"),)
+    __table_args__ = (
+        UniqueConstraint("source_publication_id", "subscription_id"),
+        UniqueConstraint("source_remote_id", "subscription_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    source_publication_id: int = Field(index=True)
+    # Exactly one of the two: a local source publication or a peer's item received here.
+    source_publication_id: int | None = Field(default=None, index=True)
+    source_remote_id: int | None = Field(default=None, index=True)
     subscription_id: int
     subscriber_site: str = Field(max_length=64, index=True)
     subscriber_column_id: int
@@ -188,6 +200,30 @@ class SyndicationTask(Base, table=True):
     target_publication_id: int | None = Field(default=None)
     created_at: datetime | None = _ts()
     completed_at: datetime | None = _ts()
+
+
+class RemoteItem(Base, table=True):
+    """A peer platform's published important item, as its public delivery answered it."""
+
+    __tablename__ = "remote_item"
+    __table_args__ = (UniqueConstraint("peer", "remote_publication_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    peer: str = Field(max_length=64)
+    remote_site: str = Field(max_length=64)
+    remote_column_id: int
+    remote_publication_id: int
+    title: str = Field(max_length=500)
+    body_html: str = Field(default="", sa_column=Column(CompressedText, nullable=False))
+    meta: dict[str, Any] = _json(dict)
+    index_no: str | None = Field(default=None, max_length=64)
+    attachments: list[dict[str, Any]] = _json(list)
+    resource_id: int | None = Field(default=None)
+    resource_version: int | None = Field(default=None)
+    url: str = Field(max_length=1000)
+    published_at: datetime | None = _ts(nullable=False)
+    withdrawn_at: datetime | None = _ts()
+    received_at: datetime | None = _ts()
 
 
 class Channel(Base, table=True):
@@ -308,6 +344,7 @@ __all__ = [
     "ImportedItem",
     "Publication",
     "PushDelivery",
+    "RemoteItem",
     "ReviewRecord",
     "Site",
     "SiteColumn",

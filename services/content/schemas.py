@@ -119,6 +119,17 @@ class SubscriptionCreate(BaseModel):
     column_id: int = Field(ge=1, le=MAX_ID, description="本站接收转载的栏目")
     source_column_id: int = Field(ge=1, le=MAX_ID, description="上级网站的来源栏目")
     auto_publish: bool = False
+    # A column of a peer platform (the province): the peer's code in federation and its site.
+    source_peer: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="来源平台（互联平台代码）",
+    )
+    source_site: str | None = Field(
+        None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="来源平台上的站点代码"
+    )
 
 
 class ChannelCreate(BaseModel):
@@ -293,13 +304,15 @@ class SubscriptionOut(BaseModel):
     column_id: int
     source_site: str
     source_column_id: int
+    source_peer: str | None = None
     auto_publish: bool
     created_at: WireDateTime | None
 
 
 class TaskOut(BaseModel):
     id: int
-    source_publication_id: int
+    source_publication_id: int | None
+    source_remote_id: int | None = None
     subscription_id: int
     site: str
     column_id: int

@@ -180,6 +180,13 @@ class UpstreamUnavailable(ServiceUnavailable):
     slug = "upstream-unavailable"
 
 
+class PeerUnavailable(ServiceUnavailable):
+    """A peer platform (the province, a city) did not answer or refused our credentials."""
+
+    slug = "peer-unavailable"
+    title = "互联平台暂不可达"
+
+
 class SiteSuspended(ServiceUnavailable):
     slug = "site-suspended"
     title = "网站暂停访问"

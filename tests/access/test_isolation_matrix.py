@@ -37,7 +37,8 @@ from tests.identity.helpers import FAST_ARGON2
 from tests.support.platform import Platform
 
 GHOST_ID = 987_654_321
-OUTSIDERS = ("anonymous", "citizen", "editor_b", "reviewer_b", "site_admin_b", "auditor_b")
+# `peer`: another platform's machine client, registered here as a peer (federation).
+OUTSIDERS = ("anonymous", "citizen", "editor_b", "reviewer_b", "site_admin_b", "auditor_b", "peer")
 ADMINS = ("security_admin", "audit_admin", "platform_admin")
 # Managing accounts is the security and audit administrators' own job (三员分立 decides which);
 # their answers on identity's administration routes are held by identity's tests, not here.

@@ -147,6 +147,7 @@ async def build_world(platform: Platform, marker: str) -> World:
     for caller, password in passwords.items():
         username = "citizen01" if caller == "citizen" else caller
         world.tokens[caller] = await _sign_in(platform.client, username, password)
+    world.tokens["peer"] = await peer_token(platform.client, platform.gateway.directory.client("federation"))
 
     await _site_a_objects(world)
     return world
@@ -159,6 +160,33 @@ async def _gateway_knows(client: httpx.AsyncClient, *codes: str) -> None:
         while (await client.get(f"/sites/{code}/api/content/v1/site")).status_code != 200:
             assert time.monotonic() < deadline, f"the gateway never learned site {code}"
             await asyncio.sleep(0.05)
+
+
+async def peer_token(client: httpx.AsyncClient, federation: httpx.AsyncClient) -> str:
+    """A peer platform (the province) registered here with every scope a peer can hold, and the
+    token its machine client gets through the gateway."""
+    registered = await federation.post(
+        "/api/federation/v1/peers",
+        json={
+            "code": "province",
+            "name": "示范省",
+            "base_url": "https://province.example.gov.cn",
+            "issuer": "https://province.example.gov.cn",
+            "scopes": ["peer:feed", "peer:registry"],
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    peer = registered.json()
+    resp = await client.post(
+        f"{IDENTITY}/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": peer["local_client_id"],
+            "client_secret": peer["local_client_secret"],
+        },
+    )
+    assert resp.status_code == 200, resp.text
+    return str(resp.json()["access_token"])
 
 
 async def _sign_in(client: httpx.AsyncClient, username: str, password: str) -> str:

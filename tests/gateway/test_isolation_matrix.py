@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from tests.identity.helpers import FAST_ARGON2
+from tests.access.world import peer_token
+from tests.identity.helpers import FAST_ARGON2, bearer
 from tests.resources.platform_seed import City, seed_city
 from tests.support.platform import Platform
 
@@ -41,6 +42,7 @@ CALLERS = (
     f"reviewer_{B}",
     f"site_admin_{B}",
     f"auditor_{B}",
+    "peer",  # another platform's machine client, registered as a peer (federation)
     *ADMINS,
 )
 WRITES = ("post", "put", "patch", "delete")
@@ -149,6 +151,7 @@ async def test_no_site_owned_operation_leaks_across_tenants(tmp_path: Path) -> N
         c = platform.client
         city = await seed_city(platform, {A: ("甲局", A_HOST), B: ("乙局", "tjb.sfs.gov.cn")})
         seeds = await _seed(city)
+        city.people["peer"] = bearer(await peer_token(c, platform.gateway.directory.client("federation")))
         doc = (await c.get("/openapi.json")).json()
         cases, unseeded = _cases(doc, seeds)
         variants = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.content.api import admin, delivery, imports, internal, newmedia, operations, publishing
+from services.content.api import admin, delivery, imports, internal, newmedia, operations, publishing, remote
 
 routers = [
     admin.router,
@@ -12,6 +12,7 @@ routers = [
     newmedia.router,
     delivery.router,
     internal.router,
+    remote.router,
 ]
 
 __all__ = ["routers"]

@@ -219,6 +219,22 @@ async def render_item(session: AsyncSession, code: str, item_id: int) -> Rendere
             "ArticleTitle": publication.title,
             "PubDate": _pub_date(publication),
             "ContentSource": str(source),
+            **provenance_meta(publication),
         },
     )
     return 200, doc, {}
+
+
+def provenance_meta(publication: Publication) -> dict[str, str]:
+    """Where a copy made from a peer platform's item came from, for the page's meta tags."""
+    origin = publication.provenance
+    if not origin:
+        return {}
+    out = {
+        "SourcePlatform": str(origin.get("platform") or ""),
+        "SourceSite": str(origin.get("site") or ""),
+        "SourceUrl": str(origin.get("url") or ""),
+    }
+    if origin.get("resource_id") is not None:
+        out["SourceResourceId"] = str(origin["resource_id"])
+    return out

@@ -129,6 +129,7 @@ def reference_payload(publication: Publication, changed: tuple[str, ...] = ()) -
         "resource_version": publication.resource_version,
         "title": publication.title[:300],
         "moved_from_site": publication.moved_from_site,
+        "important": publication.important,
         "changed": list(changed),
     }
 

@@ -20,6 +20,7 @@ from services.content.schemas import SubscriptionCreate, SubscriptionOut, TaskOu
 from services.content.service.columns import get_column
 from services.content.service.common import wake
 from services.content.service.publications import emit_state
+from services.content.service.remote import remote_copy
 from services.content.vocab import (
     OPEN_TASK_STATES,
     VISIBLE_STATES,
@@ -55,6 +56,8 @@ async def _ancestors(session: AsyncSession, site_code: str) -> list[str]:
 
 async def subscribe(session: AsyncSession, site: str, body: SubscriptionCreate, actor: str) -> Subscription:
     column = await get_column(session, site, body.column_id)
+    if body.source_peer is not None:
+        return await _subscribe_remote(session, site, column.id or 0, body, actor)
     source_column_id = body.source_column_id
     source = await session.get(SiteColumn, source_column_id)
     if source is None or source.deleted:
@@ -65,6 +68,7 @@ async def subscribe(session: AsyncSession, site: str, body: SubscriptionCreate, 
         select(col(Subscription.id)).where(
             col(Subscription.subscriber_column_id) == column.id,
             col(Subscription.source_column_id) == source_column_id,
+            col(Subscription.source_peer).is_(None),
         )
     )
     if existing.first():
@@ -74,6 +78,38 @@ async def subscribe(session: AsyncSession, site: str, body: SubscriptionCreate, 
         subscriber_column_id=column.id or 0,
         source_site=source.site_id,
         source_column_id=source_column_id,
+        auto_publish=body.auto_publish,
+        created_by=actor,
+        created_at=now(),
+    )
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def _subscribe_remote(
+    session: AsyncSession, site: str, column_id: int, body: SubscriptionCreate, actor: str
+) -> Subscription:
+    """A column of a peer platform: only items its federation forwards create tasks, so an
+    unknown peer or column simply never yields any (content cannot see the peer itself)."""
+    if not body.source_site:
+        raise ValidationFailed.field("source_site", "订阅其他平台的栏目须给出来源站点代码")
+    existing = await session.execute(
+        select(col(Subscription.id)).where(
+            col(Subscription.subscriber_column_id) == column_id,
+            col(Subscription.source_peer) == body.source_peer,
+            col(Subscription.source_site) == body.source_site,
+            col(Subscription.source_column_id) == body.source_column_id,
+        )
+    )
+    if existing.first():
+        raise Conflict("该栏目已订阅此来源栏目")
+    subscription = Subscription(
+        subscriber_site=site,
+        subscriber_column_id=column_id,
+        source_site=body.source_site,
+        source_column_id=body.source_column_id,
+        source_peer=body.source_peer,
         auto_publish=body.auto_publish,
         created_by=actor,
         created_at=now(),
@@ -104,6 +140,7 @@ def subscription_out(s: Subscription) -> SubscriptionOut:
         column_id=s.subscriber_column_id,
         source_site=s.source_site,
         source_column_id=s.source_column_id,
+        source_peer=s.source_peer,
         auto_publish=s.auto_publish,
         created_at=s.created_at,
     )
@@ -114,7 +151,10 @@ async def create_tasks(
 ) -> int:
     subscriptions = (
         await session.execute(
-            select(Subscription).where(col(Subscription.source_column_id) == source.column_id)
+            select(Subscription).where(
+                col(Subscription.source_column_id) == source.column_id,
+                col(Subscription.source_peer).is_(None),
+            )
         )
     ).scalars()
     count = 0
@@ -205,6 +245,8 @@ async def make_copy(session: AsyncSession, task_id: int) -> tuple[SyndicationTas
     task = await session.get(SyndicationTask, task_id, with_for_update=True)
     if task is None or task.status != TaskState.PENDING:
         return None
+    if task.source_remote_id is not None:
+        return await remote_copy(session, task)
     source = await session.get(Publication, task.source_publication_id)
     if source is None or source.status not in VISIBLE_STATES:
         task.status = TaskState.CANCELLED
@@ -290,6 +332,7 @@ async def list_tasks(
             TaskOut(
                 id=t.id or 0,
                 source_publication_id=t.source_publication_id,
+                source_remote_id=t.source_remote_id,
                 subscription_id=t.subscription_id,
                 site=t.subscriber_site,
                 column_id=t.subscriber_column_id,
