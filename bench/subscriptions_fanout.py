@@ -21,8 +21,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from email.parser import BytesParser
 from email.header import decode_header
+from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import Path
 from typing import Any

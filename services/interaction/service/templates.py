@@ -166,11 +166,13 @@ def render(
         subject=subject,
         text=f"{text.rstrip()}\n\n退订（一键，无需登录）：\n{unsubscribe}\n",
         html=f"<html><body>{body}\n{escaped}</body></html>",
-        headers=(
-            ("List-Unsubscribe", f"<{unsubscribe}>"),
-            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-        ),
+        headers=one_click(unsubscribe),
     )
+
+
+def one_click(unsubscribe: str) -> tuple[tuple[str, str], ...]:
+    """The unsubscribe headers every subscription message carries (RFC 2369, RFC 8058)."""
+    return (("List-Unsubscribe", f"<{unsubscribe}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
 
 
 async def site_templates(session: AsyncSession, sites: set[str]) -> dict[str, Templates]:
