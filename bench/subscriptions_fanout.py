@@ -113,10 +113,11 @@ async def _until(done: Callable[[], bool], limit: float) -> None:
         await asyncio.sleep(0.1)
 
 
-def _doc(pid: int, important: bool) -> dict[str, object]:
+def item_doc(pid: int, important: bool, site: str = "bench") -> dict[str, object]:
+    """Content's index document of item `pid` in column 7, as the feed consumer reads it."""
     return {
         "publication_id": pid,
-        "site": "bench",
+        "site": site,
         "site_name": "示范市人民政府",
         "column_id": 7,
         "status": "published",
@@ -126,9 +127,10 @@ def _doc(pid: int, important: bool) -> dict[str, object]:
     }
 
 
-async def _run(subscribers: int) -> list[Row]:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-subs-"))
-    db = Database(f"sqlite+aiosqlite:///{tmp / 'q.db'}")
+async def fanout_queue(path: Path, subscribers: int, site: str = "bench") -> Database:
+    """An embedded queue (SQLite at `path`) with `subscribers` confirmed subscribers of column 7
+    (the test of the same ordering at a twentieth of the scale uses it too)."""
+    db = Database(f"sqlite+aiosqlite:///{path}")
     async with db.engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     now = time.time()
@@ -137,7 +139,7 @@ async def _run(subscribers: int) -> list[Row]:
             insert(Subscription),
             [
                 {
-                    "site": "bench",
+                    "site": site,
                     "column_id": 7,
                     "subscriber": f"c{i}",
                     "email": f"c{i}@example.com",
@@ -149,6 +151,12 @@ async def _run(subscribers: int) -> list[Row]:
                 for i in range(subscribers)
             ],
         )
+    return db
+
+
+async def _run(subscribers: int) -> list[Row]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-subs-"))
+    db = await fanout_queue(tmp / "q.db", subscribers)
     port = _free_port()
     relay = Relay(port)
     relay.start()
@@ -173,11 +181,11 @@ async def _run(subscribers: int) -> list[Row]:
     try:
         for pid in range(1, 21):  # "at once": back to back, one transaction each, as the feed does
             async with db.session() as session:
-                await enqueue(session, _doc(pid, False))
+                await enqueue(session, item_doc(pid, False))
         await _until(lambda: len(relay.drain()) >= min(2_000, subscribers), 600)
         published = time.time()
         async with db.session() as session:
-            await enqueue(session, _doc(21, True))
+            await enqueue(session, item_doc(21, True))
         await _until(lambda: sum(1 for _, imp in relay.drain() if imp) >= subscribers, 600)
         ended = time.time()
         stats = await queue_stats(db)

@@ -15,15 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import insert
 
-from services.interaction.models import Subscription, metadata
+from bench.subscriptions_fanout import fanout_queue, item_doc
 from services.interaction.service.delivery import Links, enqueue
 from services.interaction.service.sending import Pace, queue_stats, send_due
 from services.interaction.service.subscriptions import Signer
-from services.interaction.vocab import SubscriptionStatus
-from services.kernel import clock
-from services.kernel.db import Database
 from services.kernel.mail import MailSender, SmtpSettings
 from tests.support.smtp import _free_port
 
@@ -44,19 +40,6 @@ class Arrivals:
         return "250 OK"
 
 
-def _doc(pid: int, important: bool) -> dict[str, object]:
-    return {
-        "publication_id": pid,
-        "site": "jtj",
-        "site_name": "示范市交通运输局",
-        "column_id": 7,
-        "status": "published",
-        "title": f"第{pid}号通知",
-        "url": f"/api/content/v1/items/{pid}",
-        "important": important,
-    }
-
-
 async def _until(done: Any, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while True:  # the relay's thread counts arrivals: polled, there is no event to wait on
@@ -66,27 +49,7 @@ async def _until(done: Any, seconds: float) -> None:
 
 
 async def test_the_important_item_overtakes_a_backlog_twenty_times_its_size(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    now = clock.epoch()
-    async with db.session() as session:
-        await session.execute(
-            insert(Subscription),
-            [
-                {
-                    "site": "jtj",
-                    "column_id": 7,
-                    "subscriber": f"c{i}",
-                    "email": f"c{i}@example.com",
-                    "rhythm": "immediate",
-                    "status": SubscriptionStatus.CONFIRMED.value,
-                    "created_at": now,
-                    "bounces": 0,
-                }
-                for i in range(SUBSCRIBERS)
-            ],
-        )
+    db = await fanout_queue(tmp_path / "q.db", SUBSCRIBERS, site="jtj")
     relay = Arrivals()
     port = _free_port()
     controller = Controller(relay, hostname="127.0.0.1", port=port)
@@ -103,12 +66,12 @@ async def test_the_important_item_overtakes_a_backlog_twenty_times_its_size(tmp_
     try:
         for pid in range(1, ORDINARY + 1):
             async with db.session() as session:
-                assert await enqueue(session, _doc(pid, False)) == SUBSCRIBERS
+                assert await enqueue(session, item_doc(pid, False, site="jtj")) == SUBSCRIBERS
         await _until(lambda: len(relay.seen) >= 200, 120)  # the sender is deep in the backlog
         assert len(relay.seen) >= 200
         before = len(relay.seen)
         async with db.session() as session:
-            assert await enqueue(session, _doc(ORDINARY + 1, True)) == SUBSCRIBERS
+            assert await enqueue(session, item_doc(ORDINARY + 1, True, site="jtj")) == SUBSCRIBERS
         await _until(lambda: sum(relay.seen) >= SUBSCRIBERS, 240)
         stats = await queue_stats(db)
     finally:
