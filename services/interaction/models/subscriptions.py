@@ -73,7 +73,9 @@ class SubscriptionDelivery(Base, table=True):  # type: ignore[call-arg]
     __tablename__ = "subscription_delivery"
     __table_args__ = (
         UniqueConstraint("subscription_id", "publication_id"),
-        UniqueConstraint("subscription_id", "letter_id", "letter_status"),
+        UniqueConstraint(
+            "subscription_id", "letter_id", "letter_status", name="uq_subscription_delivery_letter_state"
+        ),
         Index("ix_subscription_delivery_due", "status", "priority", "next_at"),
     )
 
