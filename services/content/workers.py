@@ -7,7 +7,6 @@ for work written by another replica.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.content import flows
+from services.content.loops import Pusher, worker_loop
 from services.content.models import Publication, feed_tables
 from services.content.service import push, sites, syndication
 from services.content.service.common import ContentState
@@ -67,37 +67,6 @@ def takedown_consumer(ctx: ServiceContext, settings: ContentSettings) -> Takedow
     )
 
 
-async def _idle(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(stop.wait())]
-    if wake is not None:
-        waiters.append(asyncio.ensure_future(wake.wait()))
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waiters:
-            w.cancel()
-
-
-def _loop(
-    name: str, step: Callable[[], Awaitable[bool]], seconds: float, wake: asyncio.Event | None = None
-) -> WorkerFn:
-    """Run `step` until stopped; idle `seconds` (or until woken) unless it says more is waiting."""
-
-    async def run(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            if wake is not None:
-                wake.clear()
-            more = False
-            try:
-                more = await step()
-            except Exception:
-                log.exception("content %s pass failed", name)
-            if not more:
-                await _idle(stop, wake, seconds)
-
-    return run
-
-
 async def _each(
     ctx: ServiceContext, ids: list[int], step: Callable[[AsyncSession, int], Awaitable[object]]
 ) -> None:
@@ -145,57 +114,21 @@ def syndication_worker(ctx: ServiceContext, state: ContentState, settings: Conte
     async def step() -> bool:
         return await syndication_pass(ctx, settings) == SYNDICATION_BATCH
 
-    return _loop(Worker.SYNDICATION, step, 5.0, state.event(Worker.SYNDICATION))
+    return worker_loop(Worker.SYNDICATION, step, 5.0, state.event(Worker.SYNDICATION))
 
 
 def push_worker(ctx: ServiceContext, state: ContentState, settings: ContentSettings) -> WorkerFn:
-    """Tries run concurrently outside transactions, at most `content_push_per_channel` per channel."""
-    in_flight: dict[int, int] = {}
-    tasks: set[asyncio.Task[None]] = set()
-    lease = timedelta(seconds=settings.content_push_timeout_seconds + 5)
-
-    async def deliver(claim: push.Claim) -> None:
-        try:
-            outcome = await push.send(state.push_client, claim)
-            async with ctx.db.session() as session:
-                status = await push.record(
-                    session,
-                    claim,
-                    outcome,
-                    max_attempts=settings.content_push_max_attempts,
-                    backoff=settings.content_push_backoff_seconds,
-                )
-            if status == DeliveryState.DEAD:
-                DEAD_LETTERS.labels(DeadLetterKind.PUSH).inc()
-        except Exception:
-            log.exception("push delivery %s failed", claim.delivery_id)
-        finally:
-            in_flight[claim.channel_id] -= 1
-
-    def free_slots(channel_id: int) -> int:
-        return settings.content_push_per_channel - in_flight.get(channel_id, 0)
-
-    async def step() -> bool:
-        async with ctx.db.session() as session:
-            claims = await push.claim_due(session, free_slots, lease)
-        for claim in claims:
-            in_flight[claim.channel_id] = in_flight.get(claim.channel_id, 0) + 1
-            task = asyncio.create_task(deliver(claim))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        return False
-
-    loop = _loop(Worker.PUSH, step, min(1.0, settings.content_push_backoff_seconds), state.event(Worker.PUSH))
-
-    async def run(stop: asyncio.Event) -> None:
-        try:
-            await loop(stop)
-        finally:
-            for task in list(tasks):
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    return run
+    """Webhook deliveries, on the push loop new-media accounts share."""
+    pusher = Pusher(
+        ctx,
+        state,
+        settings,
+        claim_due=push.claim_due,
+        record=push.record,
+        dead=DeliveryState.DEAD,
+        kind=DeadLetterKind.PUSH,
+    )
+    return pusher.worker(Worker.PUSH)
 
 
 async def scheduler_pass(ctx: ServiceContext) -> int:
@@ -247,7 +180,7 @@ def scheduler_worker(ctx: ServiceContext, settings: ContentSettings) -> WorkerFn
         await scheduler_pass(ctx)
         return False
 
-    return _loop("scheduler", step, settings.content_scheduler_seconds)
+    return worker_loop("scheduler", step, settings.content_scheduler_seconds)
 
 
 def cache_follower(ctx: ServiceContext, state: ContentState) -> WorkerFn:
@@ -274,4 +207,4 @@ def cache_follower(ctx: ServiceContext, state: ContentState) -> WorkerFn:
             state.cache.invalidate(*{r[1] for r in rows if r[1]})
         return False
 
-    return _loop("cache follower", step, 1.0)
+    return worker_loop("cache follower", step, 1.0)

@@ -124,6 +124,7 @@ def create_app(
         )
     )
     ctx.on_shutdown.append(ctx.state.interviews.hub.aclose)
+    ctx.on_shutdown.append(mail.aclose)
     ctx.workers.append(deadline_worker(ctx, settings.interaction_sweep_seconds))
     ctx.workers.append(closing_worker(ctx, settings.interaction_sweep_seconds))
     transcript_pace = TranscriptPace(

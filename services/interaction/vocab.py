@@ -126,13 +126,15 @@ class Rhythm(StrEnum):
 
 
 class SubscriptionTarget(StrEnum):
-    """What a subscription follows: a column, the site, a 主题分类 or 体裁 code, or keywords."""
+    """What a subscription follows: a column, the site, a 主题分类 or 体裁 code, keywords, or
+    the state of the subscriber's own letters."""
 
     COLUMN = "column"
     SITE = "site"
     TOPIC = "topic"
     GENRE = "genre"
     KEYWORDS = "keywords"
+    LETTERS = "letters"
 
 
 class SubscriptionStatus(StrEnum):

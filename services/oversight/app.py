@@ -147,6 +147,7 @@ def create_app(
     async def close_clients() -> None:
         await state.probe.aclose()
         await state.outbound.aclose()
+        await state.mail.aclose()
 
     ctx.on_shutdown.append(close_clients)
     return create_service_app(

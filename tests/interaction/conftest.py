@@ -12,6 +12,7 @@ import pytest
 from services.interaction.service.pages import PageMatch
 from services.kernel import clock
 from tests.support.services import running_service
+from tests.support.subscriptions import relay  # noqa: F401  (the gateway subscription tests' relay)
 from tests.support.tokens import TestIssuer
 
 SITE = "jtj"

@@ -3,74 +3,18 @@ through the gateway with the real content, resources and feed, and a loopback SM
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from services.interaction.models import Subscription, SubscriptionDelivery, SubscriptionKeyword
 from services.kernel.db import Database
-from tests.identity.helpers import bearer, make_user, strong_password, user_token
-from tests.interaction.test_subscriptions_flow import (  # noqa: F401  (relay is a fixture)
-    API,
-    OTHER,
-    SITE,
-    Relay,
-    _deliveries,
-    _link,
-    relay,
-)
-from tests.oversight.helpers import CONTENT, eventually, make_site
 from tests.support.platform import Platform
+from tests.support.publishing import eventually, publish
+from tests.support.subscriptions import API, SITE, Relay, deliveries, link, queued, scene
 
 KEYWORD = "kw@example.com"
 TOPIC = "topic@example.com"
-
-
-async def publish(
-    c: httpx.AsyncClient, people: dict[str, dict[str, str]], column_id: int, title: str, **meta: Any
-) -> int:
-    body = {
-        "metadata": {"title": title, "issuer_org": {"code": SITE, "name": SITE}, "genre": "tongzhi", **meta},
-        "body_html": f"<p>{title}。</p>",
-        "scope": "own_site",
-    }
-    made = await c.post(f"/sites/{SITE}/api/resources/v1/resources", json=body, headers=people["editor"])
-    assert made.status_code == 201, made.text
-    rid = made.json()["id"]
-    stored = await c.post(f"/sites/{SITE}/api/resources/v1/resources/{rid}/store", headers=people["editor"])
-    assert stored.status_code == 200, stored.text
-    placed = await c.post(
-        f"{CONTENT}/sites/{SITE}/publications",
-        json={"column_id": column_id, "resource_id": rid, "resource_version": stored.json()["version"]},
-        headers=people["editor"],
-    )
-    assert placed.status_code == 201, placed.text
-    pid = int(placed.json()["id"])
-    check = {"opinion": "同意", "confidentiality_check": {"passed": True, "note": ""}}
-    for action, who, extra in (
-        ("submit", "editor", {}),
-        ("approve", "reviewer", check),
-        ("publish", "editor", {}),
-    ):
-        done = await c.post(f"{CONTENT}/publications/{pid}/{action}", json=extra, headers=people[who])
-        assert done.status_code == 200, (action, done.text)
-    return pid
-
-
-async def _mails(inbox_of: Relay, address: str, count: int) -> list[EmailMessage]:
-    async def probe() -> httpx.Response:
-        return httpx.Response(200 if len(inbox_of.inbox.to(address)) >= count else 204)
-
-    await eventually(probe, lambda r: r.status_code == 200, seconds=30)
-    return inbox_of.inbox.to(address)
-
-
-async def _queued(db: Database, pid: int) -> httpx.Response:
-    seen, _ = await _deliveries(db, pid)
-    return httpx.Response(200 if seen else 204)
 
 
 async def _stored(db: Database) -> tuple[int, int]:
@@ -82,28 +26,14 @@ async def _stored(db: Database) -> tuple[int, int]:
 
 async def test_topic_and_keyword_subscribers_get_what_matches_and_the_feed_lists_it_newest_first(
     tmp_path: Path,
-    relay: Relay,  # noqa: F811
+    relay: Relay,
 ) -> None:
     async with Platform.start(tmp_path) as platform:
         c = platform.client
         gw = platform.gateway
         db = gw.local_apps["interaction"].state.ctx.db
-        content = gw.directory.client("content")
-        columns = await make_site(content, SITE, "示范市交通运输局", ["通知公告"])
-        others = await make_site(content, OTHER, "示范市卫生健康委员会", ["内部通知"])
-        admin_token = await gw.directory.auth.token()
-        people: dict[str, dict[str, str]] = {}
-        for name, role in (("jtj_editor", "editor"), ("jtj_reviewer", "reviewer")):
-            _, password = await make_user(c, admin_token, name, [(role, SITE)])
-            people[role] = bearer(await user_token(c, name, password))
-        password = strong_password()
-        registered = await c.post(
-            "/api/identity/v1/register",
-            json={"username": "lisi", "password": password, "display_name": "李四"},
-        )
-        assert registered.status_code == 201, registered.text
-        citizen = bearer(await user_token(c, "lisi", password))
-        await eventually(lambda: c.get(f"/sites/{SITE}/api/content/v1/site"), lambda r: r.status_code == 200)
+        seen = await scene(gw, c, ["通知公告"], "lisi")
+        columns, others, people, citizen = seen.columns, seen.others, seen.people, seen.citizen
         notice = columns["通知公告"]
 
         # Refused, each a 4xx, and nothing stored.
@@ -130,8 +60,8 @@ async def test_topic_and_keyword_subscribers_get_what_matches_and_the_feed_lists
         ):
             made = await c.post(API, json=body, headers=citizen)
             assert made.status_code == 201, made.text
-            (confirmation,) = await _mails(relay, address, 1)
-            confirmed = await c.post(_link(confirmation, "/confirm?token="))
+            (confirmation,) = await relay.mails(address, 1)
+            confirmed = await c.post(link(confirmation, "/confirm?token="))
             assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed", confirmed.text
         mine = (await c.get(API, headers=citizen)).json()["items"]
         assert [(s["target"], s["code"], s["keywords"]) for s in mine] == [
@@ -139,18 +69,20 @@ async def test_topic_and_keyword_subscribers_get_what_matches_and_the_feed_lists
             ("topic", "gongye", []),
         ]
 
-        health = await publish(c, people, notice, "关于提高城乡居民医疗保障水平的通知", topic="weisheng")
-        await eventually(lambda: _queued(db, health), lambda r: r.status_code == 200)
-        roads = await publish(c, people, notice, "关于春运期间道路管制的通知", topic="gongye")
-        await eventually(lambda: _queued(db, roads), lambda r: r.status_code == 200)
+        health = await publish(
+            c, SITE, people, notice, "关于提高城乡居民医疗保障水平的通知", topic="weisheng"
+        )
+        await eventually(lambda: queued(db, health), lambda r: r.status_code == 200)
+        roads = await publish(c, SITE, people, notice, "关于春运期间道路管制的通知", topic="gongye")
+        await eventually(lambda: queued(db, roads), lambda r: r.status_code == 200)
 
-        _, kw_mail = await _mails(relay, KEYWORD, 2)
+        _, kw_mail = await relay.mails(KEYWORD, 2)
         assert kw_mail["Subject"] == "示范市交通运输局：关于提高城乡居民医疗保障水平的通知"
-        _, topic_mail = await _mails(relay, TOPIC, 2)
+        _, topic_mail = await relay.mails(TOPIC, 2)
         assert topic_mail["Subject"] == "示范市交通运输局：关于春运期间道路管制的通知"
         # Each item went to its one subscriber only: one row per matching subscription.
-        assert len((await _deliveries(db, health))[1]) == 1
-        assert len((await _deliveries(db, roads))[1]) == 1
+        assert len((await deliveries(db, health))[1]) == 1
+        assert len((await deliveries(db, roads))[1]) == 1
         async with db.session() as session:
             total = (
                 await session.execute(select(func.count()).select_from(SubscriptionDelivery))

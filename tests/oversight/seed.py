@@ -3,16 +3,14 @@ its editor, reviewer and auditor, a site administrator of another site and a cit
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from tests.identity.helpers import bearer, make_user, strong_password, user_token
+from tests.support.publishing import CONTENT, eventually, publish
 
-CONTENT = "/api/content/v1"
 SITE = "jyj"
 OTHER = "wsj"
 DYNAMIC = [f"工作动态{i}" for i in range(1, 7)]
@@ -23,15 +21,6 @@ class Seeded:
     columns: dict[str, int]
     passwords: dict[str, str] = field(default_factory=dict)  # username -> password
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> bearer
-
-
-async def eventually(fetch: Any, ok: Any, seconds: float = 20.0) -> httpx.Response:
-    deadline = time.monotonic() + seconds
-    while True:
-        resp = await fetch()
-        if ok(resp) or time.monotonic() > deadline:
-            return resp  # type: ignore[no-any-return]
-        await asyncio.sleep(0.1)
 
 
 async def seed_site(c: httpx.AsyncClient, directory: Any) -> Seeded:
@@ -80,7 +69,7 @@ async def seed_site(c: httpx.AsyncClient, directory: Any) -> Seeded:
     seeded.passwords["citizen01"] = citizen_password
     await eventually(lambda: c.get(f"/sites/{SITE}/api/content/v1/site"), lambda r: r.status_code == 200)
     for name, column_id in columns.items():
-        await _publish(c, seeded.headers, column_id, f"{name}：本周工作情况")
+        await publish(c, SITE, seeded.headers, column_id, f"{name}：本周工作情况", issuer="示范市教育局")
     card_url = f"/api/oversight/v1/sites/{SITE}/scorecard"
     seen = await eventually(
         lambda: c.get(card_url, headers=seeded.headers["auditor"]),
@@ -92,37 +81,3 @@ async def seed_site(c: httpx.AsyncClient, directory: Any) -> Seeded:
 
 def _blank(card: dict[str, Any]) -> int:
     return next(int(i["value"]) for i in card["indicators"] if i["indicator"] == "blank_columns")
-
-
-async def _publish(
-    c: httpx.AsyncClient, people: dict[str, dict[str, str]], column_id: int, title: str
-) -> None:
-    body = {
-        "metadata": {
-            "title": title,
-            "issuer_org": {"code": SITE, "name": "示范市教育局"},
-            "genre": "tongzhi",
-        },
-        "body_html": f"<p>{title}。</p>",
-        "scope": "own_site",
-    }
-    made = await c.post(f"/sites/{SITE}/api/resources/v1/resources", json=body, headers=people["editor"])
-    assert made.status_code == 201, made.text
-    rid = made.json()["id"]
-    stored = await c.post(f"/sites/{SITE}/api/resources/v1/resources/{rid}/store", headers=people["editor"])
-    assert stored.status_code == 200, stored.text
-    placed = await c.post(
-        f"{CONTENT}/sites/{SITE}/publications",
-        json={"column_id": column_id, "resource_id": rid, "resource_version": stored.json()["version"]},
-        headers=people["editor"],
-    )
-    assert placed.status_code == 201, placed.text
-    pid = placed.json()["id"]
-    check = {"opinion": "同意", "confidentiality_check": {"passed": True, "note": ""}}
-    for action, who, extra in (
-        ("submit", "editor", {}),
-        ("approve", "reviewer", check),
-        ("publish", "editor", {}),
-    ):
-        done = await c.post(f"{CONTENT}/publications/{pid}/{action}", json=extra, headers=people[who])
-        assert done.status_code == 200, (action, done.text)

@@ -25,10 +25,9 @@ from services.content.newmedia_schemas import (
     PushTaskOut,
 )
 from services.content.service.common import wake
-from services.content.service.publications import names_of
-from services.content.service.push import Claim, Outcome, check_url
+from services.content.service.push import Claim, Outcome, check_url, item_payload
 from services.content.vocab import AccountStatus, NewMediaPlatform, NewMediaTaskState, Worker
-from services.kernel.clock import now, to_wire
+from services.kernel.clock import now
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.outbound import IPNetwork
 
@@ -147,18 +146,7 @@ async def enqueue(session: AsyncSession, publication: Publication) -> int:
             )
         )
     ).scalars()
-    site_name, column_name = await names_of(session, publication)
-    payload = {
-        "event": "important.published",
-        "publication_id": publication.id,
-        "site": publication.site_id,
-        "site_name": site_name,
-        "column": column_name,
-        "title": publication.title,
-        "summary": publication.body_text[:200],
-        "published_at": to_wire(publication.published_at) if publication.published_at else None,
-        "url": f"/api/content/v1/items/{publication.id}",
-    }
+    payload = await item_payload(session, publication, "important.published")
     count = 0
     for account in accounts:
         session.add(

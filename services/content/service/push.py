@@ -136,14 +136,10 @@ async def list_deliveries(session: AsyncSession, site: str, limit: int = 100) ->
     return list((await session.execute(stmt)).scalars())
 
 
-async def enqueue(session: AsyncSession, publication: Publication, event: FeedState) -> int:
-    channels = (
-        await session.execute(
-            select(Channel).where(col(Channel.site_id) == publication.site_id, col(Channel.active).is_(True))
-        )
-    ).scalars()
+async def item_payload(session: AsyncSession, publication: Publication, event: str) -> dict[str, Any]:
+    """What a receiver is told of an item, on every push channel (webhooks, new-media accounts)."""
     site_name, column_name = await names_of(session, publication)
-    payload = {
+    return {
         "event": event,
         "publication_id": publication.id,
         "site": publication.site_id,
@@ -154,6 +150,15 @@ async def enqueue(session: AsyncSession, publication: Publication, event: FeedSt
         "published_at": to_wire(publication.published_at) if publication.published_at else None,
         "url": f"/api/content/v1/items/{publication.id}",
     }
+
+
+async def enqueue(session: AsyncSession, publication: Publication, event: FeedState) -> int:
+    channels = (
+        await session.execute(
+            select(Channel).where(col(Channel.site_id) == publication.site_id, col(Channel.active).is_(True))
+        )
+    ).scalars()
+    payload = await item_payload(session, publication, event)
     count = 0
     for channel in channels:
         session.add(

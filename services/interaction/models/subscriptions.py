@@ -66,17 +66,24 @@ class SubscriptionItem(Base, table=True):  # type: ignore[call-arg]
 
 
 class SubscriptionDelivery(Base, table=True):  # type: ignore[call-arg]
-    """One message to one subscriber about one item; unique so a replayed event adds nothing."""
+    """One message to one subscriber about one item, or about a new state of one of their own
+    letters (letter_id and letter_status instead of publication_id); unique so a replayed
+    event adds nothing."""
 
     __tablename__ = "subscription_delivery"
     __table_args__ = (
         UniqueConstraint("subscription_id", "publication_id"),
+        UniqueConstraint(
+            "subscription_id", "letter_id", "letter_status", name="uq_subscription_delivery_letter_state"
+        ),
         Index("ix_subscription_delivery_due", "status", "priority", "next_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     subscription_id: int = Field(foreign_key="subscription.id")
-    publication_id: int = Field(foreign_key="subscription_item.publication_id")
+    publication_id: int | None = Field(default=None, foreign_key="subscription_item.publication_id")
+    letter_id: int | None = Field(default=None, foreign_key="letter.id")
+    letter_status: str | None = Field(default=None, max_length=16)
     priority: bool = False
     status: str = Field(max_length=16)
     attempts: int = 0

@@ -20,7 +20,8 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-
 
 class SubscriptionIn(BaseModel):
     target: SubscriptionTarget | None = Field(
-        None, description="订阅对象；不填时有 column_id 为栏目，否则为整个站点"
+        None,
+        description="订阅对象；不填时有 column_id 为栏目，否则为整个站点；letters 为本人来信的办理状态",
     )
     column_id: int | None = Field(None, ge=1, le=2**53, description="栏目编号（target=column）")
     code: Code | None = Field(None, description="主题分类或体裁代码（target=topic/genre），取值见资源库词表")
@@ -40,6 +41,7 @@ class SubscriptionIn(BaseModel):
             SubscriptionTarget.GENRE: (self.code is not None, "code"),
             SubscriptionTarget.KEYWORDS: (bool(self.keywords), "keywords"),
             SubscriptionTarget.SITE: (True, ""),
+            SubscriptionTarget.LETTERS: (True, ""),
         }
         present, name = wants[self.target]
         if not present:
@@ -52,6 +54,9 @@ class SubscriptionIn(BaseModel):
         }
         if any(extra.values()):
             raise ValueError(f"订阅对象 {self.target} 不接受 {', '.join(k for k, v in extra.items() if v)}")
+        if self.target == SubscriptionTarget.LETTERS and self.rhythm != Rhythm.IMMEDIATE:
+            # A letter's new state is news for its writer now, not in tomorrow's digest.
+            raise ValueError("本人来信办理状态的订阅只能即时推送（rhythm=immediate）")
         return self
 
 

@@ -75,6 +75,7 @@ def confirmation_mail(sub: Subscription, links: Links) -> Mail:
         SubscriptionTarget.TOPIC: f"主题分类 {sub.term}",
         SubscriptionTarget.GENRE: f"体裁 {sub.term}",
         SubscriptionTarget.KEYWORDS: f"关键词 {sub.term.replace(',', '、')}",
+        SubscriptionTarget.LETTERS: "本人来信办理状态",
     }.get(SubscriptionTarget(sub.target), "全部栏目")
     text = (
         f"您好：\n\n您在站点 {sub.site} 订阅了{scope}的新信息（{sub.email}）。"

@@ -16,6 +16,7 @@ from services.interaction.models import Letter, LetterEvent, feed_tables
 from services.interaction.schemas import LetterIn, RatingIn
 from services.interaction.service.access import can_handle
 from services.interaction.service.deadlines import OPEN_STATUSES, deadline_days, inspection_due, schedule
+from services.interaction.service.letter_notices import notify_writer
 from services.interaction.service.mailboxes import get_mailbox
 from services.interaction.service.redaction import redact
 from services.interaction.service.review import Review
@@ -44,7 +45,9 @@ def record(session: AsyncSession, letter: Letter, actor: str, action: LetterActi
 
 
 async def announce(session: AsyncSession, topic: Topic, letter: Letter) -> None:
-    """The feed carries ids and states only: never a writer, never a text."""
+    """The feed carries ids and states only: never a writer, never a text. The writer, if
+    subscribed to their letters' state, is told in the same transaction."""
+    await notify_writer(session, letter)
     await emit(
         session,
         feed_tables,

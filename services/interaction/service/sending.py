@@ -1,9 +1,9 @@
 """The sender: claims due deliveries, sends them outside any transaction, records the outcome.
 
-Several replicas may run it at once. A claim is one statement that moves a batch of due rows
+Several replicas may run it at once. A claim is one transaction that moves a batch of due rows
 to "sending" with a lease: on PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so two
-claimers never take the same row and never wait on each other; SQLite has a single writer, so
-the same UPDATE … RETURNING is atomic there by itself. Outcomes are written only while the
+claimers never take the same row and never wait on each other; on SQLite the claim's first
+statement is a write, so the transaction holds the single writer's lock while it picks. Outcomes are written only while the
 claim is still ours (same lease), so a sender that was too slow cannot overwrite a reclaim.
 A sender that dies mid-send leaves its rows "sending"; once the lease runs out they are due
 again. The attempt is counted at claim time, so a row that keeps killing its sender dies too.
@@ -21,17 +21,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.interaction.models import Subscription, SubscriptionDelivery, SubscriptionItem
 from services.interaction.service.delivery import Links, item_mail
+from services.interaction.service.letter_notices import LETTERS_API, LetterNote, letter_mail, letter_notes
 from services.interaction.service.templates import site_templates
 from services.interaction.vocab import DeliveryStatus, SubscriptionStatus
 from services.kernel.clock import epoch
 from services.kernel.db import Database
-from services.kernel.mail import MailError, MailSender
+from services.kernel.mail import Mail, MailError, MailSender
 
 QUEUE_DEPTH = Gauge("jiyue_subscription_queue_depth", "Deliveries waiting or being sent, per lane", ["lane"])
 QUEUE_AGE = Gauge(
@@ -87,9 +88,12 @@ class Claimed:
     subscription_id: int
     attempts: int
     priority: bool
+    site: str
     email: str
     status: str
-    item: SubscriptionItem
+    # What the message is about: a published item, or a new state of the subscriber's letter.
+    item: SubscriptionItem | None
+    letter: LetterNote | None = None
 
 
 async def claim(db: Database, pace: Pace) -> tuple[float, list[Claimed]]:
@@ -104,26 +108,22 @@ async def claim(db: Database, pace: Pace) -> tuple[float, list[Claimed]]:
             .where(col(D.attempts) >= pace.max_attempts)
             .values(status=DeliveryStatus.DEAD, last_error="sender lost while sending", claimed_until=None)
         )
-        due = (
-            select(col(D.id))
-            .where(
-                or_(
-                    and_(col(D.status) == DeliveryStatus.PENDING, col(D.next_at) <= now),
-                    and_(col(D.status) == DeliveryStatus.SENDING, col(D.claimed_until) < now),
-                )
-            )
-            .order_by(col(D.priority).desc(), col(D.id))
-            .limit(pace.batch)
-        )
-        if db.engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+        ids = await _due(session, db.engine.dialect.name == "postgresql", now, pace.batch)
+        if not ids:
+            return lease, []
         rows = (
             await session.execute(
                 update(D)
-                .where(col(D.id).in_(due.scalar_subquery()))
+                .where(col(D.id).in_(ids))
                 .values(status=DeliveryStatus.SENDING, claimed_until=lease, attempts=col(D.attempts) + 1)
                 .returning(
-                    col(D.id), col(D.subscription_id), col(D.publication_id), col(D.attempts), col(D.priority)
+                    col(D.id),
+                    col(D.subscription_id),
+                    col(D.publication_id),
+                    col(D.attempts),
+                    col(D.priority),
+                    col(D.letter_id),
+                    col(D.letter_status),
                 )
             )
         ).all()
@@ -142,18 +142,56 @@ async def claim(db: Database, pace: Pace) -> tuple[float, list[Claimed]]:
             for i in (
                 await session.execute(
                     select(SubscriptionItem).where(
-                        col(SubscriptionItem.publication_id).in_({r[2] for r in rows})
+                        col(SubscriptionItem.publication_id).in_({r[2] for r in rows if r[2] is not None})
                     )
                 )
             ).scalars()
         }
+        notes = await letter_notes(session, {(r[5], r[6] or "") for r in rows if r[5] is not None})
         session.expunge_all()
     claimed = [
-        Claimed(int(r[0] or 0), r[1], r[3], bool(r[4]), subs[r[1]].email, subs[r[1]].status, items[r[2]])
+        Claimed(
+            int(r[0] or 0),
+            r[1],
+            r[3],
+            bool(r[4]),
+            subs[r[1]].site,
+            subs[r[1]].email,
+            subs[r[1]].status,
+            items.get(r[2]) if r[2] is not None else None,
+            notes.get((r[5], r[6] or "")) if r[5] is not None else None,
+        )
         for r in rows
     ]
     claimed.sort(key=lambda c: (not c.priority, c.id))
     return lease, claimed
+
+
+async def _due(session: AsyncSession, postgres: bool, now: float, batch: int) -> list[int]:
+    """Due rows' ids, lane by lane: important pending, stale claims, ordinary pending. Each is a
+    range of the (status, priority, next_at) index read in its order, so a claim costs the batch
+    it takes, not the backlog: one query ordering the whole queue scanned all of a 400,000-row
+    backlog per claim and was the fan-out's largest cost after the SMTP handshakes."""
+    lanes = [
+        select(col(D.id))
+        .where(col(D.status) == DeliveryStatus.PENDING, col(D.priority).is_(True), col(D.next_at) <= now)
+        .order_by(col(D.next_at)),
+        select(col(D.id))
+        .where(col(D.status) == DeliveryStatus.SENDING, col(D.claimed_until) < now)
+        .order_by(col(D.priority).desc()),
+        select(col(D.id))
+        .where(col(D.status) == DeliveryStatus.PENDING, col(D.priority).is_(False), col(D.next_at) <= now)
+        .order_by(col(D.next_at)),
+    ]
+    ids: list[int] = []
+    for lane in lanes:
+        if len(ids) >= batch:
+            break
+        query = lane.limit(batch - len(ids))
+        if postgres:
+            query = query.with_for_update(skip_locked=True)
+        ids.extend(int(i or 0) for i in (await session.execute(query)).scalars())
+    return ids
 
 
 async def send_due(
@@ -165,21 +203,31 @@ async def send_due(
     if not rows:
         return 0
     async with db.session() as session:
-        per_site = await site_templates(session, {r.item.site for r in rows})
+        per_site = await site_templates(session, {r.site for r in rows if r.item is not None})
     outcomes: dict[int, MailError | str | None] = {}
     gate = asyncio.Semaphore(max(1, pace.concurrency))
 
+    def mail(row: Claimed) -> Mail:
+        if row.item is not None:
+            return item_mail(row.email, row.subscription_id, row.item, links, per_site.get(row.item.site))
+        assert row.letter is not None
+        return letter_mail(
+            row.email,
+            row.letter,
+            links.item(row.site, f"{LETTERS_API}/{row.letter.id}"),
+            links.unsubscribe(row.site, row.subscription_id),
+        )
+
     async def one(row: Claimed) -> None:
-        if row.status != SubscriptionStatus.CONFIRMED:
+        # Left, or the letter is gone (nothing to tell).
+        if row.status != SubscriptionStatus.CONFIRMED or (row.item is None and row.letter is None):
             outcomes[row.id] = "cancelled"
             return
         async with gate:
             if bucket is not None:
                 await bucket.take()
             try:
-                await sender.send(
-                    item_mail(row.email, row.subscription_id, row.item, links, per_site.get(row.item.site))
-                )
+                await sender.send(mail(row))
                 outcomes[row.id] = None
             except MailError as exc:
                 outcomes[row.id] = exc
