@@ -1,8 +1,8 @@
 # mypy: ignore-errors
 """letter notices: a delivery may tell a subscriber of a new state of their own letter
 
-Revision ID: interaction_0012_letter_notices
-Revises: interaction_0011_delivery_claims
+Revision ID: interaction_0013_letter_notices
+Revises: interaction_0012_withdraw
 
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = "interaction_0012_letter_notices"
-down_revision: str | None = "interaction_0011_delivery_claims"
+revision: str = "interaction_0013_letter_notices"
+down_revision: str | None = "interaction_0012_withdraw"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
