@@ -111,8 +111,8 @@ async def count(data_dir: Path) -> tuple[int, int]:
             return int(listed["total"]), int(found.get("total", 0))
 
 
-def run(quick: bool) -> list[Row]:
-    limit = 300 if quick else None
+def run(quick: bool, limit: int | None = None) -> list[Row]:
+    limit = limit or (300 if quick else None)
     with tempfile.TemporaryDirectory(prefix="jiyue-import-") as tmp:
         data_dir, bundle = Path(tmp) / "var", Path(tmp) / "bundle"
         total = write_bundle(bundle, limit)
@@ -157,4 +157,5 @@ def run(quick: bool) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_table(run("--quick" in sys.argv))
+    limit = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--limit=")), None)
+    print_table(run("--quick" in sys.argv, limit))
