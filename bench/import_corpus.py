@@ -1,6 +1,6 @@
 """`jiyue import` of the legal corpus into a fresh platform: items/s end to end, peak RSS, lost.
 
-.venv/bin/python -m bench.import_corpus [--quick]
+.venv/bin/python -m bench.import_corpus [--quick] [--limit=N] [--split] [--arenas=N]
 
 The corpus becomes a bundle (docs/import-format.md) in a temporary folder; a fresh data folder
 gets the demo's accounts, sites and the portal's 法律法规 column; then `jiyue import BUNDLE
@@ -8,8 +8,10 @@ gets the demo's accounts, sites and the portal's 法律法规 column; then `jiyu
 timed from start to exit: every text stored (machine review), published and indexed (the
 command waits for the search indexer to catch up). Peak RSS is that process's. Lost = texts
 neither published nor reported as failed; searchable = the search index's count afterwards.
-With JIYUE_* URLs of PostgreSQL, Elasticsearch and MinIO in the environment (split mode:
-source ~/.cache/jiyue/run/services.env) the same command measures that set-up.
+`--split` (after `source ~/.cache/jiyue/run/services.env`) runs the same command on PostgreSQL
+(a fresh database), Elasticsearch (a fresh index prefix) and MinIO (a fresh bucket) instead of
+the embedded default. `--arenas=N` sets MALLOC_ARENA_MAX=N for the import process (what
+`services.kernel.memory.cap_malloc_arenas` does from inside), to show what it does to RSS.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
+import asyncpg
 import httpx
 from rich.console import Console
 
@@ -111,8 +115,34 @@ async def count(data_dir: Path) -> tuple[int, int]:
             return int(listed["total"]), int(found.get("total", 0))
 
 
-def run(quick: bool, limit: int | None = None) -> list[Row]:
+async def split_environment() -> dict[str, str]:
+    """PostgreSQL, Elasticsearch and MinIO of `services.env`, fresh names for this run."""
+    url = os.environ["JIYUE_TEST_POSTGRES_URL"]
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return {
+        "JIYUE_DATABASE_URL": f"{url.rpartition('/')[0]}/{name}",
+        "JIYUE_SEARCH_BACKEND": "elasticsearch",
+        "JIYUE_ELASTICSEARCH_URL": os.environ["JIYUE_TEST_ELASTICSEARCH_URL"],
+        "JIYUE_SEARCH_INDEX_PREFIX": name.replace("_", "-"),
+        "JIYUE_OBJECT_STORE": "s3",
+        "JIYUE_S3_ENDPOINT": os.environ["JIYUE_TEST_S3_ENDPOINT"],
+        "JIYUE_S3_ACCESS_KEY": os.environ.get("JIYUE_TEST_S3_ACCESS_KEY", ""),
+        "JIYUE_S3_SECRET_KEY": os.environ.get("JIYUE_TEST_S3_SECRET_KEY", ""),
+        "JIYUE_S3_BUCKET": name.replace("_", "-"),
+    }
+
+
+def run(
+    quick: bool, limit: int | None = None, *, split: bool = False, arenas: int | None = None
+) -> list[Row]:
     limit = limit or (300 if quick else None)
+    if split:
+        os.environ.update(asyncio.run(split_environment()))
     with tempfile.TemporaryDirectory(prefix="jiyue-import-") as tmp:
         data_dir, bundle = Path(tmp) / "var", Path(tmp) / "bundle"
         total = write_bundle(bundle, limit)
@@ -122,6 +152,8 @@ def run(quick: bool, limit: int | None = None) -> list[Row]:
         pycache = Path.home() / ".cache" / "jiyue" / "pycache"
         env = {**os.environ, "JIYUE_DATA_DIR": str(data_dir), "PYTHONPYCACHEPREFIX": str(pycache)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if arenas:
+            env["MALLOC_ARENA_MAX"] = str(arenas)
         command = [sys.executable, "-m", "gateway.cli", "import", str(bundle), "--site", PORTAL.code,
                    "--approve-migration", "--no-migrate"]  # fmt: skip
         started = time.perf_counter()
@@ -134,18 +166,18 @@ def run(quick: bool, limit: int | None = None) -> list[Row]:
         failed = sum(1 for line in done.stdout.splitlines() if line.strip().startswith("第 "))
         published, searchable = asyncio.run(count(data_dir))
     rate = published / wall
-    split = bool(os.environ.get("JIYUE_DATABASE_URL"))
     lost = total - published - failed
     return [
         {
-            "name": f"jiyue import of {total} corpus texts ({'split mode' if split else 'embedded'})",
+            "name": f"jiyue import of {total} corpus texts ({'split mode' if split else 'embedded'})"
+            + (f", MALLOC_ARENA_MAX={arenas}" if arenas else ""),
             "n": published,
             "throughput": round(rate, 1),
             "unit": "published/s",
             "peak_rss_mb": round(rss, 1),
             "target": "≥ 150/s" if split else "≥ 100/s, ≤ 400 MB",
             "met": rate >= (150 if split else 100) and (split or rss <= 400) and lost == 0,
-            "command": ".venv/bin/python -m bench.import_corpus" + (" --quick" if quick else ""),
+            "command": " ".join([".venv/bin/python -m bench.import_corpus", *sys.argv[1:]]),
             "note": (
                 f"wall {wall:.1f}s incl. start-up and index catch-up; CPU {cpu:.1f}s "
                 f"({published / cpu:.1f} published per CPU-second); load average {os.getloadavg()[0]:.1f} on "
@@ -157,5 +189,10 @@ def run(quick: bool, limit: int | None = None) -> list[Row]:
 
 
 if __name__ == "__main__":
-    limit = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--limit=")), None)
-    print_table(run("--quick" in sys.argv, limit))
+
+    def option(name: str) -> int | None:
+        return next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith(f"--{name}=")), None)
+
+    print_table(
+        run("--quick" in sys.argv, option("limit"), split="--split" in sys.argv, arenas=option("arenas"))
+    )
