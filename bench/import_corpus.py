@@ -1,6 +1,6 @@
 """`jiyue import` of the legal corpus into a fresh platform: items/s end to end, peak RSS, lost.
 
-.venv/bin/python -m bench.import_corpus [--quick] [--limit=N] [--split] [--arenas=N]
+.venv/bin/python -m bench.import_corpus [--quick] [--limit=N] [--split] [--arenas=N] [--keep=DIR]
 
 The corpus becomes a bundle (docs/import-format.md) in a temporary folder; a fresh data folder
 gets the demo's accounts, sites and the portal's 法律法规 column; then `jiyue import BUNDLE
@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -145,7 +146,12 @@ async def split_environment() -> dict[str, str]:
 
 
 def run(
-    quick: bool, limit: int | None = None, *, split: bool = False, arenas: int | None = None
+    quick: bool,
+    limit: int | None = None,
+    *,
+    split: bool = False,
+    arenas: int | None = None,
+    keep: str | None = None,
 ) -> list[Row]:
     limit = limit or (300 if quick else None)
     if split:
@@ -172,6 +178,8 @@ def run(
             raise RuntimeError(f"jiyue import failed ({done.returncode}): {done.stderr[-2000:]}")
         failed = sum(1 for line in done.stdout.splitlines() if line.strip().startswith("第 "))
         published, searchable = asyncio.run(count(data_dir))
+        if keep:  # for a look at what the import left (dead letters, the index) afterwards
+            shutil.copytree(tmp, keep, dirs_exist_ok=True)
     rate = published / wall
     lost = total - published - failed
     return [
@@ -203,6 +211,6 @@ if __name__ == "__main__":
     def option(name: str) -> int | None:
         return next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith(f"--{name}=")), None)
 
-    print_table(
-        run("--quick" in sys.argv, option("limit"), split="--split" in sys.argv, arenas=option("arenas"))
-    )
+    keep = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--keep=")), None)
+    split = "--split" in sys.argv
+    print_table(run("--quick" in sys.argv, option("limit"), split=split, arenas=option("arenas"), keep=keep))
