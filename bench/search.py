@@ -67,7 +67,7 @@ async def _run(quick: bool) -> list[Row]:
     workdir = Path(tempfile.mkdtemp(prefix="jiyue-bench-search-"))
     command = "python -m bench.search" + (" --quick" if quick else "")
     try:
-        analyzer = Analyzer(workdir / "analysis")
+        analyzer = Analyzer()
         analyzer.cut("预热")
         if CORPUS.exists():
             corpus = load_corpus(CORPUS, limit=200 if quick else None)

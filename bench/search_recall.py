@@ -68,7 +68,7 @@ async def _run(quick: bool, rebuild: bool) -> list[Row]:
     docs = list(corpus_docs(rows_in))
     docs += demo_docs(len(docs) + 1)
     folder = CACHE / f"search-recall-{_index_key(len(docs))}"
-    analyzer = Analyzer(CACHE / "analysis")
+    analyzer = Analyzer()
     analyzer.cut("预热")
     rows: list[Row] = []
     if rebuild or not (folder / "COMPLETE").exists():

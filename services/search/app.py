@@ -39,7 +39,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or SearchSettings()
     ctx = build_context(NAME, settings, feed=feed_tables, directory=directory, run_workers=run_workers)
-    analyzer = get_analyzer(settings.analysis_cache_dir, settings.search_dict_dir)
+    analyzer = get_analyzer(settings.search_dict_dir)
     backend = make_backend(settings, analyzer)
     state = SearchState(
         analyzer=analyzer,

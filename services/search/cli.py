@@ -42,7 +42,7 @@ async def _rebuild(ctx: Any, settings: Any, page_size: int) -> int:
     from services.search.backends import make_backend
     from services.search.reindex import rebuild, source_fetcher
 
-    analyzer = get_analyzer(settings.analysis_cache_dir, settings.search_dict_dir)
+    analyzer = get_analyzer(settings.search_dict_dir)
     backend = make_backend(settings, analyzer)
     await backend.open()
     try:

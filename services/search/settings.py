@@ -24,14 +24,7 @@ class SearchSettings(ServiceSettings):
     search_interaction_source: str = "interaction"
     # How many changed documents one flush pushes to the engine.
     search_flush_batch: int = 500
-    # JIYUE_SEARCH_CACHE_DIR: where jieba keeps its derived dictionary cache. Derived data,
-    # rebuilt when missing, so it lives outside the data folder (not platform data, not backed up).
-    search_cache_dir: Path = Path("~/.cache/jiyue/search-analysis")
 
     @property
     def index_dir(self) -> Path:
         return self.resolved_data_dir / "search-index"
-
-    @property
-    def analysis_cache_dir(self) -> Path:
-        return self.search_cache_dir.expanduser().resolve()

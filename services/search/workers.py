@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.consumer import FeedConsumer
 from services.kernel.feed import FeedEvent
+from services.kernel.memory import release_free_memory
 from services.search.backends.base import SearchBackend
 from services.search.indexing import flush_dirty, pending_count, record_document
 from services.search.reindex import PageFetch, rebuild
@@ -73,7 +74,10 @@ class PublicationIndexer(FeedConsumer):
         await rebuild(self.db, self.backend, self.snapshot)
 
     async def after_batch(self, events: list[FeedEvent]) -> None:
-        await flush_dirty(self.db, self.backend, self.flush_batch)
+        if await flush_dirty(self.db, self.backend, self.flush_batch):
+            # A flush turned up to 500 bodies into token strings and let them go; returned to
+            # the system now, they are not what the next batch of another thread piles onto.
+            release_free_memory()
 
     async def run_once(self) -> int:
         leftover = await flush_dirty(self.db, self.backend, self.flush_batch)

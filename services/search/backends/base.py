@@ -123,7 +123,8 @@ def token_fields(doc: IndexDoc, analyzer: Analyzer) -> TokenFields:
     """The pre-analysed text both engines index with a plain whitespace tokenizer."""
     title = analyzer.analyze(doc.title)
     text = f"{doc.summary}\n{doc.body}" if doc.summary else doc.body
-    body = analyzer.analyze(text)
+    normal = normalize(text)  # folded once for the words and the bigrams alike
+    body = analyzer.analyze(normal, normalized=True)
     doc_nos = own_identifiers(doc)
     ids = set(doc_nos) | identifier_keys(doc.title) | identifier_keys(text)
     if doc.index_no:
@@ -135,7 +136,7 @@ def token_fields(doc: IndexDoc, analyzer: Analyzer) -> TokenFields:
         body_sub=" ".join(body.sub),
         title_exact=normalize(doc.title).strip(),
         title_bi=" ".join(bigrams(doc.title)),
-        body_bi=" ".join(bigrams(text)),
+        body_bi=" ".join(bigrams(normal, normalized=True)),
         doc_nos=doc_nos,
         ids=sorted(ids),
     )
