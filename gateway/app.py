@@ -72,6 +72,7 @@ class Gateway:
         self.directory = make_directory(settings)
         self.upstreams: dict[str, Upstream] = {}
         self.local_apps: dict[str, FastAPI] = {}
+        self._content_rings = False
         for spec in registry.SERVICES:
             if services is not None and spec.name not in services:
                 continue
@@ -148,6 +149,7 @@ class Gateway:
         if name == "content" and isinstance(ctx, ServiceContext):
             # Site and publication changes drop cached answers at once, not at the next feed read.
             ctx.emit_listeners.append(lambda: self.sites.wake())  # self.sites exists once __init__ ends
+            self._content_rings = True
 
     def add_remote(self, name: str, url: str) -> None:
         """A service over HTTP; `url` may list several replicas separated by commas."""
@@ -198,6 +200,8 @@ class Gateway:
                 await self.sites.load()
             self._stop.clear()
             interval = self.settings.gateway_feed_poll_seconds
+            if self._content_rings:
+                interval = max(interval, self.settings.gateway_feed_rung_poll_seconds)
             self._tasks = [asyncio.create_task(self.sites.follow(self._stop, interval))]
             if len(self.local_apps) < len(self.upstreams):
                 self._tasks.append(asyncio.create_task(learn_routes(self, self._stop)))
