@@ -88,10 +88,13 @@ def import_mirror(
 
 @app.command("import")
 def import_(
-    bundle: Annotated[Path, typer.Argument(help="数据包目录（含 items.jsonl 与附件文件），格式见 docs/import-format.md")],
+    bundle: Annotated[
+        Path, typer.Argument(help="数据包目录（含 items.jsonl 与附件文件），格式见 docs/import-format.md")
+    ],
     site: Annotated[str, typer.Option("--site", help="导入到哪个站点（站点代码）")],
     approve_migration: Annotated[
-        bool, typer.Option("--approve-migration", help="以迁移审批代替逐条审核（须站点管理员或平台管理员；留痕）")
+        bool,
+        typer.Option("--approve-migration", help="以迁移审批代替逐条审核（须站点管理员或平台管理员；留痕）"),
     ] = False,
     note: Annotated[str, typer.Option(help="迁移审批意见")] = "整合迁移：原网站已发布的信息，迁移前已核对",
     batch: Annotated[int, typer.Option(min=1, max=500, help="每批条数")] = 100,
