@@ -22,6 +22,8 @@ class GatewaySettings(ServiceSettings):
     gateway_platform_hosts: list[str] = Field(default_factory=list)
     # How often the gateway reads content's change feed (site registry, cache invalidation).
     gateway_feed_poll_seconds: float = 0.5
+    # With content in this process its commits wake the registry; the poll is only a safety net.
+    gateway_feed_rung_poll_seconds: float = 10.0
 
     # Rate limits: token buckets held in this process's memory (each replica limits alone).
     gateway_rate_limits: bool = True

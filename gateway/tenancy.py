@@ -153,6 +153,8 @@ class SiteRegistry:
         backoff = interval
         while not stop.is_set():
             more = False
+            # Cleared before the read: a wake-up arriving during it starts the next read at once.
+            self._wake.clear()
             try:
                 if not self.loaded:
                     await self.load()
@@ -165,7 +167,6 @@ class SiteRegistry:
                 backoff = min(backoff * 2, 30.0)
             if more:
                 continue
-            self._wake.clear()
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)

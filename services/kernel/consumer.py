@@ -30,10 +30,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock, metrics
-from services.kernel.client import ServiceDirectory
 from services.kernel.db import Database
 from services.kernel.errors import FeedCursorExpired, NotFound
 from services.kernel.feed import FeedEvent, FeedTables, utcnow
+from services.kernel.feed_remote import RemoteFeed
 from services.kernel.settings import ServiceSettings
 
 log = logging.getLogger("jiyue.feed")
@@ -44,39 +44,6 @@ FetchFn = Callable[[int, int], Awaitable[tuple[list[FeedEvent], int]]]
 
 class LeaseLost(Exception):
     """Another replica holds the lease; this one must stop processing."""
-
-
-class RemoteFeed:
-    """Reads another service's `/changes` over its API, naming the consumer that reads."""
-
-    def __init__(
-        self,
-        directory: ServiceDirectory,
-        source: str,
-        topics: list[str] | None = None,
-        consumer: str | None = None,
-    ) -> None:
-        self.directory = directory
-        self.source = source
-        self.topics = topics
-        self.consumer = consumer
-
-    def named(self, consumer: str) -> RemoteFeed:
-        return RemoteFeed(self.directory, self.source, self.topics, consumer)
-
-    async def __call__(self, after: int, limit: int) -> tuple[list[FeedEvent], int]:
-        params: dict[str, Any] = {"after": after, "limit": limit}
-        if self.topics:
-            params["topics"] = ",".join(self.topics)
-        if self.consumer:
-            params["consumer"] = self.consumer
-        resp = await self.directory.client(self.source).get(f"/api/{self.source}/v1/changes", params=params)
-        if resp.status_code == 410:
-            body = resp.json()
-            raise FeedCursorExpired(body.get("detail"), extra=body.get("extra") or {})
-        resp.raise_for_status()
-        body = resp.json()
-        return [FeedEvent.from_json(e) for e in body["items"]], int(body["head"])
 
 
 class FeedConsumer(abc.ABC):
@@ -93,6 +60,7 @@ class FeedConsumer(abc.ABC):
         fetch: FetchFn,
         *,
         poll_seconds: float = 0.5,
+        rung_poll_seconds: float = 10.0,
         lease_seconds: float = 15.0,
         owner: str | None = None,
         max_attempts: int = 5,
@@ -102,6 +70,11 @@ class FeedConsumer(abc.ABC):
         self.tables = tables
         self.fetch: FetchFn = fetch.named(self.name) if isinstance(fetch, RemoteFeed) else fetch
         self.poll_seconds = poll_seconds
+        # Idle poll once a producer in this process rings after each commit (`rung`): the ring
+        # is the wake-up, the poll only a safety net for writers that cannot ring (another
+        # process on the same database). Kept under the lease so an idle holder still renews.
+        self.rung_poll_seconds = min(rung_poll_seconds, lease_seconds * 2 / 3)
+        self.rung = False
         self.lease_seconds = lease_seconds
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.max_attempts = max_attempts
@@ -111,10 +84,12 @@ class FeedConsumer(abc.ABC):
         # The event at the head of the line that failed: (cursor, attempts, not before epoch).
         self._failing: tuple[int, int, float] | None = None
         self._wake = asyncio.Event()
+        self._head_seen: int | None = None
 
     def apply_settings(self, settings: ServiceSettings) -> None:
         self.max_attempts = settings.feed_max_attempts
         self.retry_base_seconds = settings.feed_retry_base_seconds
+        self.rung_poll_seconds = min(settings.feed_rung_poll_seconds, self.lease_seconds * 2 / 3)
 
     @abc.abstractmethod
     async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
@@ -137,6 +112,22 @@ class FeedConsumer(abc.ABC):
     def wake(self) -> None:
         """Ask for an immediate poll (in-process producers call this after a write)."""
         self._wake.set()
+
+    def ring_from(self, subscribe: Callable[[Callable[[], None]], Callable[[], None]]) -> Callable[[], None]:
+        """Let the source's commits wake this consumer (`subscribe(callback)` returns the undo);
+        from then on the idle poll is the long one until the undo runs."""
+        off = subscribe(self.wake)
+        self.rung = True
+
+        def undo() -> None:
+            self.rung = False
+            off()
+
+        return undo
+
+    @property
+    def idle_seconds(self) -> float:
+        return self.rung_poll_seconds if self.rung else self.poll_seconds
 
     # -- cursor and lease -------------------------------------------------------------
 
@@ -216,10 +207,23 @@ class FeedConsumer(abc.ABC):
         if not result.rowcount:  # type: ignore[attr-defined]
             raise LeaseLost(self.name)
 
-    async def _record_head(self, head: int) -> None:
-        cur = self.tables.cursor
+    async def _caught_up(self, after: int, head: int) -> None:
+        """Nothing for this consumer up to the source's head: move the cursor there.
+
+        The source reads its head before the events, and its commit order is its id order, so
+        an empty answer means no event up to `head` is for us — a consumer of a few topics
+        would otherwise stay at an old cursor, ask past the same unrelated events on every
+        poll, show a lag that never falls, and hold back the source's pruning. Idle polls of a
+        quiet feed write nothing."""
+        if head <= after and self._head_seen == head:
+            return
         async with self.db.session() as session:
-            await session.execute(update(cur).where(cur.c.name == self.name).values(source_head=head))
+            if head > after:
+                await self._advance(session, head, head, processed=0)
+            else:
+                cur = self.tables.cursor
+                await session.execute(update(cur).where(cur.c.name == self.name).values(source_head=head))
+        self._head_seen = head
 
     # -- failures ---------------------------------------------------------------------
 
@@ -335,7 +339,7 @@ class FeedConsumer(abc.ABC):
             await self._recover(gone)
             return 1
         if not events:
-            await self._record_head(head)
+            await self._caught_up(after, head)
             return 0
         if self._waiting(events):
             return 0
@@ -375,9 +379,9 @@ class FeedConsumer(abc.ABC):
                 backoff = 0.5
                 if count:
                     continue
-                delay = self.poll_seconds
+                delay = self.idle_seconds
             except LeaseLost:
-                delay = self.poll_seconds
+                delay = self.idle_seconds
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # retried with backoff; the cursor has not moved

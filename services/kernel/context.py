@@ -77,7 +77,8 @@ class ServiceContext:
         producer = getattr(getattr(app, "state", None), "ctx", None)
         if not isinstance(producer, ServiceContext):
             return None
-        return on_emit(producer.db.engine.sync_engine, consumer.wake)
+        engine = producer.db.engine.sync_engine
+        return consumer.ring_from(lambda wake: on_emit(engine, wake))
 
     def feed_fetcher(self, source: str, topics: list[str] | None = None) -> RemoteFeed:
         """A `fetch(after, limit)` reading another service's change feed over its API; the

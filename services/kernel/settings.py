@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
     jwks_cache_seconds: int = 300
     # Feed consumers poll their source this often when idle.
     feed_poll_seconds: float = 0.5
+    # ...and this often when a producer in the same process wakes them after each commit.
+    feed_rung_poll_seconds: float = 10.0
     feed_lease_seconds: float = 15.0
     # Producers prune events older than this once every consumer seen within it has passed them.
     feed_retention_days: float = 30.0

@@ -169,19 +169,44 @@ def item_from_doc(
     return item
 
 
-async def stored_bodies(db: Database, ids: list[int]) -> dict[int, str]:
+async def stored_bodies(db: Database, ids: list[int], known: dict[int, int] | None = None) -> dict[int, str]:
     """Whole body texts of live publications, from search.db's compressed payloads.
 
     The engines keep only a head of a long body: storing it whole there too doubled the index.
-    """
+    `known`, when given, receives each live publication's revision."""
     async with db.session() as session:
         rows = await session.execute(
-            select(col(SearchDocument.publication_id), col(SearchDocument.payload)).where(
+            select(
+                col(SearchDocument.publication_id), col(SearchDocument.revision), col(SearchDocument.payload)
+            ).where(
                 col(SearchDocument.publication_id).in_(ids),
                 col(SearchDocument.status).in_(LIVE_STATUSES),
             )
         )
-        return {int(pub_id): str(payload.get("body_text") or "") for pub_id, payload in rows}
+        out = {}
+        for pub_id, revision, payload in rows:
+            out[int(pub_id)] = str(payload.get("body_text") or "")
+            if known is not None:
+                known[int(pub_id)] = int(revision)
+        return out
+
+
+async def _revisions(db: Database, ids: list[int]) -> dict[int, int]:
+    async with db.session() as session:
+        rows = await session.execute(
+            select(col(SearchDocument.publication_id), col(SearchDocument.revision)).where(
+                col(SearchDocument.publication_id).in_(ids),
+                col(SearchDocument.status).in_(LIVE_STATUSES),
+            )
+        )
+        return {int(pub_id): int(revision) for pub_id, revision in rows}
+
+
+# Snippets the head could not decide, by (publication, its revision, highlight terms): the
+# whole body of a long law is read and decompressed once per query instead of once per page
+# view. The revision is read each time (a small indexed select), so an edit shows at once.
+_body_snippets: LRUCache[tuple[int, int, tuple[str, ...]], str] = LRUCache(maxsize=20_000)
+_body_snippets_lock = threading.Lock()
 
 
 async def snippets(db: Database, docs: list[IndexDoc], terms: list[str]) -> list[str]:
@@ -191,11 +216,26 @@ async def snippets(db: Database, docs: list[IndexDoc], terms: list[str]) -> list
         for doc in docs
     ]
     missing = [doc.id for doc, snippet in zip(docs, out, strict=True) if snippet is None]
-    bodies = await stored_bodies(db, missing) if missing else {}
-    return [
-        snippet if snippet is not None else make_snippet(bodies.get(doc.id, doc.body), terms)
-        for doc, snippet in zip(docs, out, strict=True)
-    ]
+    if not missing:
+        return [s for s in out if s is not None]
+    wanted = tuple(terms)
+    revisions = await _revisions(db, missing)
+    with _body_snippets_lock:
+        cached = {i: _body_snippets.get((i, revisions[i], wanted)) for i in missing if i in revisions}
+    unread = [i for i in missing if cached.get(i) is None]
+    read_revisions: dict[int, int] = {}
+    bodies = await stored_bodies(db, unread, read_revisions) if unread else {}
+    result: list[str] = []
+    for doc, snippet in zip(docs, out, strict=True):
+        if snippet is None:
+            snippet = cached.get(doc.id)
+            if snippet is None:
+                snippet = make_snippet(bodies.get(doc.id, doc.body), terms)
+                if doc.id in read_revisions:
+                    with _body_snippets_lock:
+                        _body_snippets[(doc.id, read_revisions[doc.id], wanted)] = snippet
+        result.append(snippet)
+    return result
 
 
 _analysed: LRUCache[tuple[int, str], tuple[ParsedQuery, list[str]]] = LRUCache(maxsize=2048)

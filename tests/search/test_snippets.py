@@ -71,7 +71,11 @@ async def test_a_match_beyond_the_head_is_shown_from_the_whole_body(harness: Sea
     if harness.backend.name == "tantivy":  # one document per hit, no second copy of a long body
         assert (await harness.backend.ping())["documents"] == 3
     assert await harness.backend.ids() == {1, 2, 3}
-    # a body that changes replaces its whole body too; a withdrawn one leaves nothing behind
+    again = await harness.search("数据安全", scope="platform")  # the whole body's snippet, kept
+    assert {item["id"]: item["snippet"] for item in again.json()["items"]} == shown
+    # a body that changes replaces its whole body too; a withdrawn one leaves nothing behind.
+    # The head stays the same, only the revision tells the kept snippet is stale.
+    assert make_snippet(_long_body("数据安全", 2 * BODY_HEAD_CHARS), ["数据安全"]) != shown[1]
     harness.content.publish(
         1, title="政府网站管理办法", body_text=_long_body("数据安全", 2 * BODY_HEAD_CHARS)
     )
