@@ -56,7 +56,9 @@ async def measure(quick: bool) -> list[Row]:
         async with gateway.lifespan():
             transport = httpx.ASGITransport(app=gateway.trusted)
             async with httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=300) as c:
-                demo = Demo(client=c, console=Console(quiet=True), settings=settings, directory=gateway.directory)
+                demo = Demo(
+                    client=c, console=Console(quiet=True), settings=settings, directory=gateway.directory
+                )
                 await demo_identity.seed(demo)
                 await demo_sites.seed(demo)
                 accounts = {a["username"]: a for a in demo.accounts}

@@ -31,8 +31,8 @@ class HistoryEvent(BaseModel):
     """One step in a text's life as its source records it (2003年6月8日 国务院令第379号公布)."""
 
     on: date | None = Field(None, description="日期（ISO 8601 日期）")
-    kind: Literal["通过", "批准", "公布", "发布", "施行", "实施", "修订", "修正", "废止", "失效", "其他"] = Field(
-        description="事件"
+    kind: Literal["通过", "批准", "公布", "发布", "施行", "实施", "修订", "修正", "废止", "失效", "其他"] = (
+        Field(description="事件")
     )
     text: str = Field(min_length=1, max_length=300, description="原文记载")
 

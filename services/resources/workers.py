@@ -79,6 +79,7 @@ def purge_worker(ctx: ServiceContext, store: ObjectStore, interval: float) -> Wo
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 
     return run
+
     async def rebuild(self, head: int) -> None:
         """The register from content's live publications; live rows content no longer serves
         were withdrawn while this consumer was away."""

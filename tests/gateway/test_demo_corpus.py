@@ -145,7 +145,14 @@ async def test_a_long_import_refreshes_its_tokens_and_reports_every_text_left_ou
         async with httpx.AsyncClient(
             transport=httpx.MockTransport(platform.handle), base_url="http://t"
         ) as client:
-            demo = Demo(client=client, console=console, settings=None, directory=None, corpus=str(path), accounts=accounts)  # type: ignore[arg-type]
+            demo = Demo(
+                client=client,
+                console=console,
+                settings=None,
+                directory=None,
+                corpus=str(path),
+                accounts=accounts,
+            )  # type: ignore[arg-type]
             demo.tokens["jiyue-internal"] = _jwt(clock.epoch() + 10**6)
             await corpus.seed(demo)
     finally:

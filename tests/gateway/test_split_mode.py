@@ -66,7 +66,9 @@ async def test_remote_service_streams_both_ways(tmp_path, issuer) -> None:
             rig(tmp_path, issuer, sites(), remote=remote) as r,
             r.client(host="jtj.example.gov.cn") as c,
         ):
-            up = await c.post("/api/resources/v1/resources/1/attachments", content=chunks(), headers=issuer.headers("u1"))
+            up = await c.post(
+                "/api/resources/v1/resources/1/attachments", content=chunks(), headers=issuer.headers("u1")
+            )
             assert up.status_code == 200
             assert up.json() == {
                 "size": len(payload),

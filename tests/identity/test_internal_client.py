@@ -72,7 +72,13 @@ def test_example_secrets_are_refused(var: str) -> None:
 @pytest.mark.parametrize(
     "weak",
     # The last: random but only 24 bytes. Fixed, so that parallel workers collect the same tests.
-    ["test-secret", "split-mode-internal-secret-0123456789", "a" * 64, "ab" * 30, "R9WhIkuZfyW0nGbbrSb4o5OSL6L2l42p"],
+    [
+        "test-secret",
+        "split-mode-internal-secret-0123456789",
+        "a" * 64,
+        "ab" * 30,
+        "R9WhIkuZfyW0nGbbrSb4o5OSL6L2l42p",
+    ],
 )
 def test_weak_internal_secrets_stop_the_service(tmp_path: Path, weak: str) -> None:
     with pytest.raises(InsecureSecret, match="JIYUE_INTERNAL_CLIENT_SECRET"):

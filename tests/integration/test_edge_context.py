@@ -19,7 +19,13 @@ from tests.support.split import SplitPlatform
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-SITE = {"code": "jtj", "name": "示范市交通运输局", "kind": "department", "domains": ["jtj.sfs.gov.cn"], "id_code": "bm99010010"}
+SITE = {
+    "code": "jtj",
+    "name": "示范市交通运输局",
+    "kind": "department",
+    "domains": ["jtj.sfs.gov.cn"],
+    "id_code": "bm99010010",
+}
 SITE_PATH = "/api/content/v1/site"
 
 
@@ -42,7 +48,9 @@ def split(tmp_path: Path) -> Iterator[SplitPlatform]:
 
 def stale_edge(key: bytes, method: str, path: str, site: str, client: str, age: int) -> str:
     stamp = int(time.time()) - age
-    message = b"\n".join([method.encode(), path.encode(), site.encode(), client.encode(), str(stamp).encode()])
+    message = b"\n".join(
+        [method.encode(), path.encode(), site.encode(), client.encode(), str(stamp).encode()]
+    )
     return f"v1.{stamp}.{hmac.new(key, message, hashlib.sha256).hexdigest()}"
 
 

@@ -240,5 +240,9 @@ async def test_withdrawn_items_leave_the_public_pages_and_search_and_stay_on_rec
     internal = issuer.headers("root", [("platform_admin", None)])
     events = (await client.get("/api/interaction/v1/changes", headers=internal)).json()["items"]
     withdrawn = [e for e in events if e["topic"].endswith(".withdrawn")]
-    assert [e["topic"] for e in withdrawn] == ["consultation.withdrawn", "survey.withdrawn", "interview.withdrawn"]
+    assert [e["topic"] for e in withdrawn] == [
+        "consultation.withdrawn",
+        "survey.withdrawn",
+        "interview.withdrawn",
+    ]
     assert all(e["payload"]["status"] == "withdrawn" and "listing" not in e["payload"] for e in withdrawn)

@@ -52,4 +52,6 @@ async def index_documents(
     _require_internal(principal)
     wanted = [int(i) for i in ids.split(",")] if ids is not None else None
     items, next_after = await publications.index_documents(session, after, limit, wanted)
-    return IndexDocumentsOut(items=items, next_after=next_after, has_more=wanted is None and len(items) == limit)
+    return IndexDocumentsOut(
+        items=items, next_after=next_after, has_more=wanted is None and len(items) == limit
+    )

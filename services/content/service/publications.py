@@ -237,7 +237,9 @@ async def index_documents(
     `ids`, those publications' current documents in any state (feed consumers resolving the
     references a batch of events carries)."""
     if ids is not None:
-        stmt = select(Publication).where(col(Publication.id).in_(sorted(set(ids)))).order_by(col(Publication.id))
+        stmt = (
+            select(Publication).where(col(Publication.id).in_(sorted(set(ids)))).order_by(col(Publication.id))
+        )
     else:
         stmt = (
             select(Publication)

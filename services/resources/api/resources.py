@@ -77,7 +77,9 @@ async def batch_store(
     reviewer: ReviewerDep,
     vocab: VocabDep,
 ) -> BatchStoreOut:
-    return BatchStoreOut(results=await batch.store_many(session, principal, site, body.items, reviewer, vocab))
+    return BatchStoreOut(
+        results=await batch.store_many(session, principal, site, body.items, reviewer, vocab)
+    )
 
 
 @router.post(

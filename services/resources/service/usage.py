@@ -53,9 +53,7 @@ async def apply_publication_event(session: AsyncSession, event: FeedEvent) -> No
 
 async def retire_absent_usages(session: AsyncSession, live: set[int], cursor: int) -> None:
     """After a rebuild from content's snapshot: rows still live here but absent there."""
-    rows = (
-        await session.execute(select(Usage).where(col(Usage.status).in_((LIVE, "archived"))))
-    ).scalars()
+    rows = (await session.execute(select(Usage).where(col(Usage.status).in_((LIVE, "archived"))))).scalars()
     for row in rows:
         if row.publication_id not in live and row.event_cursor < cursor:
             row.status = "withdrawn"
