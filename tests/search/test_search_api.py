@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.kernel import clock
 from services.kernel.purge import purge_once
@@ -206,7 +206,10 @@ async def test_lag_on_readyz_and_metrics(harness: SearchHarness) -> None:
     harness.content.publish(1, title="测试")
     harness.content.publish(2, title="测试二")
     await harness.consumer.acquire_lease()
-    await harness.consumer._record_head(2)
+    consumer = harness.consumer
+    cursor = consumer.tables.cursor
+    async with consumer.db.session() as session:  # the source's head seen, nothing processed yet
+        await session.execute(update(cursor).where(cursor.c.name == consumer.name).values(source_head=2))
     ready = (await harness.client.get("/readyz")).json()
     assert ready["checks"]["feed:search-publications"]["lag"] == 2
     assert ready["checks"]["search-engine"]["status"] == "ok"
