@@ -11,6 +11,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from services.interaction.schemas.calendar import (
+    CalendarYearIn as CalendarYearIn,
+)
+from services.interaction.schemas.calendar import (
+    CalendarYearOut as CalendarYearOut,
+)
+from services.interaction.schemas.calendar import (
+    DayOut as DayOut,
+)
+from services.interaction.schemas.calendar import (
+    DeadlineMoveOut as DeadlineMoveOut,
+)
+from services.interaction.schemas.calendar import (
+    NamedDay as NamedDay,
+)
 from services.interaction.vocab import (
     Complexity,
     DeadlineState,
@@ -24,7 +39,7 @@ from services.interaction.vocab import (
     ReportStatus,
 )
 from services.kernel.clock import WireDateTime
-from services.kernel.workdays import CalendarSource, DayKind
+from services.kernel.workdays import DayKind
 
 # Letters are plain text; markup in them is either a mistake or an attack on whoever renders it.
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?]|&#|javascript:", re.IGNORECASE)
@@ -66,46 +81,6 @@ class ParticipationFiguresOut(BaseModel):
     interviews: int = Field(description="在线访谈期数：当年开播的访谈")
     questions: int = Field(description="网民留言数量：通过机器审查的访谈提问")
     answered_questions: int = Field(description="答复网民提问数量：嘉宾答复过的已发布问题")
-
-
-# -- calendar ---------------------------------------------------------------------------
-
-
-class NamedDay(BaseModel):
-    date: date
-    name: Annotated[str, Field(min_length=1, max_length=50)]
-
-
-class CalendarYearIn(BaseModel):
-    holidays: list[NamedDay] = Field(max_length=366, description="法定节假日（含连休的周末）")
-    workdays: list[NamedDay] = Field(default_factory=list, max_length=60, description="调休上班的周末")
-    note: str = Field("", max_length=500, description="依据，如国务院办公厅通知文号")
-
-
-class DayOut(BaseModel):
-    date: date
-    kind: DayKind
-    name: str
-
-
-class DeadlineMoveOut(BaseModel):
-    subject: Literal["letter", "report", "rectification"]
-    id: int
-    before: date | None
-    after: date | None
-    state: DeadlineState
-    reason: str
-
-
-class CalendarYearOut(BaseModel):
-    year: int
-    source: CalendarSource
-    holidays: list[DayOut]
-    workdays: list[DayOut]
-    note: str = ""
-    updated_by: str | None = None
-    updated_at: WireDateTime | None = None
-    moved: list[DeadlineMoveOut] = Field(default_factory=list, description="本次修改移动的未结期限")
 
 
 # -- mailbox ----------------------------------------------------------------------------
