@@ -3,6 +3,7 @@
 from services.interaction.api.calendar import router as calendar_router
 from services.interaction.api.consultations import router as consultations_router
 from services.interaction.api.deliveries import router as deliveries_router
+from services.interaction.api.interview_public import router as interview_public_router
 from services.interaction.api.interviews import router as interviews_router
 from services.interaction.api.letters import router as letters_router
 from services.interaction.api.mailboxes import router as mailboxes_router
@@ -22,6 +23,7 @@ routers = [
     reports_router,
     ratings_router,
     interviews_router,
+    interview_public_router,
     consultations_router,
     surveys_router,
     subscriptions_router,

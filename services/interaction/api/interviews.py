@@ -1,14 +1,12 @@
 """Online interviews: scheduling and moderation for the site's staff, questions from citizens,
-guests' answers and host's notes, and the public list, page, live stream and transcript."""
+guests' answers and host's notes (the public pages and the live stream: interview_public.py)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
-from sse_starlette import EventSourceResponse
+from fastapi import APIRouter, Query
 
 from services.interaction.schemas import WithdrawIn
 from services.interaction.schemas.interviews import (
@@ -16,7 +14,6 @@ from services.interaction.schemas.interviews import (
     EntryOut,
     InterviewIn,
     InterviewOut,
-    InterviewPage,
     InterviewStatus,
     NoteIn,
     QuestionIn,
@@ -25,23 +22,17 @@ from services.interaction.schemas.interviews import (
     QuestionReceiptOut,
     QuestionStatus,
     RejectIn,
-    TranscriptOut,
 )
 from services.interaction.service import interview_posts, interview_questions, interviews, transcripts
 from services.interaction.service.interview_views import (
-    DbEntrySource,
     entry_out,
     interview_out,
-    public_list,
     question_out,
     questions_page,
-    transcript,
 )
-from services.interaction.service.livestream import PAGE
-from services.interaction.settings import InteractionSettings
 from services.interaction.state import StateDep
 from services.kernel.access import require_write
-from services.kernel.deps import CtxDep, PageDep, PrincipalDep, RequiredSiteDep, SessionDep
+from services.kernel.deps import PageDep, PrincipalDep, RequiredSiteDep, SessionDep
 from services.kernel.errors import (
     Conflict,
     Forbidden,
@@ -53,7 +44,7 @@ from services.kernel.errors import (
     ValidationFailed,
     problem_responses,
 )
-from services.kernel.params import MAX_ID, IdPath
+from services.kernel.params import IdPath
 
 router = APIRouter(tags=["interviews"])
 ERRORS = problem_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -298,106 +289,3 @@ async def post_note(
         session, interview, principal, body, state.review, state.interviews.hub.wake
     )
     return entry_out(entry)
-
-
-@router.get(
-    "/public/interviews",
-    response_model=InterviewPage,
-    summary="本站在线访谈（按开始时间倒序）",
-    responses=PUBLIC,
-)
-async def list_interviews(
-    site: RequiredSiteDep,
-    session: SessionDep,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="上一页的 next_cursor")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    status: Annotated[InterviewStatus | None, Query()] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=50, description="在标题与简介中检索")] = None,
-) -> InterviewPage:
-    rows, next_cursor = await public_list(session, site, cursor, limit, status, q)
-    return InterviewPage(items=[interview_out(r) for r in rows], next_cursor=next_cursor)
-
-
-@router.get(
-    "/public/interviews/{interview_id}", response_model=InterviewOut, summary="一场访谈", responses=PUBLIC
-)
-async def read_interview(interview_id: IdPath, site: RequiredSiteDep, session: SessionDep) -> InterviewOut:
-    return interview_out(await interviews.get_interview(session, interview_id, site))
-
-
-@router.get(
-    "/public/interviews/{interview_id}/transcript",
-    response_model=TranscriptOut,
-    summary="访谈实录（结束后公开：问答、主持词、图片与视频链接，按时间顺序）",
-    responses=PUBLIC,
-)
-async def read_transcript(interview_id: IdPath, site: RequiredSiteDep, session: SessionDep) -> TranscriptOut:
-    return await transcript(session, await interviews.get_interview(session, interview_id, site))
-
-
-async def _backlog(source: DbEntrySource, interview_id: int, after: int) -> AsyncIterator[bytes]:
-    yield RETRY
-    for _ in range(BACKLOG_PAGES):
-        frames = await source.after(interview_id, after, PAGE)
-        if not frames:
-            return
-        yield b"".join(f.data for f in frames)
-        after = frames[-1].seq
-
-
-async def _live(first: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield RETRY
-    async for chunk in first:
-        yield chunk
-
-
-@router.get(
-    "/public/interviews/{interview_id}/stream",
-    response_model=None,
-    response_class=EventSourceResponse,
-    summary="文字直播（Server-Sent Events；断线后凭 Last-Event-ID 续传）",
-    description=(
-        "`Accept: text/event-stream` 且访谈未结束时持续推送：已通过的问题（question）、嘉宾答复（answer）、"
-        "主持词（note）、状态（state），事件 `id` 单调递增，`data` 为 EntryOut；其余请求只返回已有事件后结束。"
-        "访谈结束且没有更多事件时答 204（EventSource 据此停止重连）。"
-    ),
-    responses={
-        200: {"description": "事件流", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-        204: {"description": "访谈已结束，没有更多事件"},
-        **problem_responses(NotFound, ValidationFailed, ServiceUnavailable),
-    },
-)
-async def stream(
-    interview_id: IdPath,
-    request: Request,
-    site: RequiredSiteDep,
-    state: StateDep,
-    ctx: CtxDep,
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_ID)] = None,
-    after: Annotated[
-        int | None, Query(ge=0, le=MAX_ID, description="无法设置请求头时代替 Last-Event-ID")
-    ] = None,
-) -> Response:
-    # Its own short session, given back before waiting on the publisher (which needs one too):
-    # a request's session would hold a pooled connection for as long as the stream lasts.
-    async with ctx.db.session() as session:
-        interview = await interviews.get_interview(session, interview_id, site)
-    assert interview.id is not None
-    since = last_event_id if last_event_id is not None else (after or 0)
-    settings = ctx.settings
-    assert isinstance(settings, InteractionSettings)
-    if interviews.finished(interview) and since >= interview.last_seq:
-        return Response(status_code=204)
-    follows = "text/event-stream" in request.headers.get("accept", "")
-    if follows and not interviews.finished(interview):
-        body = _live(await state.interviews.hub.follow(interview.id, since))
-    else:
-        body = _backlog(DbEntrySource(ctx.db), interview.id, since)
-    return EventSourceResponse(
-        body,
-        ping=settings.interview_stream_ping_seconds,
-        send_timeout=settings.interview_stream_send_timeout,
-        headers={"Cache-Control": "no-cache, no-store"},
-    )
