@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.interaction.api import routers
+from services.interaction.api.metrics import root_router as metrics_router
 from services.interaction.models import feed_tables, metadata
 from services.interaction.service.delivery import (
     PUBLISHED,
@@ -134,4 +135,6 @@ def create_app(
         settings.interview_transcript_genre,
     )
     ctx.workers.append(transcript_worker(ctx, transcript_pace, settings.interview_transcript_poll_seconds))
-    return create_service_app(ctx, routers, title=TITLE, description=DESCRIPTION)
+    return create_service_app(
+        ctx, routers, title=TITLE, description=DESCRIPTION, root_routers=[metrics_router]
+    )

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from services.content.models import NewMediaAccount
@@ -21,6 +22,11 @@ from services.kernel.outbound import OutboundClient, OutboundPolicy, parse_allow
 from tests.content.conftest import Content
 
 BASE = "/api/content/v1/sites/{}/new-media"
+DEAD = "/api/content/v1/sites/jtj/dead-letters"
+
+
+def _dead_count() -> float:
+    return REGISTRY.get_sample_value("jiyue_content_dead_letters_total", {"kind": "new_media"}) or 0.0
 
 
 class Connector:
@@ -29,10 +35,13 @@ class Connector:
     def __init__(self) -> None:
         self.secrets: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
+        self.hold: asyncio.Event | None = None  # set: each request waits for it (tries in flight)
         self.app = FastAPI()
 
         @self.app.post("/hook")
         async def hook(request: Request) -> Response:
+            if self.hold is not None:
+                await self.hold.wait()
             body = await request.body()
             host = request.headers["host"]
             stamp = request.headers["x-jiyue-timestamp"]
@@ -100,6 +109,13 @@ async def test_important_item_pushes_to_each_active_account(content: Content, co
     ).json()
     assert listed["total"] == 3 and all("secret" not in a for a in listed["items"])
 
+    assert {(a["platform"], a["account_name"], a["filing_no"]) for a in listed["items"]} == {
+        ("wechat", "交通微信", "辽0601-2026-001"),
+        ("weibo", "交通微博", "辽0601-2026-001"),
+        ("douyin", "交通抖音", "辽0601-2026-001"),
+    }
+    dead_before = _dead_count()
+
     await content.publish_new("jtj", col, "普通信息")
     assert await _tasks(content, "jtj") == []
 
@@ -131,8 +147,19 @@ async def test_important_item_pushes_to_each_active_account(content: Content, co
             assert len(state) == 1 and state[0]["attempts"] == attempt
         dead = await _tasks(content, "jtj", "dead")
         assert [t["id"] for t in dead] == [failing["id"]]
+        assert _dead_count() == dead_before + 1
         clock.shift(timedelta(hours=1))
         assert await _run(pusher) == 0  # a dead letter waits for an administrator
+        # ... and it is among the site's dead letters, with the account as its channel.
+        letters = await content.client.get(DEAD, headers=content.site_admin("jtj"))
+        assert letters.status_code == 200, letters.text
+        assert [(x["kind"], x["id"], x["channel_id"]) for x in letters.json()["items"]] == [
+            ("new_media", failing["id"], bad.json()["id"])
+        ]
+        delivered_again = await content.client.post(
+            f"{DEAD}/new_media/{states[good.json()['id']]['id']}/retry", headers=content.site_admin("jtj")
+        )
+        assert delivered_again.status_code == 409, delivered_again.text  # delivered: not a dead letter
 
         connector.secrets["down.test"] = "wrong-on-purpose"  # still failing, but the retry runs
         retried = await content.client.post(
@@ -212,3 +239,36 @@ async def test_refused_endpoints_are_4xx_and_nothing_stored(content: Content, en
 async def _count(content: Content) -> int:
     async with content.ctx.db.session() as session:
         return int((await session.execute(select(func.count()).select_from(NewMediaAccount))).scalar_one())
+
+
+async def test_an_account_gets_at_most_its_slots_at_once_and_its_filing_is_required(
+    content: Content, connector: Connector
+) -> None:
+    await content.site("jtj")
+    col = await content.column("jtj", "政务动态")
+    unfiled = await content.client.post(
+        BASE.format("jtj") + "/accounts",
+        json={"platform": "wechat", "account_name": "交通微信", "endpoint": "http://media.test/hook"},
+        headers=content.site_admin("jtj"),
+    )
+    assert unfiled.status_code == 422 and "filing_no" in unfiled.text
+    assert await _count(content) == 0
+    made = await _account(content, "jtj", "交通微信", "http://media.test/hook")
+    assert made.status_code == 201, made.text
+    connector.secrets = {"media.test": made.json()["secret"]}
+    for n in range(3):
+        await content.publish_new("jtj", col, f"第{n}号紧急通知", important=True)
+    assert [t["state"] for t in await _tasks(content, "jtj")] == ["pending"] * 3
+
+    slots = content.ctx.settings.content_push_per_channel
+    assert slots == 2
+    pusher = NewMediaPusher(content.ctx, content.ctx.state_of(ContentState), content.ctx.settings)
+    connector.hold = asyncio.Event()
+    started = await pusher.step()
+    # The channel's limit: a third try waits while two are in flight to the one account.
+    assert len(started) == slots and await pusher.step() == []
+    connector.hold.set()
+    await asyncio.gather(*started)
+    assert await _run(pusher) == 1
+    assert [t["state"] for t in await _tasks(content, "jtj")] == ["delivered"] * 3
+    assert len(connector.received) == 3 and all(r["valid"] for r in connector.received)

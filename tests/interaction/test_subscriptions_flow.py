@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from services.kernel.db import Database
 from tests.support.platform import Platform
@@ -16,8 +17,10 @@ EMAIL = "wxm@example.com"
 
 
 async def test_subscribe_confirm_receive_survive_a_relay_outage_and_unsubscribe(
-    tmp_path: Path, relay: Relay
+    tmp_path: Path, relay: Relay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The outage outlasts the metrics' refresh (5 s): enough tries at the fixture's short backoff.
+    monkeypatch.setenv("JIYUE_SUBSCRIPTION_MAX_ATTEMPTS", "100")
     async with Platform.start(tmp_path) as platform:
         c = platform.client
         gw = platform.gateway
@@ -70,6 +73,14 @@ async def test_subscribe_confirm_receive_survive_a_relay_outage_and_unsubscribe(
         relay.stop()
         waited = await publish(c, SITE, people, notice, "停电期间发布的通知")
         await eventually(lambda: _probe(db, waited, tried=True), lambda r: r.status_code == 200)
+        # The operator's scraper sees the waiting delivery on the service's /metrics: the
+        # queue's depth and its age (the sender refreshes them every 5 s).
+        scrape = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gw.local_apps["interaction"]), base_url="http://interaction"
+        )
+        async with scrape:
+            metrics = await eventually(lambda: scrape.get("/metrics"), _backlog_shown, seconds=15)
+        assert _backlog_shown(metrics), metrics.text
         relay.start()
         *_, late = await relay.mails(EMAIL, 3)
         assert late["Subject"] == "示范市交通运输局：停电期间发布的通知"
@@ -86,6 +97,18 @@ async def test_subscribe_confirm_receive_survive_a_relay_outage_and_unsubscribe(
         await eventually(lambda: _probe(db, after), lambda r: r.status_code == 200)
         assert (await deliveries(db, after))[1] == []
         assert len(relay.inbox.to(EMAIL)) == 3
+
+
+def _backlog_shown(resp: httpx.Response) -> bool:
+    samples = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in resp.text.splitlines()
+        if line.startswith("jiyue_subscription_queue_")
+    }
+    return (
+        samples.get('jiyue_subscription_queue_depth{lane="ordinary"}', 0) >= 1
+        and samples.get('jiyue_subscription_queue_oldest_seconds{lane="ordinary"}', 0) > 0
+    )
 
 
 async def _probe(db: Database, pid: int, tried: bool = False) -> httpx.Response:

@@ -4,9 +4,10 @@ important items ahead of an ordinary backlog, nothing lost while the relay is do
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from sqlmodel import col
 
 from services.interaction.models import Subscription, SubscriptionDelivery, metadata
@@ -79,6 +80,48 @@ async def test_matching_is_per_column_or_site_and_replay_adds_nothing(tmp_path: 
         assert await enqueue(session, _doc(1, 7)) == 0
     rows = await _deliveries(db)
     assert sorted(r.subscription_id for r in rows) == [1, 2]
+    await db.engine.dispose()
+
+
+async def test_matching_an_item_costs_the_same_statements_for_4_or_2004_subscribers(tmp_path: Path) -> None:
+    db = await _db(tmp_path)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    async def enqueued(pid: int) -> tuple[int, int]:
+        statements.clear()
+        async with db.session() as session:
+            added = await enqueue(session, _doc(pid, 7))
+        return added, len(statements)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    few = await enqueued(1)
+    now = clock.epoch()
+    async with db.session() as session:
+        await session.execute(
+            insert(Subscription),
+            [
+                {
+                    "site": "jtj",
+                    "target": "column",
+                    "column_id": 7,
+                    "subscriber": f"m{i}",
+                    "email": f"m{i}@example.com",
+                    "rhythm": "immediate",
+                    "status": SubscriptionStatus.CONFIRMED.value,
+                    "created_at": now,
+                    "bounces": 0,
+                }
+                for i in range(2000)
+            ],
+        )
+    many = await enqueued(2)
+    event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    # One INSERT … SELECT per item: the statements do not grow with the subscribers.
+    assert few[0] == 2 and many[0] == 2002
+    assert few[1] == many[1] <= 4, (few, many)
     await db.engine.dispose()
 
 

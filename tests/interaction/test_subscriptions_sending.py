@@ -63,6 +63,21 @@ class Bouncing(Inbox):
         return "250 OK"
 
 
+class Greylisting(Inbox):
+    """Refuses RCPT to c0 for a while (450, try again later), takes the rest."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.startswith("c0@") and self.refusals > 0:
+            self.refusals -= 1
+            return "450 4.2.0 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
 def _relay(inbox: Inbox) -> tuple[Controller, MailSender]:
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -75,6 +90,12 @@ async def _until(done: Callable[[], bool]) -> None:
         if done():
             return
         await asyncio.sleep(0.05)
+
+
+async def _of_c0(db: Database) -> SubscriptionDelivery:
+    async with db.session() as session:
+        stmt = select(SubscriptionDelivery).where(col(SubscriptionDelivery.subscription_id) == 1)
+        return (await session.execute(stmt)).scalar_one()
 
 
 async def _statuses(db: Database) -> Counter[str]:
@@ -168,6 +189,32 @@ async def test_a_permanent_refusal_is_not_retried_and_suspends_the_address(tmp_p
     await db.engine.dispose()
 
 
+async def test_a_temporary_refusal_is_retried_and_lands_without_counting_as_a_bounce(tmp_path: Path) -> None:
+    db = await _db(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}", 2)
+    inbox = Greylisting(refusals=2)
+    controller, sender = _relay(inbox)
+    pace = Pace(batch=10, max_attempts=5, retry_base=0.0, retry_max=0.0, max_bounces=1)
+    try:
+        async with db.session() as session:
+            assert await enqueue(session, _doc(1, 7)) == 2
+        assert await send_due(db, sender, LINKS, pace) == 2  # c1 lands, c0 is refused (450)
+        row = await _of_c0(db)
+        assert row.status == DeliveryStatus.PENDING and "450" in (row.last_error or "")
+        assert await send_due(db, sender, LINKS, pace) == 1  # refused once more
+        assert await send_due(db, sender, LINKS, pace) == 1  # and now taken
+        assert await send_due(db, sender, LINKS, pace) == 0
+    finally:
+        controller.stop()
+    assert sorted(rcpt[0] for _, rcpt in inbox.envelopes) == ["c0@example.com", "c1@example.com"]
+    assert await _statuses(db) == Counter({DeliveryStatus.SENT.value: 2})
+    async with db.session() as session:
+        c0 = await session.get(Subscription, 1)
+    # A 4xx is not a bounce: with max_bounces=1 one 5xx would have suspended the address.
+    assert c0 is not None and c0.status == SubscriptionStatus.CONFIRMED and c0.bounces == 0
+    assert (await _of_c0(db)).attempts == 3
+    await db.engine.dispose()
+
+
 async def test_the_bucket_holds_the_rate() -> None:
     bucket = Bucket(rate=20.0, burst=1.0)
     start = clock.epoch()
@@ -200,6 +247,9 @@ async def test_important_messages_all_arrive_before_the_ordinary_backlog_drains(
             stats = await queue_stats(db)
             assert stats["important"][0] == 1000 and stats["ordinary"][0] > 10_000
             assert REGISTRY.get_sample_value("jiyue_subscription_queue_depth", {"lane": "important"}) == 1000
+            # The backlog's age is measured too: its oldest rows waited since before the 200 sent.
+            age = REGISTRY.get_sample_value("jiyue_subscription_queue_oldest_seconds", {"lane": "ordinary"})
+            assert age == stats["ordinary"][1] and age is not None and age > 0
             await _until(lambda: sum("【重要】" in str(m["Subject"]) for m in inbox.messages) >= 1000)
     finally:
         stop.set()
