@@ -10,6 +10,7 @@ from services.federation.api.reports import router as reports_router
 from services.federation.api.shared_resources import router as shared_resources_router
 from services.federation.models import feed_tables, metadata
 from services.federation.settings import FederationSettings
+from services.federation.shared_workers import usage_sync
 from services.federation.state import FederationState
 from services.federation.workers import ContentRelay, followers
 from services.kernel.app import create_service_app
@@ -43,6 +44,7 @@ def create_app(
         )
     )
     ctx.workers.append(followers(ctx, state))
+    ctx.workers.append(usage_sync(ctx, state))
 
     async def close_client() -> None:
         await state.outbound.aclose()

@@ -65,6 +65,9 @@ class ResourcePlacement(Base, table=True):
     resource_id: int
     resource_version: int
     publication_id: int
+    # The publication's state as last sent to the source (UsageState); `registered` is true once
+    # the source has acknowledged that state, false while it is still to be sent (retried).
+    status: str = Field(default="placed", max_length=16)
     registered: bool = False
     last_error: str | None = Field(default=None, max_length=500)
     placed_by: str = Field(max_length=128)

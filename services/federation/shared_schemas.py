@@ -109,7 +109,8 @@ class PlacementOut(BaseModel):
     resource_id: int = Field(description="本平台资源库中的副本")
     resource_version: int
     publication_id: int = Field(description="本站点的发布（草稿，须经审核后发布）")
-    registered: bool = Field(description="来源平台已登记此次使用")
+    status: UsageState = Field(description="placed 在用；withdrawn 本站发布已撤回")
+    registered: bool = Field(description="来源平台已登记当前状态（false：待重试送达）")
     last_error: str | None
     placed_by: str
     placed_at: WireDateTime | None

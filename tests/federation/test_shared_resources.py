@@ -1,7 +1,7 @@
 """Issue 20, resources shared in the unified metadata schema, through two platforms' gateways:
 the province offers a stored resource of its library; a city editor places a version of it on a
 city site as a pinned copy (stored again in the city's library, provenance kept) and the usage
-is registered at the province; a later version at the province leaves the city's copy as it was;
+is registered at the province, and its withdrawal later too; a later version at the province leaves the city's copy as it was;
 a peer without `peer:resources`, a resource not offered and a forged token are all refused."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.federation import flows
 from tests.federation.platforms import (
     CONTENT,
     FEDERATION,
@@ -209,6 +210,30 @@ async def test_a_city_places_a_pinned_version_of_a_province_resource_and_the_usa
                 await cc.get(f"/sites/shi{LIBRARY}/{placed['resource_id']}", headers=shi_editor), 200
             )
             assert kept["latest_version"] == 1 and "第一版正文" in kept["current"]["body_html"], kept
+
+            # The city's item goes live and is withdrawn: the source's register follows.
+            shi_reviewer = await city.person("shi_reviewer", [("reviewer", "shi")])
+            pid = placed["publication_id"]
+            ok = {"opinion": "同意", "confidentiality_check": {"passed": True, "note": ""}}
+            check(await cc.post(f"{CONTENT}/publications/{pid}/submit", json={}, headers=shi_editor), 200)
+            check(await cc.post(f"{CONTENT}/publications/{pid}/approve", json=ok, headers=shi_reviewer), 200)
+            check(await cc.post(f"{CONTENT}/publications/{pid}/publish", json={}, headers=shi_editor), 200)
+            check(
+                await cc.post(
+                    f"{CONTENT}/publications/{pid}/withdraw", json={"reason": "已失效"}, headers=shi_editor
+                ),
+                200,
+            )
+
+            async def withdrawn_at_source() -> bool:
+                got = check(
+                    await pc.get(f"{FEDERATION}/shared-resources/{shared}/usages", headers=gov_editor), 200
+                )
+                return [u["status"] for u in got["items"]] == ["withdrawn"]
+
+            await flows.eventually(withdrawn_at_source, "the withdrawal to reach the source's register", 60)
+            mine = check(await cc.get(f"{FEDERATION}/placements?site=shi", headers=shi_editor), 200)
+            assert (mine["items"][0]["status"], mine["items"][0]["registered"]) == ("withdrawn", True), mine
 
             # Revoked: no longer seen by the peer; the registered usage stays on record.
             check(await pc.post(f"{FEDERATION}/shared-resources/{shared}/revoke", headers=gov_editor), 200)

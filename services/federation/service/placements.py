@@ -166,15 +166,17 @@ async def place(
         placed_by=principal.sub,
         placed_at=now(),
     )
+    # Told before the row is written, so no write lock is held while the peer answers.
+    await register(link, row, str(source.metadata.get("title") or ""))
     session.add(row)
     await session.flush()
-    await register(link, row, str(source.metadata.get("title") or ""), UsageState.PLACED)
     return row
 
 
-async def register(link: PeerLink, row: ResourcePlacement, title: str, state: UsageState) -> None:
-    """Tell the source; a peer that is down leaves `registered` false and the error on the row
-    (the placement stands: the city's copy is its own, stored here)."""
+async def register(link: PeerLink, row: ResourcePlacement, title: str = "") -> None:
+    """Tell the source the row's state; a peer that is down leaves `registered` false and the
+    error on the row for `sync_usages` to retry (the placement stands: the copy is our own)."""
+    state = UsageState(row.status)
     usage = {
         "site": row.site,
         "item": row.publication_id,
@@ -189,7 +191,7 @@ async def register(link: PeerLink, row: ResourcePlacement, title: str, state: Us
         row.registered, row.last_error = False, str(exc.detail or exc)[:500]
         return
     if status in (200, 201):
-        row.registered, row.last_error = state == UsageState.PLACED, None
+        row.registered, row.last_error = True, None
     else:
         detail = answer.get("detail") if isinstance(answer, dict) else None
         row.registered, row.last_error = False, f"HTTP {status} {detail or ''}".strip()[:500]
@@ -199,7 +201,8 @@ def placement_out(r: ResourcePlacement) -> PlacementOut:
     return PlacementOut(
         id=r.id or 0, peer=r.peer, remote_resource_id=r.remote_resource_id, remote_version=r.remote_version,
         remote_index_no=r.remote_index_no, site=r.site, column_id=r.column_id, resource_id=r.resource_id,
-        resource_version=r.resource_version, publication_id=r.publication_id, registered=r.registered,
+        resource_version=r.resource_version, publication_id=r.publication_id,
+        status=UsageState(r.status), registered=r.registered,
         last_error=r.last_error, placed_by=r.placed_by, placed_at=r.placed_at,
     )  # fmt: skip
 
@@ -212,3 +215,36 @@ async def placements(session: AsyncSession, principal: Principal, site: str) -> 
         .order_by(col(ResourcePlacement.id))
     )
     return [placement_out(r) for r in (await session.execute(stmt)).scalars()]
+
+
+async def withdrawn(session: AsyncSession, publication_id: int) -> None:
+    """A local publication was withdrawn (content's feed, via the relay): if it placed a peer's
+    resource, the source is to be told; `sync_usages` sends it, off the relay's path."""
+    stmt = select(ResourcePlacement).where(col(ResourcePlacement.publication_id) == publication_id)
+    for row in (await session.execute(stmt)).scalars():
+        if row.status != UsageState.WITHDRAWN:
+            row.status, row.registered = UsageState.WITHDRAWN, False
+
+
+async def sync_usages(
+    session: AsyncSession, sealer: Sealer, outbound: OutboundClient, limit: int = 50
+) -> int:
+    """Send the source every placement state it has not acknowledged; how many were tried."""
+    stmt = (
+        select(ResourcePlacement)
+        .where(col(ResourcePlacement.registered).is_(False))
+        .order_by(col(ResourcePlacement.id))
+        .limit(limit)
+    )
+    rows = list((await session.execute(stmt)).scalars())
+    links: dict[str, PeerLink | None] = {}
+    for code in {r.peer for r in rows}:  # every read before the first change: no autoflush
+        try:  # while a peer answers, so no write lock is held then
+            links[code] = (await peer_link(session, sealer, outbound, code))[1]
+        except (Conflict, NotFound):  # disabled or gone: its rows wait
+            links[code] = None
+    for row in rows:
+        found = links[row.peer]
+        if found is not None:
+            await register(found, row)
+    return len(rows)

@@ -224,7 +224,7 @@ async def register_usage(
         )
         session.add(row)
     row.version = body.version
-    row.title = body.title
+    row.title = body.title or row.title  # a retried state may come without the title
     row.status = body.status
     row.updated_at = at
     await session.flush()

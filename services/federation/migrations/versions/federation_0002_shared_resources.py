@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('resource_id', sa.Integer(), nullable=False),
     sa.Column('resource_version', sa.Integer(), nullable=False),
     sa.Column('publication_id', sa.Integer(), nullable=False),
+    sa.Column('status', _S(length=16), nullable=False),
     sa.Column('registered', sa.Boolean(), nullable=False),
     sa.Column('last_error', _S(length=500), nullable=True),
     sa.Column('placed_by', _S(length=128), nullable=False),
