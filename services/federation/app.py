@@ -7,8 +7,10 @@ from fastapi import FastAPI
 from services.federation.api.peer_feed import router as peer_feed_router
 from services.federation.api.peers import router as peers_router
 from services.federation.api.reports import router as reports_router
+from services.federation.api.shared_resources import router as shared_resources_router
 from services.federation.models import feed_tables, metadata
 from services.federation.settings import FederationSettings
+from services.federation.shared_workers import usage_sync
 from services.federation.state import FederationState
 from services.federation.workers import ContentRelay, followers
 from services.kernel.app import create_service_app
@@ -42,6 +44,7 @@ def create_app(
         )
     )
     ctx.workers.append(followers(ctx, state))
+    ctx.workers.append(usage_sync(ctx, state))
 
     async def close_client() -> None:
         await state.outbound.aclose()
@@ -49,7 +52,7 @@ def create_app(
     ctx.on_shutdown.append(close_client)
     return create_service_app(
         ctx,
-        [peers_router, peer_feed_router, reports_router],
+        [peers_router, peer_feed_router, reports_router, shared_resources_router],
         title=TITLE,
         description="与上级（省级）及下级平台互联：互联平台登记、公开信息与网站基本信息的变更订阅、跨平台转载。",
     )

@@ -127,3 +127,7 @@ class PeerReport(Base, table=True):
     received_at: datetime | None = _ts()
     reviewed_by: str | None = Field(default=None, max_length=128)
     reviewed_at: datetime | None = _ts()
+
+
+# Resource sharing's tables live in their own module; imported here so `metadata` holds them.
+from services.federation import shared_models as _shared_models  # noqa: E402,F401

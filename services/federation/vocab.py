@@ -11,6 +11,7 @@ class PeerScope(StrEnum):
     FEED = "peer:feed"  # public items going live and withdrawn
     REGISTRY = "peer:registry"  # the site registry (网站基本信息 and status changes)
     REPORTS = "peer:reports"  # annual reports addressed to it, and review states of its own
+    RESOURCES = "peer:resources"  # resources we share: metadata, versions, usage registration
 
 
 class FollowKind(StrEnum):
@@ -53,3 +54,10 @@ FOLLOW_TOPICS: dict[FollowKind, tuple[Topic, ...]] = {
     FollowKind.REGISTRY: (Topic.SITE,),
     FollowKind.REPORTS: (Topic.REPORT_SUBMITTED, Topic.REPORT_REVIEWED),
 }
+
+
+class UsageState(StrEnum):
+    """A peer's placement of a shared resource, as the peer registered it."""
+
+    PLACED = "placed"
+    WITHDRAWN = "withdrawn"

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation.models import Peer, feed_tables
-from services.federation.service import outward, registry, reports
+from services.federation.service import outward, placements, registry, reports
 from services.federation.service.link import PeerLink
 from services.federation.service.peers import active_peers
 from services.federation.state import FederationState
@@ -41,6 +41,8 @@ class ContentRelay(FeedConsumer):
         await outward.relay(
             session, event, self.ctx.directory.client(self.source), self.ctx.settings.public_url
         )
+        if event.topic == "publication.withdrawn":  # a peer's resource placed there: tell its source
+            await placements.withdrawn(session, int(event.payload["publication_id"]))
 
 
 class PeerFollower(FeedConsumer):
