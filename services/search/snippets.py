@@ -137,7 +137,7 @@ async def _revisions(db: Database, ids: list[int]) -> dict[int, int]:
 
 # Snippets the head could not decide, by (publication, its revision, highlight terms): the
 # whole body of a long law is read and decompressed once per query instead of once per page
-# view. The revision is read each time (a small indexed select), so an edit shows at once.
+# view. The hit carries the revision it was projected from, so an edit shows once indexed.
 _body_snippets: LRUCache[tuple[int, int, tuple[str, ...]], str] = LRUCache(maxsize=20_000)
 _body_snippets_lock = threading.Lock()
 
@@ -152,7 +152,12 @@ async def snippets(db: Database, docs: list[IndexDoc], terms: list[str]) -> list
     if not missing:
         return [s for s in out if s is not None]
     wanted = tuple(terms)
-    revisions = await _revisions(db, missing)
+    # The hit's own revision keys the kept snippet: no select per page view. A hit without
+    # one (an older index) asks search.db.
+    revisions = {doc.id: doc.revision for doc in docs if doc.revision is not None}
+    unknown = [i for i in missing if i not in revisions]
+    if unknown:
+        revisions.update(await _revisions(db, unknown))
     with _body_snippets_lock:
         cached = {i: _body_snippets.get((i, revisions[i], wanted)) for i in missing if i in revisions}
     unread = [i for i in missing if cached.get(i) is None]
