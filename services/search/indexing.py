@@ -132,6 +132,7 @@ def project_group(rows: list[SearchDocument]) -> tuple[list[IndexDoc], list[int]
         doc.sites = sites
         doc.placements = placements
         doc.canonical = row.publication_id == canonical.publication_id
+        doc.revision = row.revision
         if doc.canonical:
             # In platform scope the resource is archived only when every placement is.
             doc.archived = all(r.status == "archived" for r in live)

@@ -72,6 +72,9 @@ class IndexDoc:
     canonical: bool = True
     # set on a hit whose `body` is only the head of the text (more than BODY_HEAD_CHARS)
     body_cut: bool = False
+    # search.db's revision of the row this document was projected from (None: interaction's
+    # items, or an index written before hits carried it); keys the snippets kept per body
+    revision: int | None = None
 
     def stored(self) -> dict[str, Any]:
         """What a hit shows: every field, the body cut to its head."""
