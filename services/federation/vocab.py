@@ -11,6 +11,7 @@ class PeerScope(StrEnum):
     FEED = "peer:feed"  # public items going live and withdrawn
     REGISTRY = "peer:registry"  # the site registry (网站基本信息 and status changes)
     REPORTS = "peer:reports"  # annual reports addressed to it, and review states of its own
+    TASKS = "peer:tasks"  # submit re-publication tasks (转载) for our sites (opens no feed topic)
 
 
 class FollowKind(StrEnum):

@@ -60,6 +60,10 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         # 5. The annual report goes up; the province returns it, then accepts it sent again.
         await flows.annual_report_round_trip(province, city)
 
+        # 5b. The province pushes a re-publication task to the city's portal (scope peer:tasks).
+        pushed = await flows.pushed_task_reaches_city(
+            province, city, credentials, policy_column, repost_column
+        )
         # The peer's token reads the public feed it was granted, and nothing else.
         await _peer_token_is_confined(province, city, credentials)
 
@@ -80,14 +84,17 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
             province, "gov", policy_column, "关于加快数字政府建设的实施意见", important=True
         )
 
+        async def feed_tasks() -> list[dict[str, Any]]:
+            return [t for t in await flows.remote_tasks(city) if t["id"] != pushed]
+
         async def converged() -> bool:
-            tasks = await flows.remote_tasks(city)
+            tasks = await feed_tasks()
             changes = await flows.site_changes(province)
             return len(tasks) == 2 and any(c["site_code"] == "edu" for c in changes)
 
         await flows.eventually(converged, "both platforms to converge", 120)
         await asyncio.sleep(2)  # a replay would have landed by now
-        tasks = await flows.remote_tasks(city)
+        tasks = await feed_tasks()
         assert len(tasks) == 2 and len({t["source_remote_id"] for t in tasks}) == 2, tasks
         changes = await flows.site_changes(province)
         ids = [c["event_id"] for c in changes]
@@ -146,6 +153,17 @@ async def _peer_token_is_confined(province: Platform, city: Platform, credential
         assert (await cc.get(f"{FEDERATION}/peer/changes", headers=peer)).status_code == 401
         forged = _forged(token)
         assert (await pc.get(f"{FEDERATION}/peer/changes", headers=forged)).status_code == 401
+        # Pushing re-publication tasks: the city's client at the province lacks peer:tasks (403);
+        # the province's client at the city holds it, but not with a forged signature (401).
+        push = {"site": "gov", "column_id": 1, "source_site": "shi", "publication_id": 1}
+        assert (await pc.post(f"{FEDERATION}/peer/tasks", json=push, headers=peer)).status_code == 403
+        at_city = await flows.machine_token(city, credentials["at_city"])
+        pushed = _forged(at_city["Authorization"].removeprefix("Bearer "))
+        assert (await cc.post(f"{FEDERATION}/peer/tasks", json=push, headers=pushed)).status_code == 401
+        from_province = await province.admin()  # a foreign issuer's token at the city
+        assert (
+            await cc.post(f"{FEDERATION}/peer/tasks", json=push, headers=from_province)
+        ).status_code == 401
 
 
 def _forged(token: str) -> dict[str, str]:
