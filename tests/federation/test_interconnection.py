@@ -46,6 +46,19 @@ async def lag_gauge(city: Platform) -> float:
     return float(found.group(1)) if found else -1.0
 
 
+async def peer_metric(city: Platform, name: str) -> float:
+    async with city.client() as c:
+        text = (await c.get("/metrics")).text
+    found = re.search(rf'{name}\{{peer="province"\}} ([0-9.e+]+)', text)
+    return float(found.group(1)) if found else -1.0
+
+
+async def lag_alerts(city: Platform) -> list[dict[str, Any]]:
+    async with city.client() as c:
+        got = check(await c.get("/api/oversight/v1/peer-lag-alerts", headers=await city.admin()), 200)
+    return [a for a in got["items"] if a["peer"] == "province"]
+
+
 async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_path: Path) -> None:
     async with TwoPlatforms.start(tmp_path) as (province, city):
         policy_column, repost_column = await flows.sites(province, city)
@@ -76,6 +89,13 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         async with city.client() as c:
             peer = check(await c.get(f"{FEDERATION}/peers/province", headers=await city.admin()), 200)
         assert peer["link"]["late"] is True and peer["link"]["failures"] > 0, peer
+        # The warning where operators look: an open alert in oversight; the peer gauges served.
+        [alert] = await flows.eventually(
+            lambda: _open(lag_alerts(city)), "the peer-lag alert in oversight", 30
+        )
+        assert alert["resolved_at"] is None and alert["lag_seconds"] > 3, alert
+        assert await peer_metric(city, "jiyue_peer_feed_lag_seconds") > 3
+        assert await peer_metric(city, "jiyue_peer_feed_failures_total") > 0
         await asyncio.sleep(2)
 
         # 7. It comes back where it was, publishes again; both sides converge.
@@ -110,6 +130,21 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         assert item["meta"]["SourceUrl"].endswith(f"/items/{second}")
         assert peer["link"]["late"] is False and peer["link"]["lag_seconds"] < 3, peer
         assert await lag_gauge(city) < 3 < late
+        assert 0 <= await peer_metric(city, "jiyue_peer_feed_lag_seconds") < 3
+        # Caught up: the alert is resolved, and was raised once for the whole outage.
+        alerts = await flows.eventually(
+            lambda: _all_resolved(lag_alerts(city)), "the peer-lag alert resolved", 30
+        )
+        assert [a["id"] for a in alerts] == [alert["id"]], alerts
+
+
+async def _open(alerts: Any) -> list[dict[str, Any]]:
+    return [a for a in await alerts if a["resolved_at"] is None]
+
+
+async def _all_resolved(alerts: Any) -> list[dict[str, Any]] | None:
+    got = await alerts
+    return got if got and all(a["resolved_at"] for a in got) else None
 
 
 async def _above(value: Any, threshold: float) -> float | None:
