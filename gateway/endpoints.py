@@ -169,3 +169,5 @@ async def refresh_feed_gauges(gateway: Platform) -> None:
             m.feed_position.labels(name, consumer.name).set(status.get("position", 0))
             if "lag_seconds" in status:
                 m.feed_lag_seconds.labels(name, consumer.name).set(status["lag_seconds"])
+            if isinstance(status.get("peer"), str):
+                m.peer_follower(status["peer"], status)

@@ -119,9 +119,35 @@ class GatewayMetrics:
             ["service", "consumer"],
             registry=self.registry,
         )
+        # Followers of peer platforms (federation), from their status at each scrape.
+        self.peer_lag_seconds = Gauge(
+            "jiyue_peer_feed_lag_seconds",
+            "Seconds since the peer's feed head was last reached",
+            ["peer"],
+            registry=self.registry,
+        )
+        self.peer_lag_events = Gauge(
+            "jiyue_peer_feed_lag_events", "Peer feed events not yet applied", ["peer"], registry=self.registry
+        )
+        self.peer_failures = Counter(
+            "jiyue_peer_feed_failures",
+            "Polls of a peer's feed that failed (peer down, refused)",
+            ["peer"],
+            registry=self.registry,
+        )
+        self._peer_failures_seen: dict[str, int] = {}
         self.sites = Gauge("jiyue_gateway_sites", "Sites in the gateway's registry", registry=self.registry)
         self.routes = RouteTable()
         self._children: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = {}
+
+    def peer_follower(self, peer: str, status: dict[str, object]) -> None:
+        self.peer_lag_seconds.labels(peer).set(float(str(status.get("lag_seconds", 0))))
+        self.peer_lag_events.labels(peer).set(float(str(status.get("lag_events", 0))))
+        failures = int(str(status.get("failures", 0)))
+        seen = self._peer_failures_seen.get(peer, 0)
+        # A follower started again counts from zero: its failures are all new.
+        self.peer_failures.labels(peer).inc(failures - seen if failures >= seen else failures)
+        self._peer_failures_seen[peer] = failures
 
     def observe(self, path: str, site: str, method: str, status: int, seconds: float) -> None:
         route = self.routes.match(path)

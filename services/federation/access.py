@@ -41,9 +41,9 @@ def peer_topics(principal: Principal, peer: Peer | None) -> list[str]:
 
 
 def require_peer_scope(principal: Principal, peer: Peer | None, scope: PeerScope) -> Peer:
-    """A registered, active peer whose token carries `scope` and that still holds it here."""
+    """A registered, active peer whose token carries `scope` and which still holds it here."""
     if peer is None or peer.status != PeerStatus.ACTIVE:
-        raise Forbidden("仅限已登记的互联平台读取")
+        raise Forbidden("仅限已登记的互联平台")
     if scope.value not in peer.scopes or not principal.has_scope(scope.value):
         raise Forbidden(f"该互联平台未被授予 {scope.value} 权限范围")
     return peer

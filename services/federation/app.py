@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.federation.api.peer_feed import router as peer_feed_router
+from services.federation.api.peer_tasks import router as peer_tasks_router
 from services.federation.api.peers import router as peers_router
 from services.federation.api.reports import router as reports_router
 from services.federation.api.shared_resources import router as shared_resources_router
@@ -52,7 +53,7 @@ def create_app(
     ctx.on_shutdown.append(close_client)
     return create_service_app(
         ctx,
-        [peers_router, peer_feed_router, reports_router, shared_resources_router],
+        [peers_router, peer_feed_router, peer_tasks_router, reports_router, shared_resources_router],
         title=TITLE,
         description="与上级（省级）及下级平台互联：互联平台登记、公开信息与网站基本信息的变更订阅、跨平台转载。",
     )

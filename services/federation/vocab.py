@@ -12,6 +12,7 @@ class PeerScope(StrEnum):
     REGISTRY = "peer:registry"  # the site registry (网站基本信息 and status changes)
     REPORTS = "peer:reports"  # annual reports addressed to it, and review states of its own
     RESOURCES = "peer:resources"  # resources we share: metadata, versions, usage registration
+    TASKS = "peer:tasks"  # submit re-publication tasks (转载) for our sites (opens no feed topic)
 
 
 class FollowKind(StrEnum):

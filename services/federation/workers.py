@@ -13,12 +13,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation.models import Peer, feed_tables
-from services.federation.service import outward, placements, registry, reports
+from services.federation.service import outward, peer_tasks, placements, registry, reports
 from services.federation.service.link import PeerLink
 from services.federation.service.peers import active_peers
 from services.federation.state import FederationState
 from services.federation.vocab import FOLLOW_TOPICS, FollowKind, Topic
-from services.kernel import clock, metrics
+from services.kernel import clock
 from services.kernel.consumer import FeedConsumer
 from services.kernel.context import ServiceContext, Worker
 from services.kernel.errors import PeerUnavailable
@@ -58,6 +58,7 @@ class PeerFollower(FeedConsumer):
         link: PeerLink,
         content: httpx.AsyncClient,
         lag_warn_seconds: float,
+        oversight: httpx.AsyncClient | None = None,
         **kw: Any,
     ) -> None:
         self.name = f"peer-{peer.code}"
@@ -71,6 +72,10 @@ class PeerFollower(FeedConsumer):
         self.behind = 0
         self.failed_polls = 0
         self._warned = False
+        # Where operators look: oversight holds an alert while the peer is late. What it was last
+        # told (None: nothing yet, so a restart tells it once and an alert left open is closed).
+        self.oversight = oversight
+        self._told_late: bool | None = None
         super().__init__(ctx.db, feed_tables, self._fetch, **kw)
 
     async def _fetch(self, after: int, limit: int) -> tuple[list[FeedEvent], int]:
@@ -87,8 +92,6 @@ class PeerFollower(FeedConsumer):
         return self.lag_seconds > self.lag_warn_seconds
 
     def _measure(self) -> None:
-        metrics.PEER_FEED_LAG_SECONDS.labels(peer=self.peer).set(self.lag_seconds)
-        metrics.PEER_FEED_LAG_EVENTS.labels(peer=self.peer).set(self.behind)
         if self.late and not self._warned:
             self._warned = True
             log.warning(
@@ -97,24 +100,53 @@ class PeerFollower(FeedConsumer):
         elif not self.late:
             self._warned = False
 
+    async def _tell_oversight(self) -> None:
+        late = self.late
+        if self.oversight is None or late == self._told_late:
+            return
+        body = {
+            "late": late,
+            "lag_seconds": round(self.lag_seconds, 3),
+            "detail": (self.last_error or "")[:500],
+        }
+        try:
+            resp = await self.oversight.put(f"/api/oversight/v1/peer-lag/{self.peer}", json=body)
+        except httpx.HTTPError as exc:  # told on the next poll
+            log.warning("peer %s: lag not reported to oversight: %s", self.peer, exc)
+            return
+        if resp.status_code == 200:
+            self._told_late = late
+        else:
+            log.warning(
+                "peer %s: oversight answered the lag report with HTTP %s", self.peer, resp.status_code
+            )
+
     async def run_once(self) -> int:
         try:
             count = await super().run_once()
         except Exception as exc:
             self.failed_polls += 1
             self.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            metrics.PEER_FEED_FAILURES.labels(peer=self.peer).inc()
             self._measure()
+            await self._tell_oversight()
             raise
         if count == 0:  # idle: at the peer's head
             self.caught_up_at = clock.epoch()
             self.behind = 0
         self._measure()
+        await self._tell_oversight()
         return count
 
     async def status(self) -> dict[str, Any]:
         out = await super().status()
-        out.update(lag_seconds=round(self.lag_seconds, 3), late=self.late, failures=self.failed_polls)
+        # `peer` marks a peer follower for the gateway's /metrics (jiyue_peer_feed_* gauges).
+        out.update(
+            peer=self.peer,
+            lag_seconds=round(self.lag_seconds, 3),
+            lag_events=self.behind,
+            late=self.late,
+            failures=self.failed_polls,
+        )
         return out
 
     async def handle(self, event: FeedEvent, session: AsyncSession) -> None:
@@ -141,21 +173,7 @@ class PeerFollower(FeedConsumer):
         item = await self.link.public_item(site, publication_id)
         if item is None:  # withdrawn at the source before we got here; its withdrawal follows
             return
-        body = {
-            "peer": self.peer,
-            "site": site,
-            "column_id": item["column_id"],
-            "publication_id": publication_id,
-            "title": item["title"],
-            "body_html": item.get("body_html") or "",
-            "metadata": item.get("metadata") or {},
-            "index_no": item.get("index_no"),
-            "attachments": item.get("attachments") or [],
-            "resource_id": item.get("resource_id"),
-            "resource_version": item.get("resource_version"),
-            "url": url or f"{self.link.base_url}/sites/{site}{CONTENT}/items/{publication_id}",
-            "published_at": item.get("published_at"),
-        }
+        body = peer_tasks.item_body(self.link, self.peer, site, publication_id, item, url)
         resp = await self.content.post(f"{CONTENT}/remote-items", json=body)
         resp.raise_for_status()
 
@@ -200,6 +218,7 @@ def followers(ctx: ServiceContext, state: FederationState) -> Worker:
                         link,
                         ctx.directory.client(settings.federation_content_source),
                         settings.federation_lag_warn_seconds,
+                        ctx.directory.client("oversight"),
                         poll_seconds=settings.feed_poll_seconds,
                         lease_seconds=settings.feed_lease_seconds,
                     )

@@ -13,12 +13,3 @@ FEED_REBUILDS = Counter(
 )
 FEED_PRUNED = Counter("jiyue_feed_pruned_total", "Outbox events pruned after retention", ["service"])
 PURGED = Counter("jiyue_purged_rows_total", "Expired rows removed by periodic purges", ["job"])
-
-# Following a peer platform's feed (federation): how far behind, and the polls that failed.
-PEER_FEED_LAG_SECONDS = Gauge(
-    "jiyue_peer_feed_lag_seconds", "Seconds since the peer's feed head was last reached", ["peer"]
-)
-PEER_FEED_LAG_EVENTS = Gauge("jiyue_peer_feed_lag_events", "Peer feed events not yet applied", ["peer"])
-PEER_FEED_FAILURES = Counter(
-    "jiyue_peer_feed_failures_total", "Polls of a peer's feed that failed (peer down, refused)", ["peer"]
-)

@@ -10,6 +10,7 @@ from services.kernel.purge import periodic
 from services.kernel.runtime import build_context, migrations_dir
 from services.oversight.api.dashboard import router as dashboard_router
 from services.oversight.api.incidents import router as incidents_router
+from services.oversight.api.peer_lag import router as peer_lag_router
 from services.oversight.api.reports import router as reports_router
 from services.oversight.api.scorecards import router as scorecards_router
 from services.oversight.api.statistics import router as statistics_router
@@ -152,6 +153,13 @@ def create_app(
     ctx.on_shutdown.append(close_clients)
     return create_service_app(
         ctx,
-        [scorecards_router, incidents_router, statistics_router, reports_router, dashboard_router],
+        [
+            scorecards_router,
+            incidents_router,
+            peer_lag_router,
+            statistics_router,
+            reports_router,
+            dashboard_router,
+        ],
         title=TITLE,
     )

@@ -247,3 +247,18 @@ class SecurityIncident(Base, table=True):
     handled_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     handled_by: str | None = Field(default=None, max_length=128)
     handling: str = Field(default="", max_length=2000)
+
+
+class PeerLagAlert(Base, table=True):
+    """A peer platform's feed we follow fell behind (federation reports it): open while late,
+    resolved when federation is back at the peer's head. One open alert per peer at most."""
+
+    __tablename__ = "peer_lag_alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    peer: str = Field(max_length=64, index=True)
+    lag_seconds: float = 0.0
+    detail: str = Field(default="", max_length=500)
+    raised_at: datetime = Field(sa_column=_instant(nullable=False))
+    updated_at: datetime = Field(sa_column=_instant(nullable=False))
+    resolved_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))

@@ -165,3 +165,66 @@ async def annual_report_round_trip(province: Side, city: Side) -> None:
         await eventually(lambda: at_city("accepted"), "the acceptance back at the city")
         got = check(await pc.get(f"{FEDERATION}/peers/city/reports", headers=await province.admin()), 200)
         assert got["total"] == 1, got  # one report, sent twice, never duplicated
+
+
+async def machine_token(at: Side, granted: dict[str, Any]) -> dict[str, str]:
+    """A token of the client `at` issued for its peer (what the peer's federation presents)."""
+    async with at.client() as c:
+        form = {"grant_type": "client_credentials", "client_id": granted["local_client_id"],
+                "client_secret": granted["local_client_secret"]}  # fmt: skip
+        token = check(await c.post("/api/identity/v1/token", data=form), 200)["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def pushed_task_reaches_city(
+    province: Side, city: Side, credentials: dict[str, Any], policy_column: int, repost_column: int
+) -> int:
+    """The province pushes one of its public items (not important: the feed opens no task for
+    it) to the city's portal: one task, due 12 h after the source's publication, whatever the
+    repeats; the city's editors publish the copy and its page meta names the source. Answers
+    the task's id."""
+    pid = await publish(
+        province, "gov", policy_column, "关于开展政务公开标准化规范化工作的通知", important=False
+    )
+    peer = await machine_token(city, credentials["at_city"])
+    push = {"site": "shi", "column_id": repost_column, "source_site": "gov", "publication_id": pid}
+    async with city.client() as c:
+        first = check(await c.post(f"{FEDERATION}/peer/tasks", json=push, headers=peer), 200)
+        again = check(await c.post(f"{FEDERATION}/peer/tasks", json=push, headers=peer), 200)
+        assert first["created"] is True and again["created"] is False, (first, again)
+        assert again["task_id"] == first["task_id"]
+        # An unknown site, an item the province does not publish: refused, nothing queued.
+        bad = await c.post(f"{FEDERATION}/peer/tasks", json={**push, "site": "nosuch"}, headers=peer)
+        assert bad.status_code == 404, bad.text
+        gone = await c.post(f"{FEDERATION}/peer/tasks", json={**push, "publication_id": 999999}, headers=peer)
+        assert gone.status_code == 404, gone.text
+    pushed = [t for t in await remote_tasks(city) if t["id"] == first["task_id"]]
+    assert len(pushed) == 1 and pushed[0]["site"] == "shi" and pushed[0]["column_id"] == repost_column
+    assert pushed[0]["subscription_id"] == 0 and not pushed[0]["auto_publish"], pushed
+    async with province.client() as pc:
+        source = check(await pc.get(f"/sites/gov{CONTENT}/items/{pid}"), 200)
+    due = datetime.fromisoformat(pushed[0]["due_at"]) - datetime.fromisoformat(source["published_at"])
+    assert abs(due - timedelta(hours=12)) < timedelta(seconds=1), pushed
+
+    async def draft() -> int | None:
+        [t] = [t for t in await remote_tasks(city) if t["id"] == first["task_id"]]
+        return t["target_publication_id"] if t["status"] in ("drafted", "done") else None
+
+    copy_id = await eventually(draft, "the pushed task's draft copy")
+    editor = await city.person("shi_editor", [("editor", "shi")])
+    reviewer = await city.person("shi_reviewer", [("reviewer", "shi")])
+    ok = {"opinion": "同意", "confidentiality_check": {"passed": True, "note": ""}}
+    async with city.client() as c:
+        check(
+            await c.post(
+                f"{CONTENT}/publications/{copy_id}/submit", json={"opinion": "转载"}, headers=editor
+            ),
+            200,
+        )
+        check(await c.post(f"{CONTENT}/publications/{copy_id}/approve", json=ok, headers=reviewer), 200)
+        check(await c.post(f"{CONTENT}/publications/{copy_id}/publish", json={}, headers=editor), 200)
+        copy = check(await c.get(f"/sites/shi{CONTENT}/items/{copy_id}"), 200)
+    assert copy["title"] == source["title"]
+    assert copy["meta"]["SourcePlatform"] == "province" and copy["meta"]["SourceSite"] == "gov"
+    assert copy["meta"]["SourceUrl"] == f"{province.url}/sites/gov{CONTENT}/items/{pid}"
+    return int(first["task_id"])

@@ -212,8 +212,9 @@ async def publish(p: Side, site: str, column: int, title: str, *, important: boo
 
 async def link(province: Side, city: Side) -> dict[str, Any]:
     """Register each platform as the other's peer and hand each the credentials the other issued:
-    the city reads the province's public feed, the province the city's site registry; each
-    reads the annual reports (and reviews) addressed to it."""
+    the city reads the province's public feed, the province the city's site registry (and may push
+    re-publication tasks to the city's sites); each reads the annual reports (and reviews)
+    addressed to it."""
     async with province.client() as pc, city.client() as cc:
         at_province = check(
             await pc.post(
@@ -230,7 +231,7 @@ async def link(province: Side, city: Side) -> dict[str, Any]:
                 json={"code": "province", "name": "示范省", "base_url": province.url, "issuer": province.url,
                       "remote_client_id": at_province["local_client_id"],
                       "remote_client_secret": at_province["local_client_secret"],
-                      "scopes": ["peer:registry", "peer:reports"], "follow": ["feed", "reports"]},
+                      "scopes": ["peer:registry", "peer:reports", "peer:tasks"], "follow": ["feed", "reports"]},
                 headers=await city.admin(),
             ),
             201,

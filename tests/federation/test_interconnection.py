@@ -46,6 +46,19 @@ async def lag_gauge(city: Platform) -> float:
     return float(found.group(1)) if found else -1.0
 
 
+async def peer_metric(city: Platform, name: str) -> float:
+    async with city.client() as c:
+        text = (await c.get("/metrics")).text
+    found = re.search(rf'{name}\{{peer="province"\}} ([0-9.e+]+)', text)
+    return float(found.group(1)) if found else -1.0
+
+
+async def lag_alerts(city: Platform) -> list[dict[str, Any]]:
+    async with city.client() as c:
+        got = check(await c.get("/api/oversight/v1/peer-lag-alerts", headers=await city.admin()), 200)
+    return [a for a in got["items"] if a["peer"] == "province"]
+
+
 async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_path: Path) -> None:
     async with TwoPlatforms.start(tmp_path) as (province, city):
         policy_column, repost_column = await flows.sites(province, city)
@@ -60,6 +73,10 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         # 5. The annual report goes up; the province returns it, then accepts it sent again.
         await flows.annual_report_round_trip(province, city)
 
+        # 5b. The province pushes a re-publication task to the city's portal (scope peer:tasks).
+        pushed = await flows.pushed_task_reaches_city(
+            province, city, credentials, policy_column, repost_column
+        )
         # The peer's token reads the public feed it was granted, and nothing else.
         await _peer_token_is_confined(province, city, credentials)
 
@@ -72,6 +89,13 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         async with city.client() as c:
             peer = check(await c.get(f"{FEDERATION}/peers/province", headers=await city.admin()), 200)
         assert peer["link"]["late"] is True and peer["link"]["failures"] > 0, peer
+        # The warning where operators look: an open alert in oversight; the peer gauges served.
+        [alert] = await flows.eventually(
+            lambda: _open(lag_alerts(city)), "the peer-lag alert in oversight", 30
+        )
+        assert alert["resolved_at"] is None and alert["lag_seconds"] > 3, alert
+        assert await peer_metric(city, "jiyue_peer_feed_lag_seconds") > 3
+        assert await peer_metric(city, "jiyue_peer_feed_failures_total") > 0
         await asyncio.sleep(2)
 
         # 7. It comes back where it was, publishes again; both sides converge.
@@ -80,14 +104,17 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
             province, "gov", policy_column, "关于加快数字政府建设的实施意见", important=True
         )
 
+        async def feed_tasks() -> list[dict[str, Any]]:
+            return [t for t in await flows.remote_tasks(city) if t["id"] != pushed]
+
         async def converged() -> bool:
-            tasks = await flows.remote_tasks(city)
+            tasks = await feed_tasks()
             changes = await flows.site_changes(province)
             return len(tasks) == 2 and any(c["site_code"] == "edu" for c in changes)
 
         await flows.eventually(converged, "both platforms to converge", 120)
         await asyncio.sleep(2)  # a replay would have landed by now
-        tasks = await flows.remote_tasks(city)
+        tasks = await feed_tasks()
         assert len(tasks) == 2 and len({t["source_remote_id"] for t in tasks}) == 2, tasks
         changes = await flows.site_changes(province)
         ids = [c["event_id"] for c in changes]
@@ -103,6 +130,21 @@ async def test_province_and_city_interconnect_and_converge_after_an_outage(tmp_p
         assert item["meta"]["SourceUrl"].endswith(f"/items/{second}")
         assert peer["link"]["late"] is False and peer["link"]["lag_seconds"] < 3, peer
         assert await lag_gauge(city) < 3 < late
+        assert 0 <= await peer_metric(city, "jiyue_peer_feed_lag_seconds") < 3
+        # Caught up: the alert is resolved, and was raised once for the whole outage.
+        alerts = await flows.eventually(
+            lambda: _all_resolved(lag_alerts(city)), "the peer-lag alert resolved", 30
+        )
+        assert [a["id"] for a in alerts] == [alert["id"]], alerts
+
+
+async def _open(alerts: Any) -> list[dict[str, Any]]:
+    return [a for a in await alerts if a["resolved_at"] is None]
+
+
+async def _all_resolved(alerts: Any) -> list[dict[str, Any]] | None:
+    got = await alerts
+    return got if got and all(a["resolved_at"] for a in got) else None
 
 
 async def _above(value: Any, threshold: float) -> float | None:
@@ -146,6 +188,17 @@ async def _peer_token_is_confined(province: Platform, city: Platform, credential
         assert (await cc.get(f"{FEDERATION}/peer/changes", headers=peer)).status_code == 401
         forged = _forged(token)
         assert (await pc.get(f"{FEDERATION}/peer/changes", headers=forged)).status_code == 401
+        # Pushing re-publication tasks: the city's client at the province lacks peer:tasks (403);
+        # the province's client at the city holds it, but not with a forged signature (401).
+        push = {"site": "gov", "column_id": 1, "source_site": "shi", "publication_id": 1}
+        assert (await pc.post(f"{FEDERATION}/peer/tasks", json=push, headers=peer)).status_code == 403
+        at_city = await flows.machine_token(city, credentials["at_city"])
+        pushed = _forged(at_city["Authorization"].removeprefix("Bearer "))
+        assert (await cc.post(f"{FEDERATION}/peer/tasks", json=push, headers=pushed)).status_code == 401
+        from_province = await province.admin()  # a foreign issuer's token at the city
+        assert (
+            await cc.post(f"{FEDERATION}/peer/tasks", json=push, headers=from_province)
+        ).status_code == 401
 
 
 def _forged(token: str) -> dict[str, str]:

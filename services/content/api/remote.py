@@ -10,10 +10,11 @@ from services.content.remote_schemas import RemoteItemIn, RemoteItemOut, RemoteW
 from services.content.service import remote
 from services.kernel.auth import Principal
 from services.kernel.deps import PrincipalDep, SessionDep
-from services.kernel.errors import Forbidden, Unauthorized, problem_responses
+from services.kernel.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 
 router = APIRouter(tags=["内部接口"])
 ERRORS = problem_responses(Unauthorized, Forbidden)
+RECEIVE_ERRORS = problem_responses(Unauthorized, Forbidden, NotFound, Conflict)
 
 
 def _require_internal(principal: Principal) -> None:
@@ -27,12 +28,15 @@ def _require_internal(principal: Principal) -> None:
     "/remote-items",
     response_model=RemoteItemOut,
     summary="收到互联平台的重要信息：为订阅了来源栏目的栏目创建转载任务（幂等）",
-    responses=ERRORS,
+    responses=RECEIVE_ERRORS,
 )
 async def receive_remote_item(
     body: RemoteItemIn, session: SessionDep, principal: PrincipalDep, deadline: DeadlineDep
 ) -> RemoteItemOut:
     _require_internal(principal)
+    if body.target is not None:
+        pushed, task, fresh = await remote.receive_pushed(session, body, deadline)
+        return RemoteItemOut(kept=True, remote_item_id=pushed.id, tasks_created=int(fresh), task_id=task.id)
     item, created = await remote.receive(session, body, deadline)
     return RemoteItemOut(
         kept=item is not None, remote_item_id=item.id if item else None, tasks_created=created

@@ -22,8 +22,17 @@ from services.content.remote_schemas import RemoteItemIn
 from services.content.service.columns import get_column
 from services.content.service.common import wake
 from services.content.service.publications import emit_state
-from services.content.vocab import OPEN_TASK_STATES, FeedState, PublicationState, TaskState, Worker
+from services.content.service.sites import get_site
+from services.content.vocab import (
+    OPEN_TASK_STATES,
+    FeedState,
+    PublicationState,
+    SiteStatus,
+    TaskState,
+    Worker,
+)
 from services.kernel.clock import aware, now
+from services.kernel.errors import Conflict
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -46,6 +55,41 @@ async def _find(session: AsyncSession, peer: str, publication_id: int) -> Remote
     return (await session.execute(stmt)).scalars().first()
 
 
+def _new_item(body: RemoteItemIn) -> RemoteItem:
+    return RemoteItem(
+        peer=body.peer,
+        remote_site=body.site,
+        remote_column_id=body.column_id,
+        remote_publication_id=body.publication_id,
+        title=body.title,
+        body_html=body.body_html,
+        meta=dict(body.metadata),
+        index_no=body.index_no,
+        attachments=list(body.attachments),
+        resource_id=body.resource_id,
+        resource_version=body.resource_version,
+        url=body.url,
+        # Stored as UTC like every instant here (SQLite keeps no offset).
+        published_at=body.published_at.astimezone(UTC),
+        received_at=now(),
+    )
+
+
+def _task(
+    item: RemoteItem, subscription_id: int, site: str, column_id: int, auto: bool, deadline: timedelta
+) -> SyndicationTask:
+    return SyndicationTask(
+        source_remote_id=item.id,
+        subscription_id=subscription_id,
+        subscriber_site=site,
+        subscriber_column_id=column_id,
+        auto_publish=auto,
+        # The 12 hours run from the publication at the source, not from our receiving it.
+        due_at=aware(item.published_at or now()) + deadline,
+        created_at=now(),
+    )
+
+
 async def receive(
     session: AsyncSession, body: RemoteItemIn, deadline: timedelta
 ) -> tuple[RemoteItem | None, int]:
@@ -66,23 +110,7 @@ async def receive(
     if item is None:
         if not subscriptions:
             return None, 0
-        item = RemoteItem(
-            peer=body.peer,
-            remote_site=body.site,
-            remote_column_id=body.column_id,
-            remote_publication_id=body.publication_id,
-            title=body.title,
-            body_html=body.body_html,
-            meta=dict(body.metadata),
-            index_no=body.index_no,
-            attachments=list(body.attachments),
-            resource_id=body.resource_id,
-            resource_version=body.resource_version,
-            url=body.url,
-            # Stored as UTC like every instant here (SQLite keeps no offset).
-            published_at=body.published_at.astimezone(UTC),
-            received_at=now(),
-        )
+        item = _new_item(body)
         session.add(item)
         await session.flush()
     if item.withdrawn_at is not None:
@@ -97,21 +125,49 @@ async def receive(
         if exists.first():
             continue
         session.add(
-            SyndicationTask(
-                source_remote_id=item.id,
-                subscription_id=s.id or 0,
-                subscriber_site=s.subscriber_site,
-                subscriber_column_id=s.subscriber_column_id,
-                auto_publish=s.auto_publish,
-                # The 12 hours run from the publication at the source, not from our receiving it.
-                due_at=aware(item.published_at or now()) + deadline,
-                created_at=now(),
-            )
+            _task(item, s.id or 0, s.subscriber_site, s.subscriber_column_id, s.auto_publish, deadline)
         )
         created += 1
     if created:
         wake(session, Worker.SYNDICATION)
     return item, created
+
+
+async def receive_pushed(
+    session: AsyncSession, body: RemoteItemIn, deadline: timedelta
+) -> tuple[RemoteItem, SyndicationTask, bool]:
+    """A task a peer pushed (`body.target`): one task per peer item, whatever the replays; the
+    copy waits for the site's editors (no auto-publish). Answers (item, task, created)."""
+    assert body.target is not None
+    target = body.target
+    site = await get_site(session, target.site)
+    if site.status == SiteStatus.OFFLINE:
+        raise Conflict(f"站点 {site.code} 已下线，不接收转载任务")
+    await get_column(session, target.site, target.column_id)
+    item = await _find(session, body.peer, body.publication_id)
+    if item is None:
+        item = _new_item(body)
+        session.add(item)
+        await session.flush()
+    if item.withdrawn_at is not None:
+        raise Conflict(f"来源平台已撤回信息 {body.publication_id}")
+    # A pushed task belongs to no subscription (0): its idempotency is the peer's item id.
+    task = (
+        await session.execute(
+            select(SyndicationTask).where(
+                col(SyndicationTask.source_remote_id) == item.id, col(SyndicationTask.subscription_id) == 0
+            )
+        )
+    ).scalar_one_or_none()
+    if task is not None:
+        if (task.subscriber_site, task.subscriber_column_id) != (target.site, target.column_id):
+            raise Conflict(f"该信息已推送至站点 {task.subscriber_site} 的栏目 {task.subscriber_column_id}")
+        return item, task, False
+    task = _task(item, 0, target.site, target.column_id, False, deadline)
+    session.add(task)
+    await session.flush()
+    wake(session, Worker.SYNDICATION)
+    return item, task, True
 
 
 async def withdraw(session: AsyncSession, peer: str, publication_id: int) -> tuple[int, list[Publication]]:
