@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from gateway.metrics import GatewayMetrics
 from gateway.openapi import merge_openapi
@@ -89,7 +89,11 @@ def own_app(gateway: Platform) -> FastAPI:
         if not request.scope.get(OPERATOR_SCOPE_KEY):
             raise NotFound("指标只对平台内部网络与平台域名开放")
         await refresh_feed_gauges(gateway)
-        return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        # The services running in this process keep their gauges (subscription queue depth and
+        # age, dead letters, rebuilds, pruning) in the process-wide default registry: without
+        # it here an all-in-one platform's operators could not scrape them at all.
+        body = generate_latest(gateway.metrics.registry) + generate_latest(REGISTRY)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -43,7 +43,13 @@ async def test_metrics_and_readiness_details_only_for_the_platform(tmp_path, iss
             assert (await spoofed_host.get("/metrics")).status_code == 404
             assert set((await spoofed_host.get("/readyz")).json()) == {"status"}
         async with r.client(address=NODE, host="10.1.2.3:8000") as scraper:
-            assert "jiyue_gateway_requests_total" in (await scraper.get("/metrics")).text
+            scraped = (await scraper.get("/metrics")).text
+            assert "jiyue_gateway_requests_total" in scraped
+            # the in-process services' own gauges are scraped here too, each family once
+            for family in ("jiyue_feed_dead_letters", "jiyue_feed_rebuilds_total", "jiyue_feed_pruned_total"):
+                assert f"# TYPE {family} " in scraped, family
+            types = [line.split()[2] for line in scraped.splitlines() if line.startswith("# TYPE ")]
+            assert len(types) == len(set(types)), sorted(t for t in types if types.count(t) > 1)
             assert "services" in (await scraper.get("/readyz")).json()
         async with r.client(address="203.0.113.8", host="localhost") as platform_host:
             assert (await platform_host.get("/metrics")).status_code == 200

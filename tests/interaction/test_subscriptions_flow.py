@@ -73,14 +73,16 @@ async def test_subscribe_confirm_receive_survive_a_relay_outage_and_unsubscribe(
         relay.stop()
         waited = await publish(c, SITE, people, notice, "停电期间发布的通知")
         await eventually(lambda: _probe(db, waited, tried=True), lambda r: r.status_code == 200)
-        # The operator's scraper sees the waiting delivery on the service's /metrics: the
-        # queue's depth and its age (the sender refreshes them every 5 s).
+        # The operator's scraper sees the waiting delivery on the platform's /metrics (the
+        # gateway's, where an all-in-one deployment is scraped) and on the service's own:
+        # the queue's depth and its age (the sender refreshes them every 5 s).
         scrape = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=gw.local_apps["interaction"]), base_url="http://interaction"
         )
-        async with scrape:
-            metrics = await eventually(lambda: scrape.get("/metrics"), _backlog_shown, seconds=15)
+        metrics = await eventually(lambda: c.get("/metrics"), _backlog_shown, seconds=15)
         assert _backlog_shown(metrics), metrics.text
+        async with scrape:
+            assert _backlog_shown(await scrape.get("/metrics"))
         relay.start()
         *_, late = await relay.mails(EMAIL, 3)
         assert late["Subject"] == "示范市交通运输局：停电期间发布的通知"

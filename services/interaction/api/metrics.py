@@ -1,7 +1,7 @@
 """The process's metrics at the service's root, for the operator's scraper: the subscription
 queue's depth and age per lane (set by the sender, service/sending.py) among them. The
-gateway's own /metrics carries only its registry, so a separately run interaction service
-would otherwise have no place where its queue can be watched."""
+gateway's /metrics adds this process-wide registry only for services in its own process, so a
+separately run interaction service would otherwise have no place where its queue is watched."""
 
 from __future__ import annotations
 
