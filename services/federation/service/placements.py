@@ -6,6 +6,7 @@ follows later versions at the source: the city pinned the version it chose."""
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +39,7 @@ from services.kernel.outbound import OutboundClient
 PEER_RESOURCES = "/api/federation/v1/peer/resources"
 LIBRARY = "/api/resources/v1/resources"
 CONTENT = "/api/content/v1"
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # The unified metadata a library accepts (schema version 1). What the source's library assigned
 # at storing (索引号) is its own — ours assigns one of ours — and relations name its ids.
 UNIFIED_FIELDS = frozenset(
@@ -86,6 +88,8 @@ async def peer_files(link: PeerLink, source: PeerResourceVersionOut) -> list[tup
     declared, before anything is written here: a file that does not match places nothing."""
     out: list[tuple[PeerAttachmentOut, bytes]] = []
     for a in source.attachments:
+        if not _SHA256.fullmatch(a.sha256):  # it becomes part of a path we ask the peer for
+            raise PeerUnavailable(f"互联平台给出的附件 {a.filename} 摘要无效")
         path = f"{PEER_RESOURCES}/{source.resource_id}/versions/{source.version}/attachments/{a.sha256}"
         status, data = await link.get_bytes(path, a.size)
         if status != 200:
