@@ -7,6 +7,7 @@ a peer without `peer:resources`, a resource not offered and a forged token are a
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from services.federation.service import placements
+from services.federation.service.link import PeerLink
+from services.federation.shared_schemas import PeerAttachmentOut, PeerResourceVersionOut
+from services.kernel.errors import Conflict
+from services.kernel.outbound import OutboundClient, OutboundPolicy
 from tests.federation import flows
 from tests.federation.platforms import (
     CONTENT,
@@ -28,6 +34,7 @@ from tests.federation.platforms import (
 
 pytestmark = pytest.mark.timeout(600)
 LIBRARY = "/api/resources/v1/resources"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n% JIYUE-SHARED-ATTACHMENT\n" + b"7" * 300 + b"\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +71,11 @@ async def _token(p: Platform, issued: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _stored(c: httpx.AsyncClient, who: dict[str, str], title: str, scope: str) -> int:
+async def _stored(
+    c: httpx.AsyncClient, who: dict[str, str], title: str, scope: str, link_base: str | None = None
+) -> int:
+    """A stored resource of `gov`; with `link_base`, a PDF attached and linked from the body by
+    its absolute address at `link_base` (the province's public URL)."""
     body = {
         "metadata": {
             "title": title,
@@ -75,6 +86,18 @@ async def _stored(c: httpx.AsyncClient, who: dict[str, str], title: str, scope: 
         "scope": scope,
     }
     made = check(await c.post(f"/sites/gov{LIBRARY}", json=body, headers=who), 201)
+    if link_base is not None:
+        up = check(
+            await c.post(
+                f"/sites/gov{LIBRARY}/{made['id']}/attachments",
+                files={"file": ("数据共享目录.pdf", PDF, "application/pdf")},
+                headers=who,
+            ),
+            201,
+        )
+        linked = f'{body["body_html"]}<p><a href="{link_base}{up["url"]}">数据共享目录</a></p>'
+        patch = {"body_html": linked}
+        check(await c.patch(f"/sites/gov{LIBRARY}/{made['id']}", json=patch, headers=who), 200)
     check(await c.post(f"/sites/gov{LIBRARY}/{made['id']}/store", headers=who), 200)
     return int(made["id"])
 
@@ -106,7 +129,9 @@ async def test_a_city_places_a_pinned_version_of_a_province_resource_and_the_usa
         shi_editor = await city.person("shi_editor", [("editor", "shi")])
         jtj_editor = await city.person("jtj_editor", [("editor", "jtj")])
         async with province.client() as pc, city.client() as cc:
-            shared = await _stored(pc, gov_editor, "关于推进政务数据共享的指导意见", "platform")
+            shared = await _stored(
+                pc, gov_editor, "关于推进政务数据共享的指导意见", "platform", link_base=province.url
+            )
             private = await _stored(pc, gov_editor, "省政府办公厅内部工作规则", "platform")
             own_site = await _stored(pc, gov_editor, "本站工作动态", "own_site")
             # Only a stored resource shared beyond its own site can be offered; the city offers nothing.
@@ -171,11 +196,18 @@ async def test_a_city_places_a_pinned_version_of_a_province_resource_and_the_usa
                 await cc.get(f"/sites/shi{LIBRARY}/{placed['resource_id']}/versions/1", headers=shi_editor),
                 200,
             )
-            assert (
-                copy["body_html"] == v1["body_html"]
-                and copy["status"] == "stored"
-                and copy["owner_site"] == "shi"
-            )
+            assert copy["status"] == "stored" and copy["owner_site"] == "shi"
+            # The file is stored again in the city's library (先入库), the same bytes, served by
+            # the city; the body's link to the province's file now points at the city's copy.
+            sha = hashlib.sha256(PDF).hexdigest()
+            assert [(a["sha256"], a["size"]) for a in v1["attachments"]] == [(sha, len(PDF))], v1
+            assert [a["sha256"] for a in copy["attachments"]] == [sha], copy
+            local = copy["attachments"][0]["url"]
+            assert not local.startswith(province.url), local
+            assert f'href="{province.url}' in v1["body_html"] and province.url not in copy["body_html"]
+            assert copy["body_html"] == v1["body_html"].replace(f"{province.url}{local}", local)
+            got = await cc.get(local, headers=shi_editor)
+            assert got.status_code == 200 and got.content == PDF, got.status_code
             assert copy["metadata"]["title"] == v1["metadata"]["title"]
             assert (
                 f"资源 {shared} 第 1 版" in copy["metadata"]["source"]
@@ -242,3 +274,35 @@ async def test_a_city_places_a_pinned_version_of_a_province_resource_and_the_usa
                 await pc.get(f"{FEDERATION}/shared-resources/{shared}/usages", headers=gov_editor), 200
             )
             assert len(usages["items"]) == 1
+
+
+class _TamperedPeer(PeerLink):
+    """A peer whose file is not the one it declared (altered in transit or at rest)."""
+
+    def __init__(self) -> None:
+        super().__init__(OutboundClient(OutboundPolicy()), "https://province.example", "c", "s")
+        self.asked: list[tuple[str, int]] = []
+
+    async def get_bytes(self, path: str, max_bytes: int) -> tuple[int, bytes]:
+        self.asked.append((path, max_bytes))
+        return 200, PDF.replace(b"7", b"8")
+
+
+async def test_a_file_that_does_not_match_its_declared_sha256_places_nothing() -> None:
+    declared = PeerAttachmentOut(
+        sha256=hashlib.sha256(PDF).hexdigest(), filename="目录.pdf", media_type="application/pdf",
+        size=len(PDF), url="https://province.example/api/resources/v1/objects/x",
+    )  # fmt: skip
+    source = PeerResourceVersionOut(
+        resource_id=7, version=2, index_no=None, metadata={}, body_html="", attachments=[declared],
+        stored_at=None,
+    )  # fmt: skip
+    link = _TamperedPeer()
+    try:
+        with pytest.raises(Conflict, match="SHA-256"):
+            await placements.peer_files(link, source)
+    finally:
+        await link.outbound.aclose()
+    assert link.asked == [
+        (f"/api/federation/v1/peer/resources/7/versions/2/attachments/{declared.sha256}", len(PDF))
+    ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from services.federation.access import peer_client_id, require_peer_scope, require_reader
 from services.federation.service import placements, shared_resources
@@ -143,6 +144,37 @@ async def peer_version(
     await _peer(session, principal)
     return await shared_resources.version_for_peer(
         session, ctx.directory.client("resources"), resource_id, number, ctx.settings.public_url
+    )
+
+
+@router.get(
+    "/peer/resources/{resource_id}/versions/{number}/attachments/{sha256}",
+    summary="供互联平台读取共享资源某一已入库版本的附件字节（对方据此在本平台之外再次入库）",
+    responses={
+        **READ,
+        200: {
+            "description": "附件的字节（Content-Type 为其媒体类型）",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+    response_class=Response,
+)
+async def peer_attachment(
+    resource_id: IdPath,
+    number: IdPath,
+    sha256: Annotated[str, Path(min_length=64, max_length=64, pattern=r"^[0-9A-Fa-f]{64}$")],
+    ctx: CtxDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    await _peer(session, principal)
+    data, media_type = await shared_resources.attachment_for_peer(
+        session, ctx.directory.client("resources"), resource_id, number, sha256
+    )
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -9,7 +9,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from services.kernel.errors import FeedCursorExpired, PeerUnavailable
+from services.kernel.errors import Conflict, FeedCursorExpired, PeerUnavailable
 from services.kernel.feed import FeedEvent
 from services.kernel.outbound import OutboundClient, OutboundError, OutboundResponse
 
@@ -88,6 +88,23 @@ class PeerLink:
             return resp.status_code, json.loads(resp.body) if resp.body else None
         except ValueError:
             raise PeerUnavailable(f"对方平台的回答不是 JSON（HTTP {resp.status_code}）") from None
+
+    async def get_bytes(self, path: str, max_bytes: int) -> tuple[int, bytes]:
+        """An authed GET of a file (a shared resource's attachment), refused beyond `max_bytes`
+        — what the file is declared to be — so a peer cannot make us hold more than that."""
+        cap = self.outbound.policy.max_response_bytes
+        if max_bytes > cap:
+            raise Conflict(f"附件大小 {max_bytes} 字节超过互联读取上限 {cap} 字节")
+        for fresh in (False, True):
+            if fresh:
+                self._token = None
+            headers = {"Accept": "*/*", "Authorization": f"Bearer {await self.token()}"}
+            resp = await self._send("GET", path, headers=headers)
+            if resp.status_code != 401:
+                break
+        if len(resp.body) > max_bytes:
+            raise PeerUnavailable(f"对方平台的附件超过声明的 {max_bytes} 字节")
+        return resp.status_code, resp.body
 
     async def changes(
         self, after: int, limit: int, topics: list[str], consumer: str

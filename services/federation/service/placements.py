@@ -5,6 +5,8 @@ follows later versions at the source: the city pinned the version it chose."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +21,7 @@ from services.federation.service.peers import get_peer
 from services.federation.service.sealing import Sealer
 from services.federation.shared_models import ResourcePlacement
 from services.federation.shared_schemas import (
+    PeerAttachmentOut,
     PeerResourceOut,
     PeerResourceVersionOut,
     PlacementIn,
@@ -36,6 +39,7 @@ from services.kernel.outbound import OutboundClient
 PEER_RESOURCES = "/api/federation/v1/peer/resources"
 LIBRARY = "/api/resources/v1/resources"
 CONTENT = "/api/content/v1"
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # The unified metadata a library accepts (schema version 1). What the source's library assigned
 # at storing (索引号) is its own — ours assigns one of ours — and relations name its ids.
 UNIFIED_FIELDS = frozenset(
@@ -77,6 +81,23 @@ async def peer_version(link: PeerLink, resource_id: int, version: int) -> PeerRe
     return PeerResourceVersionOut.model_validate(
         _peer_answer(status, body, f"资源 {resource_id} 第 {version} 版")
     )
+
+
+async def peer_files(link: PeerLink, source: PeerResourceVersionOut) -> list[tuple[PeerAttachmentOut, bytes]]:
+    """Every file of the source version, read from the peer and checked against the SHA-256 it
+    declared, before anything is written here: a file that does not match places nothing."""
+    out: list[tuple[PeerAttachmentOut, bytes]] = []
+    for a in source.attachments:
+        if not _SHA256.fullmatch(a.sha256):  # it becomes part of a path we ask the peer for
+            raise PeerUnavailable(f"互联平台给出的附件 {a.filename} 摘要无效")
+        path = f"{PEER_RESOURCES}/{source.resource_id}/versions/{source.version}/attachments/{a.sha256}"
+        status, data = await link.get_bytes(path, a.size)
+        if status != 200:
+            raise PeerUnavailable(f"互联平台读取附件 {a.filename} 回答 HTTP {status}")
+        if hashlib.sha256(data).hexdigest() != a.sha256.lower():
+            raise Conflict(f"互联平台的附件 {a.filename} 与其声明的 SHA-256 不符，未放置")
+        out.append((a, data))
+    return out
 
 
 def _tenant(directory: ServiceDirectory, secret: str, site: str, method: str, path: str) -> dict[str, str]:
@@ -122,6 +143,7 @@ async def place(
 ) -> ResourcePlacement:
     require_placer(principal, body.site)
     source = await peer_version(link, resource_id, body.version)
+    files = await peer_files(link, source)
     resources, content = directory.client("resources"), directory.client("content")
     path = f"{LIBRARY}"
     made = _ok(
@@ -137,6 +159,29 @@ async def place(
         "复制到本平台资源库",
     )
     local_id = int(made["id"])
+    body_html = source.body_html
+    for att, data in files:
+        path = f"{LIBRARY}/{local_id}/attachments"
+        up = _ok(
+            await resources.post(
+                path,
+                files={"file": (att.filename, data, att.media_type)},
+                headers=_tenant(directory, internal_secret, body.site, "POST", path),
+            ),
+            f"附件 {att.filename} 入本平台资源库",
+        )
+        # A link to the file at the source becomes a link to our copy of it.
+        body_html = body_html.replace(att.url, str(up["url"]))
+    if body_html != source.body_html:
+        path = f"{LIBRARY}/{local_id}"
+        _ok(
+            await resources.patch(
+                path,
+                json={"body_html": body_html},
+                headers=_tenant(directory, internal_secret, body.site, "PATCH", path),
+            ),
+            "副本正文改指本平台附件",
+        )
     path = f"{LIBRARY}/{local_id}/store"
     stored = _ok(
         await resources.post(path, headers=_tenant(directory, internal_secret, body.site, "POST", path)),

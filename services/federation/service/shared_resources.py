@@ -192,6 +192,24 @@ async def version_for_peer(
     )  # fmt: skip
 
 
+async def attachment_for_peer(
+    session: AsyncSession, resources: httpx.AsyncClient, resource_id: int, number: int, sha256: str
+) -> tuple[bytes, str]:
+    """One file of a stored version of an offered resource, for a peer to store it again: the
+    library serves a file publicly only while a live publication shows it, and a peer holds no
+    site binding, so the bytes are read here on its behalf (the bytes and their media type)."""
+    version = await version_for_peer(session, resources, resource_id, number, "")
+    found = next((a for a in version.attachments if a.sha256 == sha256.lower()), None)
+    if found is None:
+        raise NotFound(f"资源 {resource_id} 第 {number} 版没有该附件")
+    resp = await resources.get(f"/api/resources/v1/objects/{found.sha256}")
+    if resp.status_code == 404:
+        raise NotFound(f"资源 {resource_id} 第 {number} 版没有该附件")
+    if resp.status_code != 200:
+        raise ServiceUnavailable(f"资源库未能回答（HTTP {resp.status_code}）")
+    return resp.content, found.media_type
+
+
 async def register_usage(
     session: AsyncSession, resources: httpx.AsyncClient, peer: str, resource_id: int, body: UsageIn
 ) -> PeerResourceUsage:
