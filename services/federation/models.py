@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from services.federation.base import Base, metadata
 from services.kernel.columns import CompressedJSON
-from services.kernel.db import service_base
 from services.kernel.feed import define_feed_tables
 
-if TYPE_CHECKING:
-    Base = SQLModel
-else:
-    Base = service_base("federation")
-metadata = Base.metadata
 feed_tables = define_feed_tables(metadata)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field
 
-from services.federation.models import Base
+from services.federation.base import Base
 
 
 def _ts(nullable: bool = True) -> Any:

@@ -43,6 +43,7 @@ async def test_a_peer_item_reaches_subscribed_columns_once_with_provenance(conte
     # Not subscribed yet: the item is not kept.
     nobody = await c.post("/api/content/v1/remote-items", json=_item(), headers=internal)
     assert nobody.status_code == 200 and nobody.json() == {
+        "task_id": None,
         "kept": False,
         "remote_item_id": None,
         "tasks_created": 0,

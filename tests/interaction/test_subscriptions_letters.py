@@ -117,6 +117,10 @@ async def test_a_writer_hears_of_their_own_letters_states_and_nobody_else_does(
         )
 
         # Every notice went in the priority lane, to the writer's subscription only.
+        # The relay has every message before the sender writes its row "sent": wait for that.
+        await eventually(
+            lambda: _notices(db), lambda ns: len(ns) == 4 and all(n.status == "sent" for n in ns)
+        )
         notices = await _notices(db)
         assert len(notices) == 4 and {n.subscription_id for n in notices} == {mine["id"]}
         assert all(n.priority and n.status == "sent" for n in notices)
